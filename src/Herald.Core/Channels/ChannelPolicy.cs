@@ -1,0 +1,45 @@
+using Herald.Log;
+
+namespace Herald.Channels;
+
+/// <summary>Who may do something on a namespace's channels.</summary>
+public enum Access
+{
+    /// <summary>Only server-side callers holding an API key.</summary>
+    ServerOnly,
+
+    /// <summary>API keys and authenticated users.</summary>
+    Authenticated,
+
+    /// <summary>Anyone, including anonymous connections.</summary>
+    Anyone,
+}
+
+/// <summary>The rules of one namespace; bound from <c>Herald:Namespaces:{name}</c>.</summary>
+public sealed class ChannelPolicy
+{
+    /// <summary>Publications kept per channel.</summary>
+    public int HistorySize { get; set; } = 1000;
+
+    /// <summary>How long a publication stays in history.</summary>
+    public TimeSpan HistoryTtl { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>Largest publish request body accepted, in bytes. 64 KiB: Centrifugo's default inbound cap.</summary>
+    public int MaxMessageBytes { get; set; } = 64 * 1024;
+
+    public Access Publish { get; set; } = Access.ServerOnly;
+
+    public Access Subscribe { get; set; } = Access.Anyone;
+
+    internal Retention ToRetention(TimeSpan idempotencyWindow) => new(HistorySize, HistoryTtl, idempotencyWindow);
+
+    internal IEnumerable<string> Validate(string name)
+    {
+        if (HistorySize < 1)
+            yield return $"Namespace '{name}': HistorySize must be at least 1.";
+        if (HistoryTtl <= TimeSpan.Zero)
+            yield return $"Namespace '{name}': HistoryTtl must be positive.";
+        if (MaxMessageBytes < 16)
+            yield return $"Namespace '{name}': MaxMessageBytes must be at least 16.";
+    }
+}

@@ -10,6 +10,9 @@ public sealed class HeraldOptions
     /// <summary>Server API keys (sent as <c>Authorization: Bearer</c> or <c>X-Api-Key</c>).</summary>
     public IList<string> ApiKeys { get; } = [];
 
+    /// <summary>User tokens (JWT).</summary>
+    public Auth.TokenOptions Auth { get; set; } = new();
+
     /// <summary>Where the SQLite store and the generated API key live.</summary>
     public string DataDirectory { get; set; } = "herald-data";
 
@@ -30,6 +33,31 @@ public sealed class HeraldOptions
 
     /// <summary>Bytes a session may have queued before it is disconnected as a slow consumer. 1 MiB as Centrifugo.</summary>
     public int MaxQueuedBytesPerSession { get; set; } = 1024 * 1024;
+
+    internal List<string> Validate()
+    {
+        var errors = new List<string>();
+        if (!Store.Equals("sqlite", StringComparison.OrdinalIgnoreCase) && !Store.Equals("memory", StringComparison.OrdinalIgnoreCase))
+            errors.Add($"Herald:Store must be 'sqlite' or 'memory', not '{Store}'.");
+        if (string.IsNullOrWhiteSpace(DataDirectory))
+            errors.Add("Herald:DataDirectory must not be empty.");
+        if (IdempotencyWindow < TimeSpan.Zero)
+            errors.Add("Herald:IdempotencyWindow must not be negative.");
+        if (MaxHistoryLimit < 1)
+            errors.Add("Herald:MaxHistoryLimit must be at least 1.");
+        if (MaxQueuedBytesPerSession < 1024)
+            errors.Add("Herald:MaxQueuedBytesPerSession must be at least 1024.");
+        errors.AddRange(Auth.Validate());
+        errors.AddRange(DefaultPolicy.Validate("(default)"));
+        foreach (var (name, policy) in Namespaces)
+        {
+            if (!Channels.ChannelName.IsValid(name + ":x"))
+                errors.Add($"Herald:Namespaces: '{name}' is not a valid namespace name.");
+            errors.AddRange(policy.Validate(name));
+        }
+
+        return errors;
+    }
 
     public ChannelPolicy PolicyFor(string channel) =>
         Namespaces.TryGetValue(ChannelName.NamespaceOf(channel), out var policy) ? policy : DefaultPolicy;

@@ -1,1 +1,8 @@
-return 0;
+using System.CommandLine;
+using Herald.Server.Commands;
+
+var root = new RootCommand("Herald: a real-time messaging server — one ordered log per channel, every push technique on top of it.");
+root.Subcommands.Add(ServeCommand.Create());
+root.Subcommands.Add(ClientCommands.CreatePublish());
+root.Subcommands.Add(ClientCommands.CreateHistory());
+return await root.Parse(args).InvokeAsync();

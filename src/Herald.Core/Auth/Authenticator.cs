@@ -1,0 +1,81 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+
+namespace Herald.Auth;
+
+public enum CallerKind
+{
+    Anonymous,
+
+    /// <summary>Credentials were sent and did not verify: refused even where anonymous callers are allowed.</summary>
+    Invalid,
+
+    /// <summary>A server API key.</summary>
+    Server,
+
+    /// <summary>A user with a valid token.</summary>
+    User,
+}
+
+/// <summary>Who is calling, as far as the request proved it.</summary>
+public readonly record struct Caller(CallerKind Kind, string? User = null, string? Error = null)
+{
+    public static Caller Anonymous { get; } = new(CallerKind.Anonymous);
+
+    public static Caller Server { get; } = new(CallerKind.Server);
+}
+
+/// <summary>
+/// Identifies the caller of a request: a server API key (<c>Authorization: Bearer</c> or
+/// <c>X-Api-Key</c>), or a user JWT (<c>Authorization: Bearer</c>, or <c>?token=</c> where a
+/// browser API cannot set headers, as with EventSource).
+/// </summary>
+public sealed class Authenticator(IOptions<HeraldOptions> options, TokenValidator tokens)
+{
+    private readonly byte[][] keys = [.. options.Value.ApiKeys.Where(k => k.Length > 0).Select(Encoding.UTF8.GetBytes)];
+
+    public async ValueTask<Caller> IdentifyAsync(HttpRequest request)
+    {
+        if (request.Headers.TryGetValue("X-Api-Key", out var apiKey) && !string.IsNullOrEmpty(apiKey))
+            return IsApiKey(apiKey.ToString()) ? Caller.Server : new Caller(CallerKind.Invalid, Error: "The API key is not valid.");
+
+        var presented = Bearer(request) ?? NonEmpty(request.Query["token"]);
+        if (presented is null)
+            return Caller.Anonymous;
+        if (IsApiKey(presented))
+            return Caller.Server;
+        if (!LooksLikeJwt(presented))
+            return new Caller(CallerKind.Invalid, Error: "The API key is not valid.");
+
+        var check = await tokens.ValidateAsync(presented);
+        return check.IsValid ? new Caller(CallerKind.User, check.User) : new Caller(CallerKind.Invalid, Error: check.Error);
+    }
+
+    private bool IsApiKey(string presented)
+    {
+        var candidate = Encoding.UTF8.GetBytes(presented);
+        var match = false;
+        foreach (var key in keys)
+        {
+            // Compare against every key without early exit so timing reveals nothing.
+            match |= CryptographicOperations.FixedTimeEquals(candidate, key);
+        }
+
+        return match;
+    }
+
+    private static bool LooksLikeJwt(string token) => token.Count(c => c == '.') == 2;
+
+    private static string? Bearer(HttpRequest request)
+    {
+        string? authorization = request.Headers.Authorization;
+        const string Scheme = "Bearer ";
+        return authorization is not null && authorization.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase)
+            ? NonEmpty(authorization[Scheme.Length..].Trim())
+            : null;
+    }
+
+    private static string? NonEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+}

@@ -1,0 +1,30 @@
+namespace Herald.Auth;
+
+/// <summary>How user tokens (JWT) are checked; bound from <c>Herald:Auth</c>.</summary>
+public sealed class TokenOptions
+{
+    /// <summary>Shared secret for HS256 tokens (at least 32 bytes of UTF-8).</summary>
+    public string? HmacSecret { get; set; }
+
+    /// <summary>PEM public key (RSA for RS256, EC P-256 for ES256) for tokens signed elsewhere.</summary>
+    public string? PublicKeyPem { get; set; }
+
+    /// <summary>Expected <c>iss</c>; not checked when empty.</summary>
+    public string? Issuer { get; set; }
+
+    /// <summary>Expected <c>aud</c>; not checked when empty.</summary>
+    public string? Audience { get; set; }
+
+    /// <summary>Tolerance on <c>exp</c>/<c>nbf</c> for clocks that drift. 30 s: small, and enough for NTP-synced hosts.</summary>
+    public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
+
+    public bool Enabled => !string.IsNullOrEmpty(HmacSecret) || !string.IsNullOrEmpty(PublicKeyPem);
+
+    internal IEnumerable<string> Validate()
+    {
+        if (HmacSecret is { Length: > 0 } secret && System.Text.Encoding.UTF8.GetByteCount(secret) < 32)
+            yield return "Herald:Auth:HmacSecret must be at least 32 bytes (HS256 needs a 256-bit key).";
+        if (ClockSkew < TimeSpan.Zero || ClockSkew > TimeSpan.FromMinutes(5))
+            yield return "Herald:Auth:ClockSkew must be between 0 and 5 minutes.";
+    }
+}

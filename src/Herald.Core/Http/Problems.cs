@@ -1,0 +1,38 @@
+using Microsoft.AspNetCore.Http;
+
+namespace Herald.Http;
+
+/// <summary>
+/// Every error Herald answers over HTTP: an RFC 9457 problem document whose <c>code</c> is a
+/// stable, documented string (see docs/protocol.md) that clients may switch on.
+/// </summary>
+internal static class Problems
+{
+    public static IResult InvalidChannel(string detail) => Make(400, "invalid_channel", "Invalid channel name", detail);
+
+    public static IResult InvalidBody(string detail) => Make(400, "invalid_body", "Invalid request body", detail);
+
+    public static IResult InvalidQuery(string detail) => Make(400, "invalid_query", "Invalid query parameter", detail);
+
+    public static IResult InvalidHeader(string detail) => Make(400, "invalid_header", "Invalid request header", detail);
+
+    public static IResult Unauthorized(string detail) => Make(401, "unauthorized", "Credentials required", detail);
+
+    public static IResult Forbidden(string detail) => Make(403, "forbidden", "Not allowed", detail);
+
+    public static IResult TooLarge(int limit) =>
+        Make(413, "message_too_large", "Message too large", $"The request body is larger than this namespace's limit of {limit} bytes.");
+
+    public static IResult UnsupportedMediaType(string? contentType) =>
+        Make(415, "unsupported_media_type", "Unsupported media type", $"Expected 'application/json', got '{contentType ?? "(none)"}'.");
+
+    public static IResult Unavailable(string detail) => Make(503, "unavailable", "Service unavailable", detail);
+
+    public static IResult Make(int status, string code, string title, string detail) =>
+        TypedResults.Problem(
+            statusCode: status,
+            title: title,
+            detail: detail,
+            type: "https://github.com/herald/herald/blob/main/docs/protocol.md#errors",
+            extensions: new Dictionary<string, object?>(StringComparer.Ordinal) { ["code"] = code });
+}

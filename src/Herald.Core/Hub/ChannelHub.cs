@@ -1,0 +1,146 @@
+using System.Numerics;
+using Herald.Log;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Herald.Hub;
+
+/// <summary>
+/// This node's channel → subscribers registry and fan-out. The channel log (or the broker) calls
+/// <see cref="OnPublished"/> once per committed publication, in offset order per channel.
+/// </summary>
+/// <remarks>
+/// Sharded by channel so subscribes on different channels rarely contend. Each channel's
+/// subscribers are an immutable array replaced on subscribe/unsubscribe (rare) and read without
+/// copying on publish (hot). A publication is wrapped once in an <see cref="EncodedPublication"/>
+/// and the same bytes are queued to every subscriber: fan-out allocates O(1) in the number of
+/// recipients.
+/// </remarks>
+public sealed partial class ChannelHub : IPublicationSink
+{
+    private readonly Shard[] _shards;
+    private readonly int _mask;
+    private readonly ILogger _logger;
+
+    public ChannelHub(ILogger<ChannelHub>? logger = null)
+        : this(DefaultShardCount(), logger)
+    {
+    }
+
+    /// <param name="shardCount">Rounded up to a power of two.</param>
+    /// <param name="logger">Optional logger.</param>
+    public ChannelHub(int shardCount, ILogger<ChannelHub>? logger = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(shardCount);
+        var count = (int)BitOperations.RoundUpToPowerOf2((uint)shardCount);
+        _shards = new Shard[count];
+        for (var i = 0; i < count; i++)
+            _shards[i] = new Shard();
+        _mask = count - 1;
+        _logger = logger ?? (ILogger)NullLogger.Instance;
+    }
+
+    /// <summary>Channels with at least one local subscriber.</summary>
+    public int ChannelCount
+    {
+        get
+        {
+            var total = 0;
+            foreach (var shard in _shards)
+            {
+                lock (shard.Lock)
+                    total += shard.Channels.Count;
+            }
+
+            return total;
+        }
+    }
+
+    public int GetSubscriberCount(string channel)
+    {
+        ArgumentNullException.ThrowIfNull(channel);
+        return GetSubscribers(channel).Length;
+    }
+
+    /// <summary>Queues <paramref name="publication"/> to every local subscriber of its channel. Never blocks on a session.</summary>
+    public void OnPublished(Publication publication)
+    {
+        ArgumentNullException.ThrowIfNull(publication);
+        var subscribers = GetSubscribers(publication.Channel);
+        if (subscribers.Length == 0)
+            return;
+
+        var encoded = new EncodedPublication(publication);
+        foreach (var subscriber in subscribers)
+        {
+            try
+            {
+                subscriber.Deliver(encoded);
+            }
+#pragma warning disable CA1031 // One broken session must not stop the fan-out to the others.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Log.DeliveryFailed(_logger, publication.Channel, subscriber.Session.Id, ex);
+            }
+        }
+
+        HeraldMetrics.PublicationsFannedOut.Add(1);
+        HeraldMetrics.Deliveries.Add(subscribers.Length);
+    }
+
+    internal void Add(Subscription subscription)
+    {
+        var shard = ShardFor(subscription.Channel);
+        lock (shard.Lock)
+        {
+            shard.Channels.TryGetValue(subscription.Channel, out var current);
+            shard.Channels[subscription.Channel] = current is null ? [subscription] : [.. current, subscription];
+        }
+    }
+
+    internal void Remove(Subscription subscription)
+    {
+        var shard = ShardFor(subscription.Channel);
+        lock (shard.Lock)
+        {
+            if (!shard.Channels.TryGetValue(subscription.Channel, out var current))
+                return;
+
+            var index = Array.IndexOf(current, subscription);
+            if (index < 0)
+                return;
+
+            if (current.Length == 1)
+            {
+                shard.Channels.Remove(subscription.Channel);
+                return;
+            }
+
+            var next = new Subscription[current.Length - 1];
+            Array.Copy(current, 0, next, 0, index);
+            Array.Copy(current, index + 1, next, index, current.Length - index - 1);
+            shard.Channels[subscription.Channel] = next;
+        }
+    }
+
+    private Subscription[] GetSubscribers(string channel)
+    {
+        var shard = ShardFor(channel);
+        lock (shard.Lock)
+            return shard.Channels.TryGetValue(channel, out var subscribers) ? subscribers : [];
+    }
+
+    private Shard ShardFor(string channel) =>
+        _shards[StringComparer.Ordinal.GetHashCode(channel) & _mask];
+
+    // ProcessorCount × 4 shards: publishes on different channels from all cores rarely meet on
+    // one lock; the lock is held only for a dictionary lookup or an array swap.
+    private static int DefaultShardCount() => Math.Max(16, Environment.ProcessorCount * 4);
+
+    private sealed class Shard
+    {
+        public readonly Lock Lock = new();
+        public readonly Dictionary<string, Subscription[]> Channels = new(StringComparer.Ordinal);
+    }
+}

@@ -1,0 +1,199 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Herald.Hub;
+
+/// <summary>
+/// One client connection, whatever its transport: its subscriptions, its byte-bounded outbound
+/// queue and the single writer loop that drains that queue into the transport.
+/// </summary>
+/// <remarks>
+/// The writer waits for data, takes everything queued, hands it to
+/// <see cref="ISessionTransport.WriteAsync"/> in one call (one flush) and repeats, so a burst of N
+/// messages costs one write, not N. When a message would push the queue past
+/// <see cref="HeraldOptions.MaxQueuedBytesPerSession"/> the session is closed with
+/// <see cref="DisconnectReason.SlowConsumer"/>: the publisher is never slowed and the heap never
+/// grows for a client that does not read. The client resumes from its cursor.
+/// </remarks>
+public sealed partial class Session : IAsyncDisposable
+{
+    // 5 s: a close handshake with a healthy client is one round trip; don't wait on a dead one.
+    private static readonly TimeSpan s_closeTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly ChannelHub _hub;
+    private readonly ISessionTransport _transport;
+    private readonly OutboundQueue _queue;
+    private readonly ILogger _logger;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, Subscription> _subscriptions = new(StringComparer.Ordinal);
+
+    // Never disposed: it has no timer, and in-flight subscribes may still link to its token.
+    private readonly CancellationTokenSource _closing = new();
+    private readonly CancellationToken _closingToken;
+    private readonly TaskCompletionSource<DisconnectReason> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Task _writer;
+
+    /// <param name="transport">Where the session's bytes go; its <see cref="ISessionTransport.Format"/> is fixed for the session.</param>
+    /// <param name="hub">The node's hub.</param>
+    /// <param name="options">Supplies <see cref="HeraldOptions.MaxQueuedBytesPerSession"/>; defaults when null.</param>
+    /// <param name="logger">Optional logger.</param>
+    public Session(ISessionTransport transport, ChannelHub hub, HeraldOptions? options = null, ILogger<Session>? logger = null)
+        : this(transport, hub, options?.MaxQueuedBytesPerSession ?? new HeraldOptions().MaxQueuedBytesPerSession, logger, startWriter: true)
+    {
+    }
+
+    internal Session(ISessionTransport transport, ChannelHub hub, int maxQueuedBytes, ILogger? logger, bool startWriter)
+    {
+        ArgumentNullException.ThrowIfNull(transport);
+        ArgumentNullException.ThrowIfNull(hub);
+        _transport = transport;
+        _hub = hub;
+        Format = transport.Format;
+        _queue = new OutboundQueue(maxQueuedBytes);
+        _logger = logger ?? NullLogger.Instance;
+        _closingToken = _closing.Token;
+        Id = Guid.CreateVersion7().ToString("N");
+        _writer = startWriter ? RunWriterAsync() : Task.CompletedTask;
+    }
+
+    /// <summary>Unique id (UUIDv7, 32 hex digits), for logs and presence.</summary>
+    public string Id { get; }
+
+    public WireFormat Format { get; }
+
+    /// <summary>Why the session closed; null while it is open.</summary>
+    public DisconnectReason? CloseReason => _closed.Task.IsCompleted ? _closed.Task.Result : null;
+
+    /// <summary>Completes when the writer loop has stopped and the transport was told to close.</summary>
+    public Task Completion => _writer;
+
+    /// <summary>Bytes waiting for the writer.</summary>
+    public long QueuedBytes => _queue.QueuedBytes;
+
+    internal int MaxQueuedBytes => _queue.MaxBytes;
+
+    internal OutboundQueue Queue => _queue;
+
+    /// <summary>
+    /// Queues a control message (subscribe reply, pong, error…) already encoded in <see cref="Format"/>.
+    /// The buffer must not change afterwards. Returns false when the session is closed or this
+    /// message closed it as a slow consumer.
+    /// </summary>
+    public bool TrySend(ReadOnlyMemory<byte> message) => EnqueueLive(message);
+
+    /// <summary>Closes the session: removes its subscriptions, drops what is queued, stops the writer and closes the transport.</summary>
+    /// <returns><see cref="Completion"/>.</returns>
+    public Task CloseAsync(DisconnectReason reason)
+    {
+        ArgumentNullException.ThrowIfNull(reason);
+        BeginClose(reason);
+        return _writer;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        BeginClose(DisconnectReason.Normal);
+        await _writer;
+    }
+
+    internal bool EnqueueLive(ReadOnlyMemory<byte> message)
+    {
+        switch (_queue.TryEnqueue(message))
+        {
+            case EnqueueResult.Accepted:
+                return true;
+            case EnqueueResult.Overflow:
+                OnOverflow();
+                return false;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>
+    /// Called on the publishing thread, often inside a subscription's lock: the close itself (hub
+    /// removal, cancelling the transport's write) runs on the thread pool so the fan-out goes on.
+    /// </summary>
+    internal void OnOverflow()
+    {
+        _queue.Close();
+        ThreadPool.UnsafeQueueUserWorkItem(static session => session.CloseAsSlowConsumer(), this, preferLocal: false);
+    }
+
+    private void CloseAsSlowConsumer()
+    {
+        if (!BeginClose(DisconnectReason.SlowConsumer))
+            return;
+        HeraldMetrics.SlowConsumerDisconnects.Add(1);
+        Log.SlowConsumer(_logger, Id, _queue.MaxBytes);
+    }
+
+    private bool BeginClose(DisconnectReason reason)
+    {
+        Subscription[] subscriptions;
+        lock (_gate)
+        {
+            if (!_closed.TrySetResult(reason))
+                return false;
+            subscriptions = [.. _subscriptions.Values];
+            _subscriptions.Clear();
+        }
+
+        foreach (var subscription in subscriptions)
+        {
+            subscription.Stop();
+            _hub.Remove(subscription);
+        }
+
+        _queue.Close();
+
+        // Cancels a write that may never complete (the slow consumer's) and subscribes in flight.
+        _closing.Cancel();
+        return true;
+    }
+
+    private async Task RunWriterAsync()
+    {
+        var batch = new List<ReadOnlyMemory<byte>>(16);
+        try
+        {
+            while (await _queue.WaitToReadAsync(_closingToken))
+            {
+                _queue.TakeAll(ref batch);
+                if (batch.Count == 0)
+                    continue;
+
+                await _transport.WriteAsync(batch, _closingToken);
+                HeraldMetrics.BatchesWritten.Add(1);
+                HeraldMetrics.MessagesWritten.Add(batch.Count);
+                batch.Clear();
+            }
+        }
+        catch (OperationCanceledException) when (_closingToken.IsCancellationRequested)
+        {
+        }
+#pragma warning disable CA1031 // Any transport failure ends this session only; it is logged and reported as WriteError.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.WriteFailed(_logger, Id, ex);
+            BeginClose(DisconnectReason.WriteError);
+        }
+
+        // The queue closes only through BeginClose or an overflow, which schedules BeginClose.
+        var reason = await _closed.Task;
+        try
+        {
+            using var timeout = new CancellationTokenSource(s_closeTimeout);
+            await _transport.CloseAsync(reason, timeout.Token);
+        }
+#pragma warning disable CA1031 // The connection is gone either way.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.TransportCloseFailed(_logger, Id, ex);
+        }
+
+        Log.Closed(_logger, Id, reason.Code, reason.Reason);
+    }
+}

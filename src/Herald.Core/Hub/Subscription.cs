@@ -1,0 +1,134 @@
+using Herald.Log;
+
+namespace Herald.Hub;
+
+/// <summary>
+/// One session's subscription to one channel, as the hub sees it. Holds the position last handed
+/// to the session so that each offset reaches it once, in order, whatever races the subscribe.
+/// </summary>
+/// <remarks>
+/// States: <em>buffering</em> (registered in the hub while history is read: live publications are
+/// held, bounded by the session's byte budget), then <em>live</em>, then <em>stopped</em>. All
+/// transitions and every delivery happen under <see cref="_lock"/>, so once
+/// <see cref="Stop"/> returns nothing more is enqueued for this channel.
+/// </remarks>
+internal sealed class Subscription
+{
+    private readonly Lock _lock = new();
+    private readonly Session _session;
+    private List<EncodedPublication>? _buffer = [];
+    private long _bufferedBytes;
+    private string _epoch = string.Empty;
+    private long _lastOffset;
+    private bool _stopped;
+
+    public Subscription(Session session, string channel)
+    {
+        _session = session;
+        Channel = channel;
+    }
+
+    public string Channel { get; }
+
+    public Session Session => _session;
+
+    public bool IsStopped
+    {
+        get
+        {
+            lock (_lock)
+                return _stopped;
+        }
+    }
+
+    /// <summary>The hub's fan-out path: enqueue (or, while recovering, hold) one publication.</summary>
+    public void Deliver(EncodedPublication publication)
+    {
+        lock (_lock)
+        {
+            if (_stopped)
+                return;
+
+            if (_buffer is not null)
+            {
+                Hold(publication);
+                return;
+            }
+
+            if (Advance(publication.Publication))
+                _session.EnqueueLive(publication.GetBytes(_session.Format));
+        }
+    }
+
+    /// <summary>Sets the position history replay reached: buffered publications at or before it are skipped.</summary>
+    public void StartAt(string epoch, long offset)
+    {
+        lock (_lock)
+        {
+            _epoch = epoch;
+            _lastOffset = offset;
+        }
+    }
+
+    /// <summary>Releases the buffer (offsets not yet sent, in order) and delivers live from now on.</summary>
+    public void GoLive()
+    {
+        lock (_lock)
+        {
+            if (_stopped || _buffer is null)
+                return;
+
+            foreach (var publication in _buffer)
+            {
+                if (Advance(publication.Publication) && !_session.EnqueueLive(publication.GetBytes(_session.Format)))
+                    break;
+            }
+
+            _buffer = null;
+            _bufferedBytes = 0;
+        }
+    }
+
+    public void Stop()
+    {
+        lock (_lock)
+        {
+            _stopped = true;
+            _buffer = null;
+        }
+    }
+
+    private void Hold(EncodedPublication publication)
+    {
+        var size = publication.GetBytes(_session.Format).Length;
+        if (_bufferedBytes + size > _session.MaxQueuedBytes)
+        {
+            // Live traffic outran the replay: the same rule as a full queue.
+            _stopped = true;
+            _buffer = null;
+            _session.OnOverflow();
+            return;
+        }
+
+        _buffer!.Add(publication);
+        _bufferedBytes += size;
+    }
+
+    private bool Advance(Publication publication)
+    {
+        if (!string.Equals(publication.Epoch, _epoch, StringComparison.Ordinal))
+        {
+            // A new generation of the log (history removed, store restarted): offsets restart, and
+            // the client sees the epoch change on the publication itself.
+            _epoch = publication.Epoch;
+            _lastOffset = publication.Offset;
+            return true;
+        }
+
+        if (publication.Offset <= _lastOffset)
+            return false;
+
+        _lastOffset = publication.Offset;
+        return true;
+    }
+}

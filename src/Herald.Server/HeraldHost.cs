@@ -1,0 +1,68 @@
+using Herald.Log;
+using Microsoft.Extensions.Options;
+
+namespace Herald.Server;
+
+/// <summary>Builds the <c>herald serve</c> web application; integration tests build it the same way.</summary>
+internal static partial class HeraldHost
+{
+    public const string DefaultUrls = "http://localhost:8080";
+
+    /// <param name="args">Configuration arguments (<c>--Section:Key=value</c>), passed to the host as is.</param>
+    /// <param name="overrides">Settings from <c>serve</c>'s own options; they win over every other source.</param>
+    public static WebApplication Build(string[] args, IReadOnlyDictionary<string, string?>? overrides = null, bool quiet = false)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+
+        // appsettings.json beside the binary, then one in the working directory, then the
+        // environment (HERALD__STORE=memory) and the command line win, in that order.
+        builder.Configuration.AddJsonFile(Path.Combine(Environment.CurrentDirectory, "appsettings.json"), optional: true);
+        builder.Configuration.AddEnvironmentVariables();
+        builder.Configuration.AddCommandLine(args);
+        if (overrides is not null)
+            builder.Configuration.AddInMemoryCollection(overrides);
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]))
+            builder.WebHost.UseUrls(DefaultUrls);
+
+        if (quiet)
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+
+        builder.Services.AddHerald(builder.Configuration);
+        builder.Services.AddOpenApi();
+        builder.Services.PostConfigure<HeraldOptions>(ApiKeyFile.EnsureKey);
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapOpenApi();
+        app.MapHerald();
+        app.Lifetime.ApplicationStarted.Register(() => Started(app));
+        return app;
+    }
+
+    private static void Started(WebApplication app)
+    {
+        var options = app.Services.GetRequiredService<IOptions<HeraldOptions>>().Value;
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Herald");
+        var store = app.Services.GetRequiredService<IChannelLog>();
+        var dataDirectory = Path.GetFullPath(options.DataDirectory);
+        foreach (var url in app.Urls)
+            LogListening(logger, url, options.Store, dataDirectory);
+        if (ApiKeyFile.GeneratedKey is { } generated)
+        {
+            var path = ApiKeyFile.PathIn(options.DataDirectory);
+            LogGeneratedKey(logger, generated, path);
+        }
+        GC.KeepAlive(store);
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Herald listening on {Url} (store: {Store}, data: {DataDirectory})")]
+    private static partial void LogListening(ILogger logger, string url, string store, string dataDirectory);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "No API key was configured, so one was generated. It is shown only this once and saved in {Path}: {ApiKey}")]
+    private static partial void LogGeneratedKey(ILogger logger, string apiKey, string path);
+}

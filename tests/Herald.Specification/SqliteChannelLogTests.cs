@@ -1,0 +1,101 @@
+using Herald.Log;
+using Herald.Log.Sqlite;
+
+namespace Herald.Specification;
+
+public sealed class SqliteChannelLogTests : ChannelLogSpec<SqliteChannelLog>
+{
+    private readonly string directory = Path.Combine(Path.GetTempPath(), "herald-spec-" + Guid.NewGuid().ToString("N"));
+
+    private string DatabasePath => Path.Combine(directory, "herald.db");
+
+    protected override SqliteChannelLog CreateLog(IPublicationSink sink, TimeProvider time) => new(DatabasePath, sink, time);
+
+    protected override Task CleanupAsync()
+    {
+        if (Directory.Exists(directory))
+            Directory.Delete(directory, recursive: true);
+
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task A_restart_keeps_the_epoch_and_offsets_and_appends_continue_after_the_top()
+    {
+        var before = NewLog();
+        await AppendMany(before, "chat:a", 5);
+        await Append(before, Message("chat:a", "6", key: "k"));
+        var state = await State(before, "chat:a");
+        await before.DisposeAsync().AsTask().WaitAsync(Timeout);
+
+        var after = NewLog();
+
+        Assert.Equal(state, await State(after, "chat:a"));
+        Assert.Equal(Enumerable.Range(1, 6).Select(i => (long)i), (await Read(after, "chat:a", 0, 100)).Publications.Select(p => p.Offset));
+        Assert.True((await Append(after, Message("chat:a", "6", key: "k"))).Duplicate);
+        var next = await Append(after, Message("chat:a", "7"));
+        Assert.Equal(new Position(state.Epoch, 7), next.Publication.Position);
+    }
+
+    [Fact]
+    public async Task Dispose_commits_every_append_already_queued()
+    {
+        var log = NewLog();
+        var pending = Enumerable.Range(0, 200).Select(i => log.AppendAsync(Message("chat:a", $"{i}")).AsTask()).ToList();
+
+        await log.DisposeAsync().AsTask().WaitAsync(Timeout);
+        await Task.WhenAll(pending).WaitAsync(Timeout);
+
+        var reopened = NewLog();
+        Assert.Equal(200, (await State(reopened, "chat:a")).Top);
+    }
+
+    [Fact]
+    public async Task Concurrent_appends_share_one_group_commit()
+    {
+        var log = NewLog();
+        await Append(log, Message("chat:a", "warm-up"));
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        log.BeforeBatch = () => new ValueTask(gate.Task);
+        var committed = log.CommittedTransactions;
+
+        // AppendAsync queues before it returns, so all 64 are waiting when the gate opens.
+        var pending = Enumerable.Range(0, 64).Select(i => log.AppendAsync(Message($"chat:{i % 4}", $"{i}")).AsTask()).ToList();
+        gate.SetResult();
+        var results = await Task.WhenAll(pending).WaitAsync(Timeout);
+
+        Assert.Equal(64, results.Length);
+        Assert.InRange(log.CommittedTransactions - committed, 1, 2);
+        for (var c = 0; c < 4; c++)
+            Assert.Equal(Enumerable.Range(1, 16).Select(i => (long)i), Sink.OffsetsOf($"chat:{c}"));
+    }
+
+    [Fact]
+    public async Task Publications_past_the_ttl_are_swept_from_the_file()
+    {
+        var log = NewLog();
+        var shortLived = Roomy with { HistoryTtl = TimeSpan.FromMinutes(1) };
+        await AppendMany(log, "chat:a", 3, shortLived);
+
+        // The sweep runs at most every 30 s, on the writer's next batch.
+        Time.Advance(TimeSpan.FromMinutes(5));
+        await Append(log, Message("chat:b", "1"));
+        Time.Advance(TimeSpan.FromMinutes(-5));
+
+        Assert.Empty((await Read(log, "chat:a", 0, 10)).Publications);
+        Assert.Equal(3, (await State(log, "chat:a")).Top);
+    }
+
+    [Fact]
+    public void An_unopenable_path_fails_with_the_path_in_the_message()
+    {
+        Directory.CreateDirectory(directory);
+        var blocker = Path.Combine(directory, "not-a-directory");
+        File.WriteAllText(blocker, "x");
+        var path = Path.Combine(blocker, "herald.db");
+
+        var error = Assert.Throws<InvalidOperationException>(() => new SqliteChannelLog(path));
+
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+    }
+}

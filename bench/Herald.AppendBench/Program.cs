@@ -70,10 +70,12 @@ for (var p = 0; p < publishers; p++)
 
 await Task.Delay(TimeSpan.FromSeconds(warmup));
 var measured = Stopwatch.StartNew();
+var cpuBefore = Environment.CpuUsage.TotalTime;
 Volatile.Write(ref phase, 1);
 await Task.Delay(TimeSpan.FromSeconds(seconds));
 Volatile.Write(ref phase, 2);
 measured.Stop();
+var cpu = Environment.CpuUsage.TotalTime - cpuBefore;
 await Task.WhenAll(tasks);
 await log.DisposeAsync();
 
@@ -84,6 +86,9 @@ foreach (var histogram in histograms)
 var total = counts.Sum();
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"appends: {total:N0} in {measured.Elapsed.TotalSeconds:F2} s = {total / measured.Elapsed.TotalSeconds:N0} appends/s"));
+// CPU per append stays comparable when other processes share the machine; throughput does not.
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+    $"cpu: {cpu.TotalSeconds:F2} s = {cpu.TotalMicroseconds / Math.Max(1, total):F2} µs per append, {cpu / measured.Elapsed:F2} of {Environment.ProcessorCount} cores"));
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"latency µs: p50 {all.GetValueAtPercentile(50)}  p99 {all.GetValueAtPercentile(99)}  p99.9 {all.GetValueAtPercentile(99.9)}  max {all.GetMaxValue()}"));
 if (log is SqliteChannelLog && !keepFile)

@@ -73,7 +73,7 @@ public class FanOutBenchmarks
 
         public WireFormat Format => WireFormat.Json;
 
-        public ValueTask WriteAsync(IReadOnlyList<ReadOnlyMemory<byte>> batch, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+        public ValueTask WriteAsync(IReadOnlyList<OutboundMessage> batch, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
         public ValueTask CloseAsync(DisconnectReason reason, CancellationToken cancellationToken) => ValueTask.CompletedTask;
     }

@@ -94,6 +94,8 @@ public abstract partial class ChannelLogSpec<T> : IAsyncLifetime
         Assert.Equal(appended.Position, read.Position);
         Assert.Equal(appended.Id, read.Id);
         Assert.Matches("^[0-9a-f]{32}$", read.Id);
+        Assert.Equal(7, Guid.ParseExact(read.Id, "N").Version);
+        Assert.Equal(Time.GetUtcNow().ToUnixTimeMilliseconds(), Convert.ToInt64(read.Id[..12], 16));
         Assert.Equal(appended.Time, read.Time);
         Assert.Equal(Time.GetUtcNow().ToUnixTimeMilliseconds(), read.Time.ToUnixTimeMilliseconds());
         Assert.Equal("alice", read.From);
@@ -218,6 +220,36 @@ public abstract partial class ChannelLogSpec<T> : IAsyncLifetime
         Assert.Equal(8, state.First);
         Assert.Equal([8L, 9L, 10L, 11L, 12L], all.Publications.Select(p => p.Offset));
         Assert.Equal([12L, 11L, 10L, 9L, 8L], reversed.Publications.Select(p => p.Offset));
+    }
+
+    [Fact]
+    public async Task Reads_never_return_publications_beyond_the_history_size()
+    {
+        var log = NewLog();
+        var hundred = Roomy with { HistorySize = 100 };
+
+        await AppendMany(log, "chat:a", 150, hundred);
+
+        var state = await State(log, "chat:a");
+        var forward = await Read(log, "chat:a", 10, 1000);
+        var reverse = await Read(log, "chat:a", 0, 1000, reverse: true);
+        var olderThanFirst = await Read(log, "chat:a", 51, 1000, reverse: true);
+        Assert.Equal(new StreamState(state.Epoch, 150, 51), state);
+        Assert.Equal(Enumerable.Range(51, 100).Select(i => (long)i), forward.Publications.Select(p => p.Offset));
+        Assert.Equal(Enumerable.Range(51, 100).Reverse().Select(i => (long)i), reverse.Publications.Select(p => p.Offset));
+        Assert.Empty(olderThanFirst.Publications);
+    }
+
+    [Fact]
+    public async Task A_cancelled_append_is_not_appended()
+    {
+        var log = NewLog();
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => log.AppendAsync(Message("chat:a", "1"), cancelled.Token).AsTask().WaitAsync(Timeout));
+
+        Assert.Equal(StreamState.Empty, await State(log, "chat:a"));
     }
 
     [Fact]

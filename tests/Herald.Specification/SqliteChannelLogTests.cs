@@ -71,6 +71,42 @@ public sealed class SqliteChannelLogTests : ChannelLogSpec<SqliteChannelLog>
     }
 
     [Fact]
+    public async Task A_remove_inside_a_batch_ends_the_epoch_between_the_appends_around_it()
+    {
+        var log = NewLog();
+        await Append(log, Message("chat:other", "warm-up"));
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        log.BeforeBatch = () => new ValueTask(gate.Task);
+
+        var before = Enumerable.Range(0, 3).Select(i => log.AppendAsync(Message("chat:a", $"{i}", key: "k")).AsTask()).ToList();
+        var remove = log.RemoveAsync("chat:a").AsTask();
+        var after = Enumerable.Range(0, 2).Select(i => log.AppendAsync(Message("chat:a", $"{i}", key: $"k{i}")).AsTask()).ToList();
+        gate.SetResult();
+        var first = await Task.WhenAll(before).WaitAsync(Timeout);
+        await remove.WaitAsync(Timeout);
+        var second = await Task.WhenAll(after).WaitAsync(Timeout);
+
+        // The three appends share one key in one batch: one is appended, two are its duplicates.
+        Assert.Single(first, r => !r.Duplicate);
+        Assert.All(first, r => Assert.Equal(1, r.Publication.Offset));
+        Assert.Equal([1L, 2L], second.Select(r => r.Publication.Offset));
+        Assert.All(second, r => Assert.False(r.Duplicate));
+        Assert.NotEqual(first[0].Publication.Epoch, second[0].Publication.Epoch);
+        Assert.Equal(new StreamState(second[0].Publication.Epoch, 2, 1), await State(log, "chat:a"));
+        Assert.Equal([1L, 1L, 2L], Sink.OffsetsOf("chat:a"));
+    }
+
+    [Fact]
+    public async Task Full_synchronous_mode_opens_and_appends()
+    {
+        await using var log = new SqliteChannelLog(DatabasePath, Sink, Time, options: new SqliteChannelLogOptions { Synchronous = SqliteSynchronous.Full });
+
+        var appended = await Append(log, Message("chat:a", "1"));
+
+        Assert.Equal(1, appended.Publication.Offset);
+    }
+
+    [Fact]
     public async Task Publications_past_the_ttl_are_swept_from_the_file()
     {
         var log = NewLog();

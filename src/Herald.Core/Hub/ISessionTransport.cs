@@ -26,7 +26,7 @@ public interface ISessionTransport
     /// Cancelled when the session closes (a slow consumer's write never completes otherwise):
     /// implementations must honour it.
     /// </param>
-    ValueTask WriteAsync(IReadOnlyList<ReadOnlyMemory<byte>> batch, CancellationToken cancellationToken);
+    ValueTask WriteAsync(IReadOnlyList<OutboundMessage> batch, CancellationToken cancellationToken);
 
     /// <summary>Ends the connection, telling the client <paramref name="reason"/> when the transport can.</summary>
     ValueTask CloseAsync(DisconnectReason reason, CancellationToken cancellationToken);

@@ -19,7 +19,7 @@ internal enum EnqueueResult
 /// history replay), one consumer (the session's writer loop), which takes everything queued at once.
 /// </summary>
 /// <remarks>
-/// Entries are <see cref="ReadOnlyMemory{T}"/> views of shared, already encoded arrays, stored in a
+/// Entries hold <see cref="ReadOnlyMemory{T}"/> views of shared, already encoded arrays, stored in a
 /// reused list, so enqueuing allocates nothing once the list has grown to the session's burst size.
 /// The budget counts what waits in the queue, not the batch the writer is writing: like
 /// Centrifuge's writer, a session holds at most the budget plus one batch in flight.
@@ -37,7 +37,7 @@ internal sealed class OutboundQueue
     private readonly Channel<byte> _signal = Channel.CreateBounded<byte>(
         new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
 
-    private List<ReadOnlyMemory<byte>> _pending = new(16);
+    private List<OutboundMessage> _pending = new(16);
     private long _pendingBytes;
     private bool _closed;
     private TaskCompletionSource<bool>? _spaceAvailable;
@@ -70,7 +70,7 @@ internal sealed class OutboundQueue
     }
 
     /// <summary>Queues <paramref name="message"/> unless that would exceed the budget, in which case the queue closes.</summary>
-    public EnqueueResult TryEnqueue(ReadOnlyMemory<byte> message)
+    public EnqueueResult TryEnqueue(OutboundMessage message)
     {
         bool wake;
         lock (_lock)
@@ -78,7 +78,7 @@ internal sealed class OutboundQueue
             if (_closed)
                 return EnqueueResult.Closed;
 
-            if (_pendingBytes + message.Length > _maxBytes)
+            if (_pendingBytes + message.Bytes.Length > _maxBytes)
             {
                 var waiters = CloseCore();
                 waiters?.TrySetResult(false);
@@ -86,7 +86,7 @@ internal sealed class OutboundQueue
             }
 
             _pending.Add(message);
-            _pendingBytes += message.Length;
+            _pendingBytes += message.Bytes.Length;
             wake = _pending.Count == 1;
         }
 
@@ -101,7 +101,7 @@ internal sealed class OutboundQueue
     /// for history replay, whose size the client does not control the pace of. A message larger
     /// than the whole budget is accepted once the queue is empty. Returns false when the queue closed.
     /// </summary>
-    public async ValueTask<bool> EnqueueWhenSpaceAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+    public async ValueTask<bool> EnqueueWhenSpaceAsync(OutboundMessage message, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -111,10 +111,10 @@ internal sealed class OutboundQueue
                 if (_closed)
                     return false;
 
-                if (_pending.Count == 0 || _pendingBytes + message.Length <= _maxBytes)
+                if (_pending.Count == 0 || _pendingBytes + message.Bytes.Length <= _maxBytes)
                 {
                     _pending.Add(message);
-                    _pendingBytes += message.Length;
+                    _pendingBytes += message.Bytes.Length;
                     if (_pending.Count == 1)
                         _signal.Writer.TryWrite(0);
                     return true;
@@ -136,7 +136,7 @@ internal sealed class OutboundQueue
     /// Swaps everything queued into <paramref name="batch"/> (which must be empty) without copying;
     /// the writer hands <paramref name="batch"/> to the transport and clears it afterwards.
     /// </summary>
-    public void TakeAll(ref List<ReadOnlyMemory<byte>> batch)
+    public void TakeAll(ref List<OutboundMessage> batch)
     {
         TaskCompletionSource<bool>? waiters;
         _signal.Reader.TryRead(out _);
@@ -145,7 +145,7 @@ internal sealed class OutboundQueue
             if (_closed || _pending.Count == 0)
                 return;
 
-            var empty = batch.Capacity > RetainedCapacity ? new List<ReadOnlyMemory<byte>>(16) : batch;
+            var empty = batch.Capacity > RetainedCapacity ? new List<OutboundMessage>(16) : batch;
             batch = _pending;
             _pending = empty;
             _pendingBytes = 0;

@@ -65,7 +65,7 @@ public sealed partial class Session
             var state = await log.GetStateAsync(channel, token);
             var result = new SubscribeResult(CanRecover(since, state), state);
 
-            if (reply is not null && !await _queue.EnqueueWhenSpaceAsync(reply(result), token))
+            if (reply is not null && !await _queue.EnqueueWhenSpaceAsync(new OutboundMessage(reply(result)), token))
                 throw SessionClosed();
 
             if (result.Recovered && since is { } from && from.Offset < state.Top)
@@ -151,7 +151,7 @@ public sealed partial class Session
                     return;
 
                 var bytes = PublicationEncoder.Encode(publication, Format);
-                if (!await _queue.EnqueueWhenSpaceAsync(bytes, cancellationToken))
+                if (!await _queue.EnqueueWhenSpaceAsync(new OutboundMessage(bytes, publication), cancellationToken))
                     throw SessionClosed();
                 after = publication.Offset;
             }

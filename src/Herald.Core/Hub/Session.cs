@@ -19,6 +19,7 @@ public sealed partial class Session : IAsyncDisposable
 {
     // 5 s: a close handshake with a healthy client is one round trip; don't wait on a dead one.
     private static readonly TimeSpan s_closeTimeout = TimeSpan.FromSeconds(5);
+    private static readonly int s_defaultMaxQueuedBytes = new HeraldOptions().MaxQueuedBytesPerSession;
 
     private readonly ChannelHub _hub;
     private readonly ISessionTransport _transport;
@@ -38,7 +39,7 @@ public sealed partial class Session : IAsyncDisposable
     /// <param name="options">Supplies <see cref="HeraldOptions.MaxQueuedBytesPerSession"/>; defaults when null.</param>
     /// <param name="logger">Optional logger.</param>
     public Session(ISessionTransport transport, ChannelHub hub, HeraldOptions? options = null, ILogger<Session>? logger = null)
-        : this(transport, hub, options?.MaxQueuedBytesPerSession ?? new HeraldOptions().MaxQueuedBytesPerSession, logger, startWriter: true)
+        : this(transport, hub, options?.MaxQueuedBytesPerSession ?? s_defaultMaxQueuedBytes, logger, startWriter: true)
     {
     }
 
@@ -79,7 +80,7 @@ public sealed partial class Session : IAsyncDisposable
     /// The buffer must not change afterwards. Returns false when the session is closed or this
     /// message closed it as a slow consumer.
     /// </summary>
-    public bool TrySend(ReadOnlyMemory<byte> message) => EnqueueLive(message);
+    public bool TrySend(ReadOnlyMemory<byte> message) => EnqueueLive(new OutboundMessage(message));
 
     /// <summary>Closes the session: removes its subscriptions, drops what is queued, stops the writer and closes the transport.</summary>
     /// <returns><see cref="Completion"/>.</returns>
@@ -96,7 +97,7 @@ public sealed partial class Session : IAsyncDisposable
         await _writer;
     }
 
-    internal bool EnqueueLive(ReadOnlyMemory<byte> message)
+    internal bool EnqueueLive(OutboundMessage message)
     {
         switch (_queue.TryEnqueue(message))
         {
@@ -154,7 +155,7 @@ public sealed partial class Session : IAsyncDisposable
 
     private async Task RunWriterAsync()
     {
-        var batch = new List<ReadOnlyMemory<byte>>(16);
+        var batch = new List<OutboundMessage>(16);
         try
         {
             while (await _queue.WaitToReadAsync(_closingToken))

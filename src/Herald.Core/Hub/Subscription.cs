@@ -56,7 +56,7 @@ internal sealed class Subscription
             }
 
             if (Advance(publication.Publication))
-                _session.EnqueueLive(publication.GetBytes(_session.Format));
+                _session.EnqueueLive(new OutboundMessage(publication.GetBytes(_session.Format), publication.Publication));
         }
     }
 
@@ -80,7 +80,7 @@ internal sealed class Subscription
 
             foreach (var publication in _buffer)
             {
-                if (Advance(publication.Publication) && !_session.EnqueueLive(publication.GetBytes(_session.Format)))
+                if (Advance(publication.Publication) && !_session.EnqueueLive(new OutboundMessage(publication.GetBytes(_session.Format), publication.Publication)))
                     break;
             }
 

@@ -30,13 +30,14 @@ public sealed partial class MemoryChannelLog
                 return new AppendResult(entry.Publication, Duplicate: true);
 
             // Milliseconds, as the SQLite store keeps them, so both stores answer the same time.
+            var time = DateTimeOffset.FromUnixTimeMilliseconds(now.ToUnixTimeMilliseconds());
             var publication = new Publication
             {
                 Channel = request.Channel,
                 Offset = top + 1,
                 Epoch = epoch,
-                Id = Guid.CreateVersion7().ToString("N"),
-                Time = DateTimeOffset.FromUnixTimeMilliseconds(now.ToUnixTimeMilliseconds()),
+                Id = Guid.CreateVersion7(time).ToString("N"),
+                Time = time,
                 From = request.From,
                 Type = request.Type,
                 Data = data,

@@ -59,7 +59,7 @@ public sealed class FanOutTests
         Assert.StartsWith("{\"type\":\"publication\",\"channel\":\"chat:lobby\",\"offset\":1,", jsonText, StringComparison.Ordinal);
         Assert.EndsWith(",\"data\":{\"n\":0}}", jsonText, StringComparison.Ordinal);
         Assert.Equal(jsonText + "\n", ndjsonText);
-        Assert.Equal($"id: e1.1\nevent: publication\ndata: {jsonText}\n\n", sseText);
+        Assert.Equal($"event: publication\ndata: {jsonText}\n\n", sseText);
     }
 
     [Fact]

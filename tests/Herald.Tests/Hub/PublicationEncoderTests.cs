@@ -50,7 +50,7 @@ public sealed class PublicationEncoderTests
             var body = format switch
             {
                 WireFormat.Ndjson => text[..^1],
-                WireFormat.Sse => text.Split('\n')[2]["data: ".Length..],
+                WireFormat.Sse => text.Split('\n')[1]["data: ".Length..],
                 _ => text,
             };
 
@@ -70,7 +70,7 @@ public sealed class PublicationEncoderTests
         var second = encoded.GetBytes(WireFormat.Sse);
 
         Assert.True(first.Span == second.Span);
-        Assert.StartsWith("id: k3f9.42\nevent: publication\ndata: {", Encoding.UTF8.GetString(first.Span), StringComparison.Ordinal);
+        Assert.StartsWith("event: publication\ndata: {", Encoding.UTF8.GetString(first.Span), StringComparison.Ordinal);
         Assert.EndsWith("}\n\n", Encoding.UTF8.GetString(first.Span), StringComparison.Ordinal);
     }
 }

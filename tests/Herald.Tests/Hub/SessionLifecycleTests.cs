@@ -105,7 +105,7 @@ public sealed class SessionLifecycleTests
     {
         public WireFormat Format => WireFormat.Json;
 
-        public ValueTask WriteAsync(IReadOnlyList<ReadOnlyMemory<byte>> batch, CancellationToken cancellationToken) =>
+        public ValueTask WriteAsync(IReadOnlyList<OutboundMessage> batch, CancellationToken cancellationToken) =>
             ValueTask.FromException(new IOException("connection reset"));
 
         public ValueTask CloseAsync(DisconnectReason reason, CancellationToken cancellationToken) => ValueTask.CompletedTask;

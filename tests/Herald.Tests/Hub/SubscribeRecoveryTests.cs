@@ -53,6 +53,32 @@ public sealed class SubscribeRecoveryTests
     }
 
     [Fact]
+    public async Task Resume_against_the_memory_log_while_publishes_race_is_exact()
+    {
+        var hub = new ChannelHub();
+        await using var log = new MemoryChannelLog(hub);
+        var data = Encoding.UTF8.GetBytes("{\"n\":1}");
+        async Task Publish(int count)
+        {
+            for (var i = 0; i < count; i++)
+                await log.AppendAsync(new AppendRequest(Channel, data, Retention.Default with { HistorySize = 10_000 }));
+        }
+
+        await Publish(50);
+        var epoch = (await log.GetStateAsync(Channel)).Epoch;
+        var transport = new TestTransport();
+        await using var session = new Session(transport, hub);
+
+        var publisher = Task.Run(() => Publish(500));
+        var result = await session.SubscribeAsync(Channel, new Position(epoch, 20), log).AsTask().WaitAsync(s_timeout);
+        await publisher.WaitAsync(s_timeout);
+
+        Assert.True(result.Recovered);
+        await transport.WaitForMessagesAsync(530);
+        Assert.Equal(Range(21, 550), transport.Offsets(Channel));
+    }
+
+    [Fact]
     public async Task History_longer_than_one_page_is_replayed_completely()
     {
         var hub = new ChannelHub();

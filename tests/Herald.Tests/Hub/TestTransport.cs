@@ -62,9 +62,9 @@ internal sealed class TestTransport(WireFormat format = WireFormat.Json) : ISess
         gate?.TrySetResult();
     }
 
-    public async ValueTask WriteAsync(IReadOnlyList<ReadOnlyMemory<byte>> batch, CancellationToken cancellationToken)
+    public async ValueTask WriteAsync(IReadOnlyList<OutboundMessage> batch, CancellationToken cancellationToken)
     {
-        var copy = batch.ToArray();
+        var copy = batch.Select(m => m.Bytes).ToArray();
         Task? gate;
         lock (_lock)
             gate = _gate?.Task;

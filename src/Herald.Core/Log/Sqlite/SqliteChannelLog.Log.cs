@@ -27,6 +27,10 @@ public sealed partial class SqliteChannelLog
             Message = "The publication sink threw for {Channel} offset {Offset}; the publication is committed.")]
         public static partial void SinkFailed(ILogger logger, string channel, long offset, Exception exception);
 
+        [LoggerMessage(EventId = 1106, EventName = "SqliteWriterStopped", Level = LogLevel.Critical,
+            Message = "The writer of the SQLite channel log '{Path}' stopped; appends fail until the log is reopened.")]
+        public static partial void WriterStopped(ILogger logger, string path, Exception exception);
+
         [LoggerMessage(EventId = 1105, EventName = "SqlitePingFailed", Level = LogLevel.Warning,
             Message = "The SQLite channel log '{Path}' did not answer a ping.")]
         public static partial void PingFailed(ILogger logger, string path, Exception exception);

@@ -10,6 +10,7 @@ public sealed partial class SqliteChannelLog
     private readonly WriterConnection writer;
     private readonly Dictionary<string, ChannelRow> channelRows = new(StringComparer.Ordinal);
     private readonly List<ChannelRow> dirtyRows = [];
+    private readonly IdGenerator ids = new();
     private long committedTransactions;
     private long nextSweepMs;
 
@@ -71,6 +72,18 @@ public sealed partial class SqliteChannelLog
                 batch.Clear();
             }
         }
+#pragma warning disable CA1031 // Whatever stopped the loop, every waiting append must fail instead of hanging.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.WriterStopped(logger, DatabasePath, ex);
+            queue.Writer.TryComplete(ex);
+            var failure = new InvalidOperationException($"The SQLite channel log '{DatabasePath}' stopped: {ex.Message}", ex);
+            foreach (var operation in batch)
+                Fail(operation, failure);
+            while (reader.TryRead(out var operation))
+                Fail(operation, failure);
+        }
         finally
         {
             writer.Dispose();
@@ -130,7 +143,9 @@ public sealed partial class SqliteChannelLog
             writer.Commit.ExecuteNonQuery();
             Interlocked.Increment(ref committedTransactions);
         }
-        catch (Exception ex) when (ex is SqliteException or InvalidOperationException or IOException)
+#pragma warning disable CA1031 // One failed commit fails its own batch; the writer goes on with the next.
+        catch (Exception ex)
+#pragma warning restore CA1031
         {
             Log.BatchFailed(logger, DatabasePath, batch.Count, ex);
             try
@@ -146,12 +161,7 @@ public sealed partial class SqliteChannelLog
             channelRows.Clear();
             var failure = new InvalidOperationException($"The SQLite channel log '{DatabasePath}' could not commit: {ex.Message}", ex);
             foreach (var operation in batch)
-            {
-                if (operation is PendingAppend append)
-                    append.TrySetException(failure);
-                else if (operation is PendingRemove remove)
-                    remove.TrySetException(failure);
-            }
+                Fail(operation, failure);
 
             return;
         }
@@ -191,6 +201,14 @@ public sealed partial class SqliteChannelLog
         }
     }
 
+    private static void Fail(object operation, Exception failure)
+    {
+        if (operation is PendingAppend append)
+            append.TrySetException(failure);
+        else if (operation is PendingRemove remove)
+            remove.TrySetException(failure);
+    }
+
     private void Publish(Publication publication)
     {
         try
@@ -221,7 +239,7 @@ public sealed partial class SqliteChannelLog
             Channel = row.Name,
             Offset = row.Top + 1,
             Epoch = row.Epoch,
-            Id = Guid.CreateVersion7().ToString("N"),
+            Id = ids.Next(nowMs),
             Time = DateTimeOffset.FromUnixTimeMilliseconds(nowMs),
             From = request.From,
             Type = request.Type,

@@ -13,6 +13,9 @@ public sealed class HeraldOptions
     /// <summary>User tokens (JWT).</summary>
     public Auth.TokenOptions Auth { get; set; } = new();
 
+    /// <summary>The client-facing transports (WebSocket, SSE, streaming, long polling).</summary>
+    public Transports.TransportOptions Transports { get; set; } = new();
+
     /// <summary>Where the SQLite store and the generated API key live.</summary>
     public string DataDirectory { get; set; } = "herald-data";
 
@@ -48,6 +51,7 @@ public sealed class HeraldOptions
         if (MaxQueuedBytesPerSession < 1024)
             errors.Add("Herald:MaxQueuedBytesPerSession must be at least 1024.");
         errors.AddRange(Auth.Validate());
+        errors.AddRange(Transports.Validate());
         errors.AddRange(DefaultPolicy.Validate("(default)"));
         foreach (var (name, policy) in Namespaces)
         {

@@ -27,6 +27,12 @@ public static class HeraldServiceCollectionExtensions
         services.AddSingleton<IChannelLog>(CreateLog);
         services.AddSingleton<TokenValidator>();
         services.AddSingleton<Authenticator>();
+        services.AddSingleton<Transports.ConnectionRegistry>();
+        services.AddHostedService(sp => sp.GetRequiredService<Transports.ConnectionRegistry>());
+        Transports.WebSocket.WebSocketEndpoint.AddServices(services);
+        Transports.Sse.SseEndpoint.AddServices(services);
+        Transports.Stream.StreamEndpoint.AddServices(services);
+        Transports.LongPoll.LongPollEndpoint.AddServices(services);
         services.AddProblemDetails(o => o.CustomizeProblemDetails = Http.ProblemDefaults.Customize);
         return services;
     }

@@ -34,6 +34,11 @@ public static class HeraldEndpoints
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden);
 
+        Transports.WebSocket.WebSocketEndpoint.Map(endpoints);
+        Transports.Sse.SseEndpoint.Map(endpoints);
+        Transports.Stream.StreamEndpoint.Map(endpoints);
+        Transports.LongPoll.LongPollEndpoint.Map(endpoints);
+
         endpoints.MapGet("/healthz", () => TypedResults.Json(new HealthResponse("ok"), HeraldJsonContext.Default.HealthResponse))
             .WithTags("Health")
             .WithSummary("The process is up");

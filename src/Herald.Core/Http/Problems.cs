@@ -14,6 +14,11 @@ internal static class Problems
 
     public static IResult InvalidQuery(string detail) => Make(400, "invalid_query", "Invalid query parameter", detail);
 
+    public static IResult InvalidCursor(string detail) => Make(400, "invalid_cursor", "Invalid cursor", detail);
+
+    public static IResult TooManyPolls(int retryAfterSeconds, string detail) =>
+        Make(429, "too_many_polls", "Too many held polls", detail + $" Retry after {retryAfterSeconds} s.");
+
     public static IResult InvalidHeader(string detail) => Make(400, "invalid_header", "Invalid request header", detail);
 
     public static IResult Unauthorized(string detail) => Make(401, "unauthorized", "Credentials required", detail);

@@ -1,0 +1,59 @@
+using Herald.Auth;
+using Herald.Channels;
+using Herald.Http;
+using Herald.Log;
+using Microsoft.AspNetCore.Http;
+
+namespace Herald.Transports;
+
+/// <summary>
+/// The channels and resume position of an SSE, streaming or long-poll request — the same
+/// parameters on all three: <c>?channel=a&amp;channel=b</c> and a cursor from <c>?cursor=</c>,
+/// the <c>Last-Event-ID</c> header, or <c>?lastEventId=</c> (for clients that cannot set it).
+/// </summary>
+/// <param name="Channels">Distinct channels, in request order.</param>
+/// <param name="Positions">The cursor's position per channel; a channel without one starts from now.</param>
+/// <param name="Caller">Who asked.</param>
+internal sealed record SubscriptionRequest(IReadOnlyList<string> Channels, IReadOnlyDictionary<string, Position> Positions, Caller Caller)
+{
+    /// <summary>Parses and authorizes the request; on failure <paramref name="problem"/> is the answer to send.</summary>
+    public static async ValueTask<(SubscriptionRequest? Request, IResult? Problem)> ParseAsync(
+        HttpContext context, Authenticator authenticator, HeraldOptions options)
+    {
+        var query = context.Request.Query;
+        var channels = new List<string>();
+        foreach (var channel in query["channel"])
+        {
+            if (!ChannelName.TryValidate(channel, out var channelError))
+                return (null, Problems.InvalidChannel(channelError));
+            if (!channels.Contains(channel!))
+                channels.Add(channel!);
+        }
+
+        if (channels.Count == 0)
+            return (null, Problems.InvalidQuery("Name at least one channel: ?channel=namespace:name (repeatable)."));
+        var max = options.Transports.MaxChannelsPerConnection;
+        if (channels.Count > max)
+            return (null, Problems.InvalidQuery($"At most {max} channels per request."));
+
+        var caller = await authenticator.IdentifyAsync(context.Request);
+        foreach (var channel in channels)
+        {
+            var denied = AccessCheck.Check(options.PolicyFor(channel).Subscribe, caller, $"subscribe to '{channel}'");
+            if (denied is not null)
+                return (null, denied);
+        }
+
+        string? token = query["cursor"];
+        if (string.IsNullOrEmpty(token))
+            token = context.Request.Headers["Last-Event-ID"];
+        if (string.IsNullOrEmpty(token))
+            token = query["lastEventId"];
+        if (!Cursor.TryDecode(token, channels, out var positions, out var cursorError))
+            return (null, Problems.InvalidCursor(cursorError));
+
+        return (new SubscriptionRequest(channels, positions, caller), null);
+    }
+
+    public Position? PositionOf(string channel) => Positions.TryGetValue(channel, out var position) ? position : null;
+}

@@ -33,7 +33,7 @@ internal static partial class HeraldHost
 
         builder.Services.AddHerald(builder.Configuration);
         builder.Services.AddOpenApi();
-        builder.Services.PostConfigure<HeraldOptions>(ApiKeyFile.EnsureKey);
+        builder.Services.PostConfigure<HeraldOptions>(DataSecrets.Apply);
 
         var app = builder.Build();
         app.UseExceptionHandler();
@@ -44,6 +44,15 @@ internal static partial class HeraldHost
         return app;
     }
 
+    /// <summary>The same configuration sources as <c>serve</c>, for CLI commands that read settings.</summary>
+    public static IConfiguration BuildConfiguration(string[] args) =>
+        new ConfigurationBuilder()
+            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
+            .AddJsonFile(Path.Combine(Environment.CurrentDirectory, "appsettings.json"), optional: true)
+            .AddEnvironmentVariables()
+            .AddCommandLine(args)
+            .Build();
+
     private static void Started(WebApplication app)
     {
         var options = app.Services.GetRequiredService<IOptions<HeraldOptions>>().Value;
@@ -52,9 +61,9 @@ internal static partial class HeraldHost
         var dataDirectory = Path.GetFullPath(options.DataDirectory);
         foreach (var url in app.Urls)
             LogListening(logger, url, options.Store, dataDirectory);
-        if (ApiKeyFile.GeneratedKey is { } generated)
+        if (DataSecrets.GeneratedApiKey is { } generated)
         {
-            var path = ApiKeyFile.PathIn(options.DataDirectory);
+            var path = DataSecrets.PathIn(options.DataDirectory, DataSecrets.ApiKeyFile);
             LogGeneratedKey(logger, generated, path);
         }
         GC.KeepAlive(store);

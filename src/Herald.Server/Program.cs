@@ -5,4 +5,6 @@ var root = new RootCommand("Herald: a real-time messaging server — one ordered
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(ClientCommands.CreatePublish());
 root.Subcommands.Add(ClientCommands.CreateHistory());
+root.Subcommands.Add(TailCommand.Create());
+root.Subcommands.Add(TokenCommand.Create());
 return await root.Parse(args).InvokeAsync();

@@ -7,4 +7,5 @@ namespace Herald.Server.Commands;
 [JsonSerializable(typeof(Dictionary<string, object?>))]
 [JsonSerializable(typeof(JsonElement))]
 [JsonSerializable(typeof(string))]
+[JsonSerializable(typeof(int))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

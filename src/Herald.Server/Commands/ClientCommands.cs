@@ -9,18 +9,18 @@ namespace Herald.Server.Commands;
 /// <summary><c>herald publish</c> and <c>herald history</c>: talk to a running server over its HTTP API.</summary>
 internal static class ClientCommands
 {
-    private static readonly Option<string> Server = new("--server")
+    internal static readonly Option<string> Server = new("--server")
     {
         Description = "Base address of the Herald server.",
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("HERALD_SERVER") ?? HeraldHost.DefaultUrls,
     };
 
-    private static readonly Option<string?> ApiKey = new("--api-key")
+    internal static readonly Option<string?> ApiKey = new("--api-key")
     {
         Description = "Server API key (default: $HERALD_API_KEY, else the key saved in --data by 'herald serve').",
     };
 
-    private static readonly Option<string> Data = new("--data")
+    internal static readonly Option<string> Data = new("--data")
     {
         Description = "Data directory where 'herald serve' saved its generated API key.",
         DefaultValueFactory = _ => "herald-data",
@@ -80,13 +80,13 @@ internal static class ClientCommands
         return command;
     }
 
-    private static HttpClient CreateClient(ParseResult parse)
+    internal static HttpClient CreateClient(ParseResult parse, TimeSpan? timeout = null)
     {
         var server = parse.GetValue(Server)!.Split(';')[0].TrimEnd('/') + "/";
-        var client = new HttpClient { BaseAddress = new Uri(server), Timeout = TimeSpan.FromSeconds(30) };
+        var client = new HttpClient { BaseAddress = new Uri(server), Timeout = timeout ?? TimeSpan.FromSeconds(30) };
         var key = parse.GetValue(ApiKey)
             ?? Environment.GetEnvironmentVariable("HERALD_API_KEY")
-            ?? ApiKeyFile.TryRead(ApiKeyFile.PathIn(parse.GetValue(Data)!));
+            ?? DataSecrets.TryRead(DataSecrets.PathIn(parse.GetValue(Data)!, DataSecrets.ApiKeyFile));
         if (key is not null)
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
         return client;

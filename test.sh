@@ -18,6 +18,8 @@ need_apt() { # need_apt <command> <package>
 }
 command -v dotnet >/dev/null 2>&1 || { echo "dotnet (the .NET 10 SDK) is required"; exit 1; }
 need_apt curl curl
+need_apt node nodejs   # third-party clients (ws, eventsource) run under node
+need_apt npm npm
 
 # npm packages, from the lock files, for every package that has one.
 for lock in $(git ls-files '*package-lock.json' 2>/dev/null); do

@@ -23,7 +23,8 @@ public static class HeraldServiceCollectionExtensions
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new Hub.ChannelHub(sp.GetService<ILogger<Hub.ChannelHub>>()));
-        services.AddSingleton<IPublicationSink>(sp => sp.GetRequiredService<Hub.ChannelHub>());
+        services.AddSingleton<IPublicationSink>(sp => new Transports.LongPoll.CompositeSink(
+            sp.GetRequiredService<Hub.ChannelHub>(), sp.GetRequiredService<Transports.LongPoll.PollWaiters>()));
         services.AddSingleton<IChannelLog>(CreateLog);
         services.AddSingleton<TokenValidator>();
         services.AddSingleton<Authenticator>();

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Buffers.Text;
 using System.Diagnostics.CodeAnalysis;
@@ -154,6 +155,58 @@ public static class Cursor
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// Writes the same token as <see cref="Encode(IReadOnlyList{KeyValuePair{string, Position}})"/>, as
+    /// ASCII bytes, into <paramref name="output"/> without allocating: the push transports write a
+    /// cursor in front of every publication (SSE <c>id:</c>, the stream's <c>cursor</c>).
+    /// </summary>
+    /// <returns>The number of bytes written.</returns>
+    public static int EncodeToUtf8(ReadOnlySpan<KeyValuePair<string, Position>> positions, IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        var size = 1;
+        foreach (var (_, position) in positions)
+            size += 4 + 1 + position.Epoch.Length + 10;
+
+        byte[]? rented = null;
+        var buffer = size <= 512 ? stackalloc byte[512] : (rented = ArrayPool<byte>.Shared.Rent(size));
+        try
+        {
+            buffer[0] = Version;
+            var at = 1;
+            foreach (var (channel, position) in positions)
+                at += WriteEntry(buffer[at..], channel, position);
+
+            var encodedLength = Base64Url.GetEncodedLength(at);
+            var destination = output.GetSpan(encodedLength);
+            var written = Base64Url.EncodeToUtf8(buffer[..at], destination);
+            output.Advance(written);
+            return written;
+        }
+        finally
+        {
+            if (rented is not null)
+                ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    private static int WriteEntry(Span<byte> buffer, string channel, Position position)
+    {
+        BinaryPrimitives.WriteUInt32LittleEndian(buffer, Hash(channel));
+        var at = 4;
+        buffer[at++] = (byte)position.Epoch.Length;
+        at += Encoding.ASCII.GetBytes(position.Epoch, buffer[at..]);
+        var offset = (ulong)position.Offset;
+        while (offset >= 0x80)
+        {
+            buffer[at++] = (byte)(offset | 0x80);
+            offset >>= 7;
+        }
+
+        buffer[at++] = (byte)offset;
+        return at;
     }
 
     /// <summary>FNV-1a, 32 bits: enough to tell apart the channels of one request.</summary>

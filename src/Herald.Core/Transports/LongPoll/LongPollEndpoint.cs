@@ -1,12 +1,206 @@
+using System.Globalization;
+using Herald.Auth;
+using Herald.Http;
+using Herald.Log;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 
 namespace Herald.Transports.LongPoll;
 
-/// <summary>`/v1/poll` (work in progress).</summary>
+/// <summary>
+/// <c>GET /v1/poll?channel=a&amp;channel=b&amp;cursor=…&amp;wait=25</c>: long polling, and short
+/// polling with <c>wait=0</c>. Stateless — the cursor is the whole session — so any node answers
+/// and no sticky sessions are needed. The contract is docs/protocol-poll.md.
+/// </summary>
+/// <remarks>
+/// A held poll registers its <see cref="PollWaiter"/> before it reads the log, so a publication
+/// committed at any moment is either in that read or wakes the poll. It holds no timer of its own
+/// beyond one <see cref="CancellationTokenSource.CancelAfter(TimeSpan)"/>, and it gives its slot
+/// back as soon as the client goes away (<see cref="HttpContext.RequestAborted"/>).
+/// </remarks>
 internal static class LongPollEndpoint
 {
-    public static void AddServices(IServiceCollection services) => _ = services;
+    public static void AddServices(IServiceCollection services)
+    {
+        services.AddSingleton<PollWaiters>();
+        services.AddSingleton<PollLimiter>();
+    }
 
-    public static void Map(IEndpointRouteBuilder endpoints) => _ = endpoints;
+    public static void Map(IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGet("/v1/poll", HandleAsync)
+            .WithTags("Transports")
+            .WithName("Poll")
+            .WithSummary("Long poll (wait > 0) or short poll (wait=0) one or more channels from a cursor")
+            .Produces(StatusCodes.Status200OK, contentType: "application/json")
+            .Produces(StatusCodes.Status304NotModified)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
+    }
+
+    public static async Task<IResult> HandleAsync(
+        HttpContext context,
+        IChannelLog log,
+        Authenticator authenticator,
+        IOptions<HeraldOptions> options,
+        PollWaiters waiters,
+        PollLimiter limiter,
+        IHostApplicationLifetime lifetime)
+    {
+        var settings = options.Value;
+        var transports = settings.Transports;
+        context.Response.Headers.CacheControl = "no-store";
+        if (!TryParseWait(context.Request.Query["wait"], transports, out var wait))
+            return Problems.InvalidQuery($"'wait' must be a whole number of seconds from 0 to {transports.MaxPollWaitSeconds}.");
+
+        var (request, problem) = await SubscriptionRequest.ParseAsync(context, authenticator, settings);
+        if (request is null)
+            return problem!;
+
+        var aborted = context.RequestAborted;
+        var since = request.Channels.Select(request.PositionOf).ToArray();
+        try
+        {
+            if (wait == 0)
+                return await ShortPollAsync(context, log, request, since, transports.MaxPollMessages);
+
+            var address = context.Connection.RemoteIpAddress;
+            if (!limiter.TryAcquire(address, out var limit))
+            {
+                context.Response.Headers.RetryAfter = PollLimiter.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+                return Problems.TooManyPolls(
+                    PollLimiter.RetryAfterSeconds,
+                    limit == "ip"
+                        ? $"This client address already holds {transports.MaxHeldPollsPerIp} long polls (Herald:Transports:MaxHeldPollsPerIp)."
+                        : $"This node already holds {transports.MaxHeldPolls} long polls (Herald:Transports:MaxHeldPolls).");
+            }
+
+            try
+            {
+                return await HoldAsync(log, waiters, request.Channels, since, transports.MaxPollMessages, TimeSpan.FromSeconds(wait), aborted, lifetime.ApplicationStopping);
+            }
+            finally
+            {
+                limiter.Release(address);
+            }
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            // The client is gone: nobody reads an answer.
+            return Results.Empty;
+        }
+    }
+
+    /// <summary>Reads until there is news, or <paramref name="wait"/> passes, or the node stops.</summary>
+    private static async Task<IResult> HoldAsync(
+        IChannelLog log,
+        PollWaiters waiters,
+        IReadOnlyList<string> channels,
+        Position?[] since,
+        int maxMessages,
+        TimeSpan wait,
+        CancellationToken aborted,
+        CancellationToken stopping)
+    {
+        // One timer for the whole poll. Stopping answers at once with the cursor so far, so a
+        // client re-polls (on another node) instead of being cut off by the shutdown timeout.
+        using var expiry = CancellationTokenSource.CreateLinkedTokenSource(aborted, stopping);
+        expiry.CancelAfter(wait);
+        while (true)
+        {
+            PollAnswer answer;
+            using (var waiter = waiters.Register(channels))
+            {
+                answer = await PollReader.ReadAsync(log, channels, since, maxMessages, aborted);
+                if (answer.HasNews || expiry.IsCancellationRequested)
+                    return answer;
+
+                if (!await waiter.WaitAsync(expiry.Token))
+                {
+                    aborted.ThrowIfCancellationRequested();
+                    return answer;
+                }
+            }
+
+            // Woken: read again from the positions already resolved (a "from now" channel keeps
+            // the top it was given on the first read). The publication that woke us may be one
+            // that read already had, in which case this holds again.
+            since = answer.Positions();
+        }
+    }
+
+    /// <summary>
+    /// <c>wait=0</c>: one read, answered at once. On one channel the answer carries an ETag of
+    /// (the channel's log state, the request's position), so a client repeating an empty poll
+    /// with <c>If-None-Match</c> gets a bodiless 304 until something changes.
+    /// </summary>
+    private static async Task<IResult> ShortPollAsync(HttpContext context, IChannelLog log, SubscriptionRequest request, Position?[] since, int maxMessages)
+    {
+        var aborted = context.RequestAborted;
+        if (request.Channels.Count != 1)
+            return await PollReader.ReadAsync(log, request.Channels, since, maxMessages, aborted);
+
+        var channel = request.Channels[0];
+        var headers = context.Response.Headers;
+        var ifNoneMatch = context.Request.Headers.IfNoneMatch;
+        if (!StringValues.IsNullOrEmpty(ifNoneMatch))
+        {
+            var etag = ETagOf(await log.GetStateAsync(channel, aborted), channel, since[0]);
+            if (Matches(ifNoneMatch, etag))
+            {
+                headers.ETag = etag;
+                return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+            }
+        }
+
+        var answer = await PollReader.ReadAsync(log, request.Channels, since, maxMessages, aborted);
+        headers.ETag = ETagOf(answer.Channels[0].State, channel, since[0]);
+        return answer;
+    }
+
+    /// <summary>
+    /// <c>"&lt;epoch&gt;-&lt;first&gt;-&lt;top&gt;.&lt;cursor&gt;"</c>: the history ETag of the channel's state, then the
+    /// request's position as a cursor token (empty for "from now"). Unambiguous: first and top are
+    /// digits, and neither an epoch nor a cursor contains a dot.
+    /// </summary>
+    internal static string ETagOf(StreamState state, string channel, Position? since)
+    {
+        var history = HistoryEndpoint.ETagOf(state);
+        var cursor = since is { } position ? Herald.Channels.Cursor.Encode(channel, position) : string.Empty;
+        return string.Concat(history.AsSpan(0, history.Length - 1), ".", cursor, "\"");
+    }
+
+    private static bool Matches(StringValues ifNoneMatch, string etag)
+    {
+        foreach (var value in ifNoneMatch)
+        {
+            if (value is null)
+                continue;
+            foreach (var part in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (part == "*" || string.Equals(part, etag, StringComparison.Ordinal))
+                    return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool TryParseWait(StringValues values, TransportOptions transports, out int wait)
+    {
+        wait = transports.DefaultPollWaitSeconds;
+        if (values.Count == 0)
+            return true;
+
+        return values.Count == 1
+            && int.TryParse(values[0], NumberStyles.None, CultureInfo.InvariantCulture, out wait)
+            && wait <= transports.MaxPollWaitSeconds;
+    }
 }

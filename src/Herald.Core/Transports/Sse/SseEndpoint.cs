@@ -1,12 +1,26 @@
+using Herald.Transports.Push;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Herald.Transports.Sse;
 
-/// <summary>`/v1/sse` (work in progress).</summary>
+/// <summary><c>GET /v1/sse?channel=..</c>: Server-Sent Events, resumable with <c>Last-Event-ID</c> (docs/protocol-sse-stream.md).</summary>
 internal static class SseEndpoint
 {
-    public static void AddServices(IServiceCollection services) => _ = services;
+    public static void AddServices(IServiceCollection services) => PushHost.AddServices(services);
 
-    public static void Map(IEndpointRouteBuilder endpoints) => _ = endpoints;
+    public static void Map(IEndpointRouteBuilder endpoints) =>
+        endpoints.MapGet("/v1/sse", HandleAsync)
+            .WithTags("Push")
+            .WithName("ServerSentEvents")
+            .WithSummary("Subscribe to channels as Server-Sent Events (resume with Last-Event-ID or ?cursor=)")
+            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
+
+    private static Task<IResult> HandleAsync(HttpContext context, PushHost host) =>
+        host.RunAsync(context, (ctx, cursor) => new SseTransport(ctx, cursor, host.Time, host.Options.Transports));
 }

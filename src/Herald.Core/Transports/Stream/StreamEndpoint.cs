@@ -1,12 +1,26 @@
+using Herald.Transports.Push;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Herald.Transports.Stream;
 
-/// <summary>`/v1/stream` (work in progress).</summary>
+/// <summary><c>GET /v1/stream?channel=..</c>: HTTP streaming of NDJSON lines, resumable with <c>?cursor=</c> (docs/protocol-sse-stream.md).</summary>
 internal static class StreamEndpoint
 {
-    public static void AddServices(IServiceCollection services) => _ = services;
+    public static void AddServices(IServiceCollection services) => PushHost.AddServices(services);
 
-    public static void Map(IEndpointRouteBuilder endpoints) => _ = endpoints;
+    public static void Map(IEndpointRouteBuilder endpoints) =>
+        endpoints.MapGet("/v1/stream", HandleAsync)
+            .WithTags("Push")
+            .WithName("Stream")
+            .WithSummary("Subscribe to channels as a chunked NDJSON stream (resume with ?cursor=)")
+            .Produces(StatusCodes.Status200OK, contentType: "application/x-ndjson")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
+
+    private static Task<IResult> HandleAsync(HttpContext context, PushHost host) =>
+        host.RunAsync(context, (ctx, cursor) => new StreamTransport(ctx, cursor, host.Time, host.Options.Transports));
 }

@@ -1,0 +1,16 @@
+using Herald.Log;
+
+namespace Herald.Transports.LongPoll;
+
+/// <summary>
+/// Hands each committed publication to several sinks in turn (the hub's fan-out, then the held
+/// long polls), so the store still calls exactly one <see cref="IPublicationSink"/>.
+/// </summary>
+internal sealed class CompositeSink(params IPublicationSink[] sinks) : IPublicationSink
+{
+    public void OnPublished(Publication publication)
+    {
+        foreach (var sink in sinks)
+            sink.OnPublished(publication);
+    }
+}

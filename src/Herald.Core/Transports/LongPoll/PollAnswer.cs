@@ -1,0 +1,79 @@
+using System.Text.Json;
+using Herald.Log;
+using Microsoft.AspNetCore.Http;
+
+namespace Herald.Transports.LongPoll;
+
+/// <summary>
+/// A poll's answer:
+/// <code>
+/// {"cursor":"AQ…","channels":{"chat:a":{"recovered":true,"epoch":"x3kq9z1a","offset":42}},
+///  "publications":[{"channel":"chat:a","offset":42,"epoch":"x3kq9z1a","id":"…","time":"…","data":…}],"more":false}
+/// </code>
+/// See docs/protocol-poll.md for the meaning of each field.
+/// </summary>
+internal sealed class PollAnswer(PollChannel[] channels, List<Publication> publications, bool more) : IResult
+{
+    // Past this much unflushed JSON the writer hands it to Kestrel, so a 1,000-message answer is
+    // streamed in 32 KiB pieces instead of buffered whole.
+    private const int FlushThreshold = 32 * 1024;
+
+    public IReadOnlyList<PollChannel> Channels => channels;
+
+    public IReadOnlyList<Publication> Publications => publications;
+
+    /// <summary>The budget cut the answer short: the client polls again at once with the new cursor.</summary>
+    public bool More => more;
+
+    /// <summary>Something to tell the client now: publications, or a channel that was reset.</summary>
+    public bool HasNews => publications.Count > 0 || Array.Exists(channels, c => !c.Recovered);
+
+    /// <summary>Every channel's position, in request order: the next read of a poll that keeps holding starts here.</summary>
+    public Position?[] Positions() => Array.ConvertAll(channels, c => (Position?)c.Position);
+
+    public string Cursor()
+    {
+        var positions = new KeyValuePair<string, Position>[channels.Length];
+        for (var i = 0; i < channels.Length; i++)
+            positions[i] = new(channels[i].Channel, channels[i].Position);
+        return Herald.Channels.Cursor.Encode(positions);
+    }
+
+    public async Task ExecuteAsync(HttpContext httpContext)
+    {
+        ArgumentNullException.ThrowIfNull(httpContext);
+        var response = httpContext.Response;
+        response.ContentType = "application/json; charset=utf-8";
+        var body = response.BodyWriter;
+        var cancellationToken = httpContext.RequestAborted;
+        await using var writer = new Utf8JsonWriter(body);
+        writer.WriteStartObject();
+        writer.WriteString("cursor"u8, Cursor());
+        writer.WriteStartObject("channels"u8);
+        foreach (var channel in channels)
+        {
+            writer.WriteStartObject(channel.Channel);
+            writer.WriteBoolean("recovered"u8, channel.Recovered);
+            writer.WriteString("epoch"u8, channel.Position.Epoch);
+            writer.WriteNumber("offset"u8, channel.Position.Offset);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndObject();
+        writer.WriteStartArray("publications"u8);
+        foreach (var publication in publications)
+        {
+            PublicationJson.Write(writer, publication, includeChannel: true);
+            if (writer.BytesPending > FlushThreshold)
+            {
+                await writer.FlushAsync(cancellationToken);
+                await body.FlushAsync(cancellationToken);
+            }
+        }
+
+        writer.WriteEndArray();
+        writer.WriteBoolean("more"u8, more);
+        writer.WriteEndObject();
+        await writer.FlushAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,6 @@
+namespace Herald.IntegrationTests.Transports.Sse;
+
+public sealed class SseTransportTests : PushTransportTests
+{
+    protected override string Transport => "sse";
+}

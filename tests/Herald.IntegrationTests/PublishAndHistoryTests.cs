@@ -32,7 +32,8 @@ public sealed class PublishAndHistoryTests : IAsyncLifetime
         var publications = history.GetProperty("publications").EnumerateArray().ToList();
         Assert.Equal(2, publications.Count);
         Assert.Equal("hello\nworld", publications[0].GetProperty("data").GetProperty("text").GetString());
-        Assert.Equal("greeting", publications[0].GetProperty("type").GetString());
+        Assert.Equal("publication", publications[0].GetProperty("type").GetString());
+        Assert.Equal("greeting", publications[0].GetProperty("msgType").GetString());
         Assert.Equal("[1,2,3]", publications[1].GetProperty("data").GetRawText());
     }
 

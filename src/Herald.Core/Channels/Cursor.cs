@@ -100,21 +100,7 @@ public static class Cursor
         buffer[0] = Version;
         var at = 1;
         foreach (var (channel, position) in positions)
-        {
-            BinaryPrimitives.WriteUInt32LittleEndian(buffer[at..], Hash(channel));
-            at += 4;
-            buffer[at++] = (byte)position.Epoch.Length;
-            at += Encoding.ASCII.GetBytes(position.Epoch, buffer[at..]);
-            var offset = (ulong)position.Offset;
-            while (offset >= 0x80)
-            {
-                buffer[at++] = (byte)(offset | 0x80);
-                offset >>= 7;
-            }
-
-            buffer[at++] = (byte)offset;
-        }
-
+            at += WriteEntry(buffer[at..], channel, position);
         return at;
     }
 

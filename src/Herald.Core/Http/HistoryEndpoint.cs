@@ -1,3 +1,4 @@
+using Herald.Hub;
 using System.Globalization;
 using System.Text.Json;
 using Herald.Auth;
@@ -98,7 +99,7 @@ internal static class HistoryEndpoint
             writer.WriteNumber("first"u8, state.First);
             writer.WriteStartArray("publications"u8);
             foreach (var publication in publications)
-                PublicationJson.Write(writer, publication, includeChannel: false);
+                PublicationEncoder.WriteObject(writer, publication);
             writer.WriteEndArray();
             writer.WriteEndObject();
             await writer.FlushAsync(httpContext.RequestAborted);

@@ -84,20 +84,7 @@ public static class PublicationEncoder
 
         try
         {
-            writer.WriteStartObject();
-            writer.WriteString(s_type, s_publication);
-            writer.WriteString(s_channel, publication.Channel);
-            writer.WriteNumber(s_offset, publication.Offset);
-            writer.WriteString(s_epoch, publication.Epoch);
-            writer.WriteString(s_id, publication.Id);
-            writer.WriteString(s_time, publication.Time.UtcDateTime);
-            if (publication.From is not null)
-                writer.WriteString(s_from, publication.From);
-            if (publication.Type is not null)
-                writer.WriteString(s_msgType, publication.Type);
-            writer.WritePropertyName(s_data);
-            WriteData(writer, publication.Data.Span);
-            writer.WriteEndObject();
+            WriteObject(writer, publication);
             writer.Flush();
         }
         finally
@@ -105,6 +92,30 @@ public static class PublicationEncoder
             // Drop the reference to output so a pooled thread does not keep it alive.
             writer.Reset(Stream.Null);
         }
+    }
+
+    /// <summary>
+    /// Writes the publication object to <paramref name="writer"/>: the one JSON shape of a
+    /// publication on every transport, pushed or read (history, polls, WebSocket replies).
+    /// </summary>
+    public static void WriteObject(Utf8JsonWriter writer, Publication publication)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(publication);
+        writer.WriteStartObject();
+        writer.WriteString(s_type, s_publication);
+        writer.WriteString(s_channel, publication.Channel);
+        writer.WriteNumber(s_offset, publication.Offset);
+        writer.WriteString(s_epoch, publication.Epoch);
+        writer.WriteString(s_id, publication.Id);
+        writer.WriteString(s_time, publication.Time.UtcDateTime);
+        if (publication.From is not null)
+            writer.WriteString(s_from, publication.From);
+        if (publication.Type is not null)
+            writer.WriteString(s_msgType, publication.Type);
+        writer.WritePropertyName(s_data);
+        WriteData(writer, publication.Data.Span);
+        writer.WriteEndObject();
     }
 
     private static void WriteData(Utf8JsonWriter writer, ReadOnlySpan<byte> data)

@@ -19,10 +19,11 @@ internal interface IConnection
 
 /// <summary>
 /// Every open push connection of this node. One timer drives the heartbeats of all of them — no
-/// timer per connection — and on shutdown every session is closed with
-/// <see cref="DisconnectReason.Shutdown"/> so clients reconnect (elsewhere) and resume.
+/// timer per connection — and as soon as the host starts stopping every session is closed with
+/// <see cref="DisconnectReason.Shutdown"/>, so clients hear "reconnect (elsewhere) and resume"
+/// instead of having their responses cut when Kestrel's drain timeout runs out.
 /// </summary>
-internal sealed class ConnectionRegistry(IOptions<HeraldOptions> options, TimeProvider time) : BackgroundService
+internal sealed class ConnectionRegistry(IOptions<HeraldOptions> options, TimeProvider time) : BackgroundService, IHostedLifecycleService
 {
     private readonly ConcurrentDictionary<IConnection, byte> connections = new();
 
@@ -37,7 +38,16 @@ internal sealed class ConnectionRegistry(IOptions<HeraldOptions> options, TimePr
         return counts;
     }
 
-    public void Add(IConnection connection) => connections.TryAdd(connection, 0);
+    private volatile bool stopping;
+
+    public void Add(IConnection connection)
+    {
+        connections.TryAdd(connection, 0);
+
+        // A connection that arrived while the others were being closed is closed too.
+        if (stopping)
+            _ = connection.Session.CloseAsync(DisconnectReason.Shutdown);
+    }
 
     public void Remove(IConnection connection) => connections.TryRemove(connection, out _);
 
@@ -58,10 +68,20 @@ internal sealed class ConnectionRegistry(IOptions<HeraldOptions> options, TimePr
         }
     }
 
-    public override async Task StopAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs before any hosted service stops — before Kestrel waits for open requests to finish —
+    /// so the push connections end themselves and Kestrel's drain completes at once.
+    /// </summary>
+    public async Task StoppingAsync(CancellationToken cancellationToken)
     {
-        await base.StopAsync(cancellationToken);
+        stopping = true;
         var closing = connections.Keys.Select(c => c.Session.CloseAsync(DisconnectReason.Shutdown)).ToArray();
         await Task.WhenAll(closing).WaitAsync(cancellationToken);
     }
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -1,3 +1,4 @@
+using Herald.Hub;
 using System.Text.Json;
 using Herald.Log;
 using Microsoft.AspNetCore.Http;
@@ -63,7 +64,7 @@ internal sealed class PollAnswer(PollChannel[] channels, List<Publication> publi
         writer.WriteStartArray("publications"u8);
         foreach (var publication in publications)
         {
-            PublicationJson.Write(writer, publication, includeChannel: true);
+            PublicationEncoder.WriteObject(writer, publication);
             if (writer.BytesPending > FlushThreshold)
             {
                 await writer.FlushAsync(cancellationToken);

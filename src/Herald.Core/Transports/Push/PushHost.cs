@@ -31,7 +31,6 @@ internal sealed partial class PushHost(
     Authenticator authenticator,
     IOptions<HeraldOptions> options,
     TimeProvider time,
-    IHostApplicationLifetime lifetime,
     ILogger<Session> sessionLogger,
     ILogger<PushHost> logger)
 {
@@ -75,10 +74,6 @@ internal sealed partial class PushHost(
         registry.Add(transport);
         Log.Opened(logger, transport.Transport, session.Id, request.Channels.Count);
 
-        // ApplicationStopping fires before Kestrel drains requests, so every client hears
-        // "shutdown, reconnect" instead of having its response cut.
-        using var stopping = lifetime.ApplicationStopping.Register(
-            static state => _ = ((Session)state!).CloseAsync(DisconnectReason.Shutdown), session);
         try
         {
             foreach (var channel in request.Channels)

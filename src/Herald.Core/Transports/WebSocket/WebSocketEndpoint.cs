@@ -1,12 +1,83 @@
+using Herald.Auth;
+using Herald.Http;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Herald.Transports.WebSocket;
 
-/// <summary>`/v1/ws` (work in progress).</summary>
+/// <summary>
+/// <c>GET /v1/ws</c>: the full-duplex transport. Checks the Origin and the credentials before the
+/// upgrade (refusals are problem documents), then hands the socket to a <see cref="WebSocketConnection"/>.
+/// </summary>
 internal static class WebSocketEndpoint
 {
-    public static void AddServices(IServiceCollection services) => _ = services;
+    public const string Path = "/v1/ws";
 
-    public static void Map(IEndpointRouteBuilder endpoints) => _ = endpoints;
+    public static void AddServices(IServiceCollection services) => services.AddSingleton<WebSocketServices>();
+
+    public static void Map(IEndpointRouteBuilder endpoints)
+    {
+        // The endpoint brings its own WebSocket middleware, as SignalR's MapHub does, so MapHerald
+        // works without the host calling app.UseWebSockets(). Keep-alive pings are off: the
+        // ConnectionRegistry's one timer sends Herald's own heartbeat, with no timer per socket.
+        var pipeline = endpoints.CreateApplicationBuilder();
+        pipeline.UseWebSockets(new WebSocketOptions { KeepAliveInterval = Timeout.InfiniteTimeSpan });
+        pipeline.Run(HandleAsync);
+
+        endpoints.MapGet(Path, pipeline.Build())
+            .WithName("WebSocket")
+            .WithTags("Transports")
+            .ExcludeFromDescription();
+    }
+
+    private static async Task HandleAsync(HttpContext context)
+    {
+        var services = context.RequestServices.GetRequiredService<WebSocketServices>();
+        var refusal = await CheckAsync(context, services);
+        if (refusal.Problem is not null)
+        {
+            await refusal.Problem.ExecuteAsync(context);
+            return;
+        }
+
+        var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+        {
+            DangerousEnableCompression = false,
+            KeepAliveInterval = Timeout.InfiniteTimeSpan,
+        });
+
+        using (socket)
+        {
+            var connection = new WebSocketConnection(socket, refusal.Caller, services);
+            await connection.RunAsync(context.RequestAborted);
+        }
+    }
+
+    private static async ValueTask<(IResult? Problem, Caller Caller)> CheckAsync(HttpContext context, WebSocketServices services)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            context.Response.Headers.Upgrade = "websocket";
+            return (Problems.Make(StatusCodes.Status426UpgradeRequired, "upgrade_required", "WebSocket upgrade required",
+                $"{Path} speaks WebSocket only (Connection: Upgrade, Upgrade: websocket); see docs/protocol-ws.md."), default);
+        }
+
+        var origin = context.Request.Headers.Origin.ToString();
+        if (!OriginPolicy.IsAllowed(origin, context.Request, services.Options.Transports.AllowedOrigins))
+        {
+            return (Problems.Make(StatusCodes.Status403Forbidden, "origin_not_allowed", "Origin not allowed",
+                $"Origin '{origin}' may not open a WebSocket here; add it to Herald:Transports:AllowedOrigins."), default);
+        }
+
+        // Anonymous callers may connect: each op checks its namespace's policy. Credentials that were
+        // sent and do not verify (bad key, expired or forged token) are refused now, as on every
+        // HTTP endpoint, rather than silently downgraded to anonymous.
+        var caller = await services.Authenticator.IdentifyAsync(context.Request);
+        if (caller.Kind == CallerKind.Invalid)
+            return (Problems.Forbidden(caller.Error ?? "The credentials are not valid."), caller);
+
+        return (null, caller);
+    }
 }

@@ -1,0 +1,31 @@
+using Herald.Hub;
+
+namespace Herald.Transports.WebSocket;
+
+/// <summary>
+/// Close reasons the WebSocket transport adds to <see cref="DisconnectReason"/>'s, and the stable
+/// <c>code</c> strings of its error replies (docs/protocol-ws.md lists both).
+/// </summary>
+internal static class WebSocketCodes
+{
+    /// <summary>1003: the client sent a binary message; the protocol is JSON text only.</summary>
+    public static DisconnectReason UnsupportedData { get; } = new(1003, "binary messages are not supported", false);
+
+    /// <summary>1009: an inbound message exceeded <see cref="TransportOptions.MaxWebSocketMessageBytes"/>.</summary>
+    public static DisconnectReason MessageTooBig { get; } = new(1009, "message too big", false);
+
+    /// <summary>3011: nothing (not even a pong) arrived for <see cref="TransportOptions.WebSocketIdleTimeout"/>.</summary>
+    public static DisconnectReason IdleTimeout { get; } = new(3011, "idle timeout", true);
+
+    public const string BadRequest = "bad_request";
+    public const string UnknownOp = "unknown_op";
+    public const string InvalidChannel = "invalid_channel";
+    public const string InvalidCursor = "invalid_cursor";
+    public const string Unauthorized = "unauthorized";
+    public const string Forbidden = "forbidden";
+    public const string AlreadySubscribed = "already_subscribed";
+    public const string NotSubscribed = "not_subscribed";
+    public const string TooManyChannels = "too_many_channels";
+    public const string MessageTooLarge = "message_too_large";
+    public const string InternalError = "internal_error";
+}

@@ -1,0 +1,242 @@
+using Herald.Auth;
+using Herald.Channels;
+using Herald.Http;
+using Herald.Hub;
+using Herald.Log;
+
+namespace Herald.Transports.WebSocket;
+
+internal sealed partial class WebSocketConnection
+{
+    /// <summary>Runs each '\n'-separated request of one message, in order: replies follow request order.</summary>
+    private async Task HandleMessageAsync(Session session, ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _busy);
+        try
+        {
+            while (!message.IsEmpty && session.CloseReason is null)
+            {
+                var end = message.Span.IndexOf((byte)'\n');
+                var line = end < 0 ? message : message[..end];
+                message = end < 0 ? default : message[(end + 1)..];
+                if (line.Span.Trim(" \t\r"u8).IsEmpty)
+                    continue;
+
+                await HandleRequestAsync(session, line, cancellationToken);
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _busy);
+        }
+    }
+
+    private async Task HandleRequestAsync(Session session, ReadOnlyMemory<byte> line, CancellationToken cancellationToken)
+    {
+        if (!WebSocketRequest.TryParse(line.Span, out var request, out var id, out var error))
+        {
+            await ReplyAsync(session, WebSocketReplies.Error(id, WebSocketCodes.BadRequest, error), cancellationToken);
+            return;
+        }
+
+        ReadOnlyMemory<byte>? reply;
+        try
+        {
+            reply = request.Op switch
+            {
+                WebSocketOp.Subscribe => await SubscribeAsync(session, request, cancellationToken),
+                WebSocketOp.Unsubscribe => Unsubscribe(session, request),
+                WebSocketOp.Publish => await PublishAsync(request, cancellationToken),
+                WebSocketOp.History => await HistoryAsync(request, cancellationToken),
+                WebSocketOp.Ping => WebSocketReplies.Pong(request.Id),
+                WebSocketOp.Pong => null,
+                _ => WebSocketReplies.Error(request.Id, WebSocketCodes.UnknownOp,
+                    $"Unknown op '{request.OpText}': expected subscribe, unsubscribe, publish, history, ping or pong."),
+            };
+        }
+        catch (Exception e) when (e is OperationCanceledException or InvalidOperationException
+            && (session.CloseReason is not null || cancellationToken.IsCancellationRequested))
+        {
+            // The session closed under the op (slow consumer, shutdown, lost history): nothing to answer.
+            return;
+        }
+#pragma warning disable CA1031 // A failing op (the store is down) answers an error; the connection stays up.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Log.OpFailed(_services.Logger, session.Id, request.OpText ?? string.Empty, e);
+            reply = WebSocketReplies.Error(request.Id, WebSocketCodes.InternalError, "The server failed to handle the request; it has been logged.");
+        }
+
+        if (reply is { } bytes)
+            await ReplyAsync(session, bytes, cancellationToken);
+    }
+
+    /// <summary>
+    /// Queues a reply, waiting while the session's queue is full rather than closing it: the
+    /// client paces its own requests, and an unread reply backs up into its socket, not the heap.
+    /// </summary>
+    private static async ValueTask ReplyAsync(Session session, ReadOnlyMemory<byte> reply, CancellationToken cancellationToken) =>
+        await session.Queue.EnqueueWhenSpaceAsync(new OutboundMessage(reply), cancellationToken);
+
+    private async ValueTask<ReadOnlyMemory<byte>?> SubscribeAsync(Session session, WebSocketRequest request, CancellationToken cancellationToken)
+    {
+        var id = request.Id;
+        if (Refuse(request, _services.Options.PolicyFor, static p => p.Subscribe, "subscribe") is { } refused)
+            return refused;
+
+        var channel = request.Channel!;
+        if (request.Since is not null && request.Cursor is not null)
+            return WebSocketReplies.Error(id, WebSocketCodes.BadRequest, "Send either 'since' or 'cursor', not both.");
+
+        var since = request.Since;
+        if (request.Cursor is not null)
+        {
+            if (!Cursor.TryDecode(request.Cursor, [channel], out var positions, out var cursorError))
+                return WebSocketReplies.Error(id, WebSocketCodes.InvalidCursor, cursorError);
+            since = positions.TryGetValue(channel, out var position) ? position : null;
+        }
+
+        if (session.IsSubscribed(channel))
+            return WebSocketReplies.Error(id, WebSocketCodes.AlreadySubscribed, $"This connection is already subscribed to '{channel}'.");
+
+        var max = _services.Options.Transports.MaxChannelsPerConnection;
+        if (session.GetChannels().Count >= max)
+            return WebSocketReplies.Error(id, WebSocketCodes.TooManyChannels, $"A connection may subscribe to at most {max} channels.");
+
+        // The reply is queued by the session before any publication of the channel (and before the
+        // replay), so the client learns 'recovered' first.
+        await session.SubscribeAsync(channel, since, _services.Log, result => WebSocketReplies.Subscribed(id, channel, result), cancellationToken);
+        return null;
+    }
+
+    private static ReadOnlyMemory<byte> Unsubscribe(Session session, WebSocketRequest request)
+    {
+        if (!TryValidateChannel(request, out var invalid))
+            return invalid;
+
+        var channel = request.Channel!;
+        return session.Unsubscribe(channel)
+            ? WebSocketReplies.Unsubscribed(request.Id, channel)
+            : WebSocketReplies.Error(request.Id, WebSocketCodes.NotSubscribed, $"This connection is not subscribed to '{channel}'.");
+    }
+
+    /// <summary>The same checks and append as <c>POST /v1/channels/{channel}/messages</c>; <c>from</c> is the token's user.</summary>
+    private async ValueTask<ReadOnlyMemory<byte>?> PublishAsync(WebSocketRequest request, CancellationToken cancellationToken)
+    {
+        var id = request.Id;
+        if (Refuse(request, _services.Options.PolicyFor, static p => p.Publish, "publish") is { } refused)
+            return refused;
+
+        var channel = request.Channel!;
+        var policy = _services.Options.PolicyFor(channel);
+        if (request.Data is null)
+            return WebSocketReplies.Error(id, WebSocketCodes.BadRequest, "'data' is required (any JSON value).");
+        if (request.Data.Length > policy.MaxMessageBytes)
+            return WebSocketReplies.Error(id, WebSocketCodes.MessageTooLarge, $"'data' is larger than this namespace's limit of {policy.MaxMessageBytes} bytes.");
+        if (request.Type is { Length: 0 or > PublishBody.MaxTypeLength })
+            return WebSocketReplies.Error(id, WebSocketCodes.BadRequest, $"'type' must be 1 to {PublishBody.MaxTypeLength} characters.");
+        if (request.IdempotencyKey is { } key && !IsValidIdempotencyKey(key))
+            return WebSocketReplies.Error(id, WebSocketCodes.BadRequest, $"'idempotencyKey' must be 1 to {PublishEndpoint.MaxIdempotencyKeyLength} printable ASCII characters.");
+
+        var append = new AppendRequest(
+            channel,
+            request.Data,
+            policy.ToRetention(_services.Options.IdempotencyWindow),
+            From: _caller.User,
+            request.Type,
+            request.IdempotencyKey);
+        var result = await _services.Log.AppendAsync(append, cancellationToken);
+        return WebSocketReplies.Published(id, result);
+    }
+
+    /// <summary>The same window as <c>GET /v1/channels/{channel}/messages?after=&amp;limit=&amp;reverse=</c>.</summary>
+    private async ValueTask<ReadOnlyMemory<byte>?> HistoryAsync(WebSocketRequest request, CancellationToken cancellationToken)
+    {
+        var id = request.Id;
+        if (Refuse(request, _services.Options.PolicyFor, static p => p.Subscribe, "read history") is { } refused)
+            return refused;
+
+        var channel = request.Channel!;
+        var maxLimit = _services.Options.MaxHistoryLimit;
+        var after = request.After ?? 0;
+        var limit = request.Limit ?? Math.Min(HistoryEndpoint.DefaultLimit, maxLimit);
+        if (after < 0)
+            return WebSocketReplies.Error(id, WebSocketCodes.BadRequest, "'after' must be a non-negative offset.");
+        if (limit < 1 || limit > maxLimit)
+            return WebSocketReplies.Error(id, WebSocketCodes.BadRequest, $"'limit' must be from 1 to {maxLimit}.");
+
+        var log = _services.Log;
+        var state = await log.GetStateAsync(channel, cancellationToken);
+        IReadOnlyList<Publication> publications;
+        if (request.Reverse != true)
+        {
+            publications = (await log.ReadAsync(channel, new ReadRequest(after, (int)limit), cancellationToken)).Publications;
+        }
+        else
+        {
+            var newest = (await log.ReadAsync(channel, new ReadRequest(0, (int)limit, Reverse: true), cancellationToken)).Publications;
+            publications = after == 0 ? newest : [.. newest.Where(p => p.Offset > after)];
+        }
+
+        return WebSocketReplies.History(id, channel, state, publications);
+    }
+
+    /// <summary>Validates the channel and the caller's access to it; the error reply when refused.</summary>
+    private ReadOnlyMemory<byte>? Refuse(WebSocketRequest request, Func<string, ChannelPolicy> policyFor, Func<ChannelPolicy, Access> required, string action)
+    {
+        if (!TryValidateChannel(request, out var invalid))
+            return invalid;
+
+        var channel = request.Channel!;
+        var denial = Deny(required(policyFor(channel)), _caller, $"{action} on '{channel}'");
+        if (denial is not { } refused)
+            return null;
+
+        // Not a conditional expression: 'null' would convert to an empty ReadOnlyMemory through byte[].
+        return WebSocketReplies.Error(request.Id, refused.Code, refused.Message);
+    }
+
+    private static bool TryValidateChannel(WebSocketRequest request, out ReadOnlyMemory<byte> error)
+    {
+        if (request.Channel is null)
+        {
+            error = WebSocketReplies.Error(request.Id, WebSocketCodes.BadRequest, "'channel' is required.");
+            return false;
+        }
+
+        if (!ChannelName.TryValidate(request.Channel, out var channelError))
+        {
+            error = WebSocketReplies.Error(request.Id, WebSocketCodes.InvalidChannel, channelError);
+            return false;
+        }
+
+        error = default;
+        return true;
+    }
+
+    /// <summary>The WebSocket twin of <see cref="AccessCheck"/>: the same rules, answered as error codes.</summary>
+    internal static (string Code, string Message)? Deny(Access required, Caller caller, string action) => (caller.Kind, required) switch
+    {
+        (CallerKind.Invalid, _) => (WebSocketCodes.Forbidden, caller.Error ?? "The credentials are not valid."),
+        (CallerKind.Server, _) => null,
+        (_, Access.Anyone) => null,
+        (CallerKind.User, Access.Authenticated) => null,
+        (CallerKind.User, _) => (WebSocketCodes.Forbidden, $"Only server API keys may {action}."),
+        (_, Access.Authenticated) => (WebSocketCodes.Unauthorized, $"Connect with a user token or an API key to {action}."),
+        _ => (WebSocketCodes.Unauthorized, $"Connect with a server API key to {action}."),
+    };
+
+    private static bool IsValidIdempotencyKey(string key)
+    {
+        if (key.Length is 0 or > PublishEndpoint.MaxIdempotencyKeyLength)
+            return false;
+        foreach (var c in key)
+        {
+            if (c is < '!' or > '~')
+                return false;
+        }
+
+        return true;
+    }
+}

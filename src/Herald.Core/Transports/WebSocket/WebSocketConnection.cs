@@ -1,0 +1,243 @@
+using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
+using System.Net.WebSockets;
+using Herald.Auth;
+using Herald.Hub;
+
+namespace Herald.Transports.WebSocket;
+
+/// <summary>
+/// One accepted WebSocket: the <see cref="ISessionTransport"/> its session writes to, the receive
+/// loop that runs the client's ops, and the heartbeat the <see cref="ConnectionRegistry"/> drives.
+/// </summary>
+/// <remarks>
+/// Only the session's writer loop sends (data frames, then the close frame in
+/// <see cref="CloseAsync"/>), so sends never race. Every close, whoever starts it, goes through
+/// <see cref="Session.CloseAsync"/>; the receive loop keeps reading until the client's close frame
+/// so that the client sees ours rather than a reset.
+/// Idle, a connection holds no receive buffer: it waits with a zero-byte read and rents
+/// <see cref="ReceiveChunkBytes"/> only while a message is arriving.
+/// </remarks>
+[SuppressMessage("Reliability", "CA1001", Justification = "RunAsync always ends by closing the session, which is what its DisposeAsync does.")]
+internal sealed partial class WebSocketConnection : ISessionTransport, IConnection
+{
+    // 4 KiB: most client messages (subscribe, publish of a chat line) fit in one read.
+    private const int ReceiveChunkBytes = 4096;
+
+    // 64 KiB per outbound frame: a burst becomes a few frames rather than one of up to the session's
+    // 1 MiB budget, so a client with a 64 KiB inbound cap (Centrifugo's default) still reads it,
+    // and the pooled frame buffer stays in ArrayPool's cheap buckets.
+    private const int FrameTargetBytes = 64 * 1024;
+
+    private readonly System.Net.WebSockets.WebSocket _socket;
+    private readonly WebSocketServices _services;
+    private readonly Caller _caller;
+    private readonly TaskCompletionSource _receiveDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Session? _session;
+    private long _lastReceivedTicks;
+    private long _lastWrittenTicks;
+    private int _busy;
+
+    public WebSocketConnection(System.Net.WebSockets.WebSocket socket, Caller caller, WebSocketServices services)
+    {
+        _socket = socket;
+        _caller = caller;
+        _services = services;
+        _lastReceivedTicks = _lastWrittenTicks = services.Time.GetUtcNow().UtcTicks;
+    }
+
+    public WireFormat Format => WireFormat.Json;
+
+    public string Transport => "ws";
+
+    public Session Session => _session ?? throw new InvalidOperationException("The connection has not started.");
+
+    /// <summary>Runs the connection until the client leaves or the session is closed.</summary>
+    public async Task RunAsync(CancellationToken requestAborted)
+    {
+        var session = _session = new Session(this, _services.Hub, _services.Options, _services.SessionLogger);
+        _services.Registry.Add(this);
+        Log.Connected(_services.Logger, session.Id, _caller.User);
+        var reason = DisconnectReason.Normal;
+
+        try
+        {
+            reason = await ReceiveLoopAsync(session, requestAborted);
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
+        {
+            // The client vanished without a close frame, or CloseAsync aborted a silent one.
+            Log.ReceiveEnded(_services.Logger, session.Id, e);
+        }
+        finally
+        {
+            _receiveDone.TrySetResult();
+            _services.Registry.Remove(this);
+        }
+
+        await session.CloseAsync(reason);
+    }
+
+    public async ValueTask WriteAsync(IReadOnlyList<OutboundMessage> batch, CancellationToken cancellationToken)
+    {
+        if (batch.Count == 1)
+        {
+            await SendAsync(batch[0].Bytes, cancellationToken);
+            return;
+        }
+
+        // Coalesce: the batch becomes as few text frames as FrameTargetBytes allows, each holding
+        // several messages joined by '\n', copied into one pooled buffer.
+        long total = batch.Count - 1;
+        foreach (var message in batch)
+            total += message.Bytes.Length;
+
+        var frame = ArrayPool<byte>.Shared.Rent((int)Math.Min(total, FrameTargetBytes));
+        try
+        {
+            var length = 0;
+            foreach (var message in batch)
+            {
+                var bytes = message.Bytes;
+                if (length > 0 && length + 1 + bytes.Length > frame.Length)
+                {
+                    await SendAsync(frame.AsMemory(0, length), cancellationToken);
+                    length = 0;
+                }
+
+                if (length == 0 && bytes.Length >= frame.Length)
+                {
+                    await SendAsync(bytes, cancellationToken);
+                    continue;
+                }
+
+                if (length > 0)
+                    frame[length++] = (byte)'\n';
+                bytes.Span.CopyTo(frame.AsSpan(length));
+                length += bytes.Length;
+            }
+
+            if (length > 0)
+                await SendAsync(frame.AsMemory(0, length), cancellationToken);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(frame);
+        }
+    }
+
+    public async ValueTask CloseAsync(DisconnectReason reason, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+                await _socket.CloseOutputAsync((WebSocketCloseStatus)reason.Code, reason.Reason, cancellationToken);
+
+            // The receive loop ends on the client's close frame; a client that never answers is cut off.
+            await _receiveDone.Task.WaitAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
+        {
+            Log.CloseHandshakeFailed(_services.Logger, _session?.Id ?? string.Empty, e);
+        }
+        finally
+        {
+            if (!_receiveDone.Task.IsCompleted)
+                _socket.Abort();
+        }
+    }
+
+    public void OnHeartbeat(DateTimeOffset now)
+    {
+        var session = _session;
+        if (session is null || session.CloseReason is not null)
+            return;
+
+        // While an op runs (a long history replay) the loop does not read, so a pong may wait
+        // unread: a client whose frames are still being written to counts as alive.
+        var last = Volatile.Read(ref _lastReceivedTicks);
+        if (Volatile.Read(ref _busy) != 0)
+            last = Math.Max(last, Volatile.Read(ref _lastWrittenTicks));
+
+        if (now.UtcTicks - last > _services.Options.Transports.WebSocketIdleTimeout.Ticks)
+        {
+            Log.IdleTimeout(_services.Logger, session.Id);
+            _ = session.CloseAsync(WebSocketCodes.IdleTimeout);
+            return;
+        }
+
+        session.TrySend(WebSocketReplies.Ping);
+    }
+
+    private async ValueTask SendAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken)
+    {
+        await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+        Volatile.Write(ref _lastWrittenTicks, _services.Time.GetUtcNow().UtcTicks);
+    }
+
+    /// <summary>Reads messages until the client's close frame; returns the reason to close the session with.</summary>
+    private async Task<DisconnectReason> ReceiveLoopAsync(Session session, CancellationToken cancellationToken)
+    {
+        var max = _services.Options.Transports.MaxWebSocketMessageBytes;
+        while (true)
+        {
+            // A zero-byte read waits for the next frame without holding a buffer (ManagedWebSocket
+            // reads only the frame header into its own small buffer and returns Count 0).
+            var first = await _socket.ReceiveAsync(Memory<byte>.Empty, cancellationToken);
+            if (first.MessageType == WebSocketMessageType.Close)
+                return DisconnectReason.Normal;
+
+            var buffer = ArrayPool<byte>.Shared.Rent(ReceiveChunkBytes);
+            try
+            {
+                var length = 0;
+                var result = first;
+                while (!result.EndOfMessage)
+                {
+                    if (length == buffer.Length)
+                        buffer = Grow(buffer, length, max);
+
+                    // Read at most one byte past the cap: that byte proves the message is too big.
+                    var room = Math.Min(buffer.Length, max + 1) - length;
+                    result = await _socket.ReceiveAsync(buffer.AsMemory(length, room), cancellationToken);
+                    if (result.MessageType == WebSocketMessageType.Close)
+                        return DisconnectReason.Normal;
+                    length += result.Count;
+                    if (length > max)
+                        return await RefuseAsync(session, WebSocketCodes.MessageTooBig, buffer, cancellationToken);
+                }
+
+                Volatile.Write(ref _lastReceivedTicks, _services.Time.GetUtcNow().UtcTicks);
+                if (first.MessageType == WebSocketMessageType.Binary)
+                    return await RefuseAsync(session, WebSocketCodes.UnsupportedData, buffer, cancellationToken);
+
+                if (session.CloseReason is null)
+                    await HandleMessageAsync(session, buffer.AsMemory(0, length), cancellationToken);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+    }
+
+    private static byte[] Grow(byte[] buffer, int length, int max)
+    {
+        var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, max + 1L));
+        buffer.AsSpan(0, length).CopyTo(bigger);
+        ArrayPool<byte>.Shared.Return(buffer);
+        return bigger;
+    }
+
+    /// <summary>Closes the session with <paramref name="reason"/> and discards input until the client's close frame.</summary>
+    private async Task<DisconnectReason> RefuseAsync(Session session, DisconnectReason reason, byte[] scratch, CancellationToken cancellationToken)
+    {
+        Log.Refused(_services.Logger, session.Id, reason.Code, reason.Reason);
+        _ = session.CloseAsync(reason);
+        while ((await _socket.ReceiveAsync(scratch.AsMemory(), cancellationToken)).MessageType != WebSocketMessageType.Close)
+        {
+        }
+
+        return reason;
+    }
+}

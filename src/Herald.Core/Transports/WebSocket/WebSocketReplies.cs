@@ -1,0 +1,104 @@
+using System.Buffers;
+using System.Text.Json;
+using Herald.Hub;
+using Herald.Log;
+
+namespace Herald.Transports.WebSocket;
+
+/// <summary>
+/// Encodes the server's replies and control pushes: one compact JSON object each, never containing
+/// a raw newline, so they can share a <c>'\n'</c>-joined frame with publications.
+/// </summary>
+internal static class WebSocketReplies
+{
+    /// <summary>The heartbeat push, shared by every connection.</summary>
+    public static ReadOnlyMemory<byte> Ping { get; } = "{\"type\":\"ping\"}"u8.ToArray();
+
+    public static ReadOnlyMemory<byte> Subscribed(RequestId id, string channel, SubscribeResult result)
+    {
+        var (buffer, writer) = Start(id, "subscribed", 128);
+        writer.WriteString("channel"u8, channel);
+        writer.WriteBoolean("recovered"u8, result.Recovered);
+        writer.WriteString("epoch"u8, result.State.Epoch);
+        writer.WriteNumber("offset"u8, result.State.Top);
+        return Finish(buffer, writer);
+    }
+
+    public static ReadOnlyMemory<byte> Unsubscribed(RequestId id, string channel)
+    {
+        var (buffer, writer) = Start(id, "unsubscribed", 96);
+        writer.WriteString("channel"u8, channel);
+        return Finish(buffer, writer);
+    }
+
+    public static ReadOnlyMemory<byte> Published(RequestId id, AppendResult result)
+    {
+        var publication = result.Publication;
+        var (buffer, writer) = Start(id, "published", 192);
+        writer.WriteString("channel"u8, publication.Channel);
+        writer.WriteNumber("offset"u8, publication.Offset);
+        writer.WriteString("epoch"u8, publication.Epoch);
+        writer.WriteString("publicationId"u8, publication.Id);
+        writer.WriteString("time"u8, publication.Time.UtcDateTime);
+        if (result.Duplicate)
+            writer.WriteBoolean("duplicate"u8, true);
+        return Finish(buffer, writer);
+    }
+
+    /// <summary>The same members as the HTTP history answer (publications without <c>channel</c>).</summary>
+    public static ReadOnlyMemory<byte> History(RequestId id, string channel, StreamState state, IReadOnlyList<Publication> publications)
+    {
+        var (buffer, writer) = Start(id, "history", 256);
+        writer.WriteString("channel"u8, channel);
+        writer.WriteString("epoch"u8, state.Epoch);
+        writer.WriteNumber("top"u8, state.Top);
+        writer.WriteNumber("first"u8, state.First);
+        writer.WriteStartArray("publications"u8);
+        foreach (var publication in publications)
+            PublicationEncoder.WriteObject(writer, publication);
+        writer.WriteEndArray();
+        return Finish(buffer, writer);
+    }
+
+    public static ReadOnlyMemory<byte> Pong(RequestId id)
+    {
+        var (buffer, writer) = Start(id, "pong", 32);
+        return Finish(buffer, writer);
+    }
+
+    public static ReadOnlyMemory<byte> Error(RequestId id, string code, string message)
+    {
+        var (buffer, writer) = Start(id, "error", 160);
+        writer.WriteString("code"u8, code);
+        writer.WriteString("message"u8, message);
+        return Finish(buffer, writer);
+    }
+
+    private static (ArrayBufferWriter<byte> Buffer, Utf8JsonWriter Writer) Start(RequestId id, string type, int sizeHint)
+    {
+        var buffer = new ArrayBufferWriter<byte>(sizeHint);
+        var writer = new Utf8JsonWriter(buffer);
+        writer.WriteStartObject();
+        id.WriteTo(writer);
+        writer.WriteString("type"u8, type);
+        return (buffer, writer);
+    }
+
+    private static ReadOnlyMemory<byte> Finish(ArrayBufferWriter<byte> buffer, Utf8JsonWriter writer)
+    {
+        writer.WriteEndObject();
+        writer.Flush();
+        writer.Dispose();
+
+        // Stored data is compact, but a publication that reached the log another way could carry a
+        // raw line break inside data; it would split the frame, so such a reply is re-written.
+        if (buffer.WrittenSpan.IndexOfAny((byte)'\n', (byte)'\r') < 0)
+            return buffer.WrittenMemory;
+
+        var compact = new ArrayBufferWriter<byte>(buffer.WrittenCount);
+        using (var rewriter = new Utf8JsonWriter(compact))
+        using (var document = JsonDocument.Parse(buffer.WrittenMemory))
+            document.RootElement.WriteTo(rewriter);
+        return compact.WrittenMemory;
+    }
+}

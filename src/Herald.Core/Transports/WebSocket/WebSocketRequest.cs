@@ -1,0 +1,300 @@
+using System.Buffers;
+using System.Text.Json;
+using Herald.Log;
+
+namespace Herald.Transports.WebSocket;
+
+/// <summary>What a client asks for; see docs/protocol-ws.md.</summary>
+internal enum WebSocketOp
+{
+    Unknown,
+    Subscribe,
+    Unsubscribe,
+    Publish,
+    History,
+    Ping,
+    Pong,
+}
+
+/// <summary>
+/// A request id, echoed in the reply exactly as the client sent it: an integer or a short string.
+/// </summary>
+internal readonly record struct RequestId(long? Number, string? Text)
+{
+    /// <summary>64: a UUID with a prefix; anything longer is a client bug.</summary>
+    public const int MaxTextLength = 64;
+
+    public static RequestId None => default;
+
+    public bool IsPresent => Number is not null || Text is not null;
+
+    public void WriteTo(Utf8JsonWriter writer)
+    {
+        if (Number is { } number)
+            writer.WriteNumber("id"u8, number);
+        else if (Text is not null)
+            writer.WriteString("id"u8, Text);
+    }
+}
+
+/// <summary>
+/// One client message: a JSON object with <c>op</c>, an optional <c>id</c> and the op's members.
+/// Unknown members are refused (as in the HTTP publish body) so that a typo never silently drops a field.
+/// </summary>
+internal sealed class WebSocketRequest
+{
+    private static readonly HashSet<string> s_members =
+        new(["id", "op", "channel", "cursor", "type", "idempotencyKey", "since", "data", "after", "limit", "reverse"], StringComparer.Ordinal);
+
+    private WebSocketRequest()
+    {
+    }
+
+    public RequestId Id { get; private set; }
+
+    public WebSocketOp Op { get; private set; }
+
+    /// <summary>The <c>op</c> member as sent (for the <c>unknown_op</c> message).</summary>
+    public string? OpText { get; private set; }
+
+    public string? Channel { get; private set; }
+
+    public Position? Since { get; private set; }
+
+    public string? Cursor { get; private set; }
+
+    /// <summary>The publish payload, compacted (no insignificant whitespace, so never a raw newline).</summary>
+    public byte[]? Data { get; private set; }
+
+    public string? Type { get; private set; }
+
+    public string? IdempotencyKey { get; private set; }
+
+    public long? After { get; private set; }
+
+    public long? Limit { get; private set; }
+
+    public bool? Reverse { get; private set; }
+
+    /// <summary>
+    /// Parses one message. On failure <paramref name="id"/> still carries the request id when it
+    /// was read before the error, so the error reply can name the request.
+    /// </summary>
+    public static bool TryParse(ReadOnlySpan<byte> utf8, out WebSocketRequest request, out RequestId id, out string error)
+    {
+        request = new WebSocketRequest();
+        id = RequestId.None;
+        try
+        {
+            var ok = request.Read(utf8, out error);
+            id = request.Id;
+            return ok;
+        }
+        catch (JsonException e)
+        {
+            id = request.Id;
+            error = $"The message is not valid JSON: {e.Message}";
+            return false;
+        }
+        catch (InvalidOperationException e)
+        {
+            // Utf8JsonReader's typed getters (GetInt64 on a fraction, GetString on a number…).
+            id = request.Id;
+            error = $"A member has the wrong type: {e.Message}";
+            return false;
+        }
+    }
+
+    private bool Read(ReadOnlySpan<byte> utf8, out string error)
+    {
+        var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = 64 });
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            error = "A message is one JSON object: {\"id\":1,\"op\":\"...\",...}.";
+            return false;
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var name = reader.GetString()!;
+            reader.Read();
+            // null reads as "absent", except for data, where it is the payload.
+            if (reader.TokenType == JsonTokenType.Null && name != "data" && s_members.Contains(name))
+                continue;
+
+            if (!ReadMember(name, ref reader, out error))
+                return false;
+        }
+
+        if (reader.TokenType != JsonTokenType.EndObject || reader.Read())
+        {
+            error = "A message is exactly one JSON object per line.";
+            return false;
+        }
+
+        if (OpText is null)
+        {
+            error = "'op' is required.";
+            return false;
+        }
+
+        error = string.Empty;
+        return true;
+    }
+
+    private bool ReadMember(string name, ref Utf8JsonReader reader, out string error)
+    {
+        error = string.Empty;
+        switch (name)
+        {
+            case "id":
+                return ReadId(ref reader, out error);
+            case "op":
+                OpText = RequireString(ref reader, name, out error);
+                Op = OpText switch
+                {
+                    "subscribe" => WebSocketOp.Subscribe,
+                    "unsubscribe" => WebSocketOp.Unsubscribe,
+                    "publish" => WebSocketOp.Publish,
+                    "history" => WebSocketOp.History,
+                    "ping" => WebSocketOp.Ping,
+                    "pong" => WebSocketOp.Pong,
+                    _ => WebSocketOp.Unknown,
+                };
+                return OpText is not null;
+            case "channel":
+                Channel = RequireString(ref reader, name, out error);
+                return Channel is not null;
+            case "cursor":
+                Cursor = RequireString(ref reader, name, out error);
+                return Cursor is not null;
+            case "type":
+                Type = RequireString(ref reader, name, out error);
+                return Type is not null;
+            case "idempotencyKey":
+                IdempotencyKey = RequireString(ref reader, name, out error);
+                return IdempotencyKey is not null;
+            case "since":
+                return ReadSince(ref reader, out error);
+            case "data":
+                Data = CopyCompact(ref reader);
+                return true;
+            case "after":
+                After = RequireInteger(ref reader, name, out error);
+                return After is not null;
+            case "limit":
+                Limit = RequireInteger(ref reader, name, out error);
+                return Limit is not null;
+            case "reverse":
+                if (reader.TokenType is not (JsonTokenType.True or JsonTokenType.False))
+                {
+                    error = "'reverse' must be true or false.";
+                    return false;
+                }
+
+                Reverse = reader.GetBoolean();
+                return true;
+            default:
+                error = $"Unknown member '{name}'; see docs/protocol-ws.md for each op's members.";
+                return false;
+        }
+    }
+
+    private bool ReadId(ref Utf8JsonReader reader, out string error)
+    {
+        error = string.Empty;
+        if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var number))
+        {
+            Id = new RequestId(number, null);
+            return true;
+        }
+
+        if (reader.TokenType == JsonTokenType.String)
+        {
+            var text = reader.GetString()!;
+            if (text.Length is > 0 and <= RequestId.MaxTextLength)
+            {
+                Id = new RequestId(null, text);
+                return true;
+            }
+        }
+
+        error = $"'id' must be an integer or a string of 1 to {RequestId.MaxTextLength} characters.";
+        return false;
+    }
+
+    private bool ReadSince(ref Utf8JsonReader reader, out string error)
+    {
+        const string Shape = "'since' must be {\"epoch\":\"<epoch>\",\"offset\":<integer >= 0>}.";
+        error = Shape;
+        if (reader.TokenType != JsonTokenType.StartObject)
+            return false;
+
+        string? epoch = null;
+        long? offset = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("epoch"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.String)
+                    return false;
+                epoch = reader.GetString();
+            }
+            else if (reader.ValueTextEquals("offset"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out var value) || value < 0)
+                    return false;
+                offset = value;
+            }
+            else
+            {
+                return false;
+            }
+        }
+
+        if (epoch is null || offset is null)
+            return false;
+
+        Since = new Position(epoch, offset.Value);
+        error = string.Empty;
+        return true;
+    }
+
+    private static string? RequireString(ref Utf8JsonReader reader, string name, out string error)
+    {
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            error = $"'{name}' must be a string.";
+            return null;
+        }
+
+        error = string.Empty;
+        return reader.GetString();
+    }
+
+    private static long? RequireInteger(ref Utf8JsonReader reader, string name, out string error)
+    {
+        if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out var value))
+        {
+            error = $"'{name}' must be an integer.";
+            return null;
+        }
+
+        error = string.Empty;
+        return value;
+    }
+
+    private static byte[] CopyCompact(ref Utf8JsonReader reader)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            using var value = JsonDocument.ParseValue(ref reader);
+            value.RootElement.WriteTo(writer);
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+}

@@ -1,0 +1,34 @@
+using Herald.Auth;
+using Herald.Hub;
+using Herald.Log;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Herald.Transports.WebSocket;
+
+/// <summary>What every WebSocket connection of this node shares; one instance, so a connection holds one reference.</summary>
+internal sealed class WebSocketServices(
+    ChannelHub hub,
+    IChannelLog log,
+    IOptions<HeraldOptions> options,
+    ConnectionRegistry registry,
+    Authenticator authenticator,
+    TimeProvider time,
+    ILoggerFactory loggers)
+{
+    public ChannelHub Hub { get; } = hub;
+
+    public IChannelLog Log { get; } = log;
+
+    public HeraldOptions Options { get; } = options.Value;
+
+    public ConnectionRegistry Registry { get; } = registry;
+
+    public Authenticator Authenticator { get; } = authenticator;
+
+    public TimeProvider Time { get; } = time;
+
+    public ILogger<Session> SessionLogger { get; } = loggers.CreateLogger<Session>();
+
+    public ILogger Logger { get; } = loggers.CreateLogger<WebSocketConnection>();
+}

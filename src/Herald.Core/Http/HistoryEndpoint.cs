@@ -56,7 +56,7 @@ internal static class HistoryEndpoint
     /// Forward: the oldest <paramref name="limit"/> publications after <paramref name="after"/>.
     /// Reverse: the newest <paramref name="limit"/> publications after <paramref name="after"/>, newest first.
     /// </summary>
-    private static async Task<IReadOnlyList<Publication>> ReadWindowAsync(
+    internal static async Task<IReadOnlyList<Publication>> ReadWindowAsync(
         IChannelLog log, string channel, long after, int limit, bool reverse, CancellationToken cancellationToken)
     {
         if (!reverse)

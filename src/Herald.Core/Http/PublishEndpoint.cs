@@ -75,7 +75,7 @@ internal static class PublishEndpoint
             || media.Suffix.Equals("json", StringComparison.OrdinalIgnoreCase))
         && (!media.Charset.HasValue || media.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase));
 
-    private static bool IsValidIdempotencyKey(string key)
+    internal static bool IsValidIdempotencyKey(string key)
     {
         if (key.Length is 0 or > MaxIdempotencyKeyLength)
             return false;

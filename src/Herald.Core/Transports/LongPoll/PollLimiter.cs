@@ -133,7 +133,7 @@ internal sealed partial class PollLimiter
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 2400, Level = LogLevel.Debug, EventName = "PollRefused",
+        [LoggerMessage(EventId = 1600, Level = LogLevel.Debug, EventName = "PollRefused",
             Message = "A long poll from {Address} was refused: the {Limit} cap of {Cap} held polls is reached.")]
         public static partial void PollRefused(ILogger logger, IPAddress address, string limit, int cap);
     }

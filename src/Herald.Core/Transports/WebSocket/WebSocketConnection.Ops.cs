@@ -136,7 +136,7 @@ internal sealed partial class WebSocketConnection
             return WebSocketReplies.Error(id, WebSocketCodes.MessageTooLarge, $"'data' is larger than this namespace's limit of {policy.MaxMessageBytes} bytes.");
         if (request.Type is { Length: 0 or > PublishBody.MaxTypeLength })
             return WebSocketReplies.Error(id, WebSocketCodes.BadRequest, $"'type' must be 1 to {PublishBody.MaxTypeLength} characters.");
-        if (request.IdempotencyKey is { } key && !IsValidIdempotencyKey(key))
+        if (request.IdempotencyKey is { } key && !PublishEndpoint.IsValidIdempotencyKey(key))
             return WebSocketReplies.Error(id, WebSocketCodes.BadRequest, $"'idempotencyKey' must be 1 to {PublishEndpoint.MaxIdempotencyKeyLength} printable ASCII characters.");
 
         var append = new AppendRequest(
@@ -166,19 +166,8 @@ internal sealed partial class WebSocketConnection
         if (limit < 1 || limit > maxLimit)
             return WebSocketReplies.Error(id, WebSocketCodes.BadRequest, $"'limit' must be from 1 to {maxLimit}.");
 
-        var log = _services.Log;
-        var state = await log.GetStateAsync(channel, cancellationToken);
-        IReadOnlyList<Publication> publications;
-        if (request.Reverse != true)
-        {
-            publications = (await log.ReadAsync(channel, new ReadRequest(after, (int)limit), cancellationToken)).Publications;
-        }
-        else
-        {
-            var newest = (await log.ReadAsync(channel, new ReadRequest(0, (int)limit, Reverse: true), cancellationToken)).Publications;
-            publications = after == 0 ? newest : [.. newest.Where(p => p.Offset > after)];
-        }
-
+        var state = await _services.Log.GetStateAsync(channel, cancellationToken);
+        var publications = await HistoryEndpoint.ReadWindowAsync(_services.Log, channel, after, (int)limit, request.Reverse == true, cancellationToken);
         return WebSocketReplies.History(id, channel, state, publications);
     }
 
@@ -189,8 +178,7 @@ internal sealed partial class WebSocketConnection
             return invalid;
 
         var channel = request.Channel!;
-        var denial = Deny(required(policyFor(channel)), _caller, $"{action} on '{channel}'");
-        if (denial is not { } refused)
+        if (AccessCheck.Evaluate(required(policyFor(channel)), _caller, $"{action} on '{channel}'") is not { } refused)
             return null;
 
         // Not a conditional expression: 'null' would convert to an empty ReadOnlyMemory through byte[].
@@ -212,31 +200,6 @@ internal sealed partial class WebSocketConnection
         }
 
         error = default;
-        return true;
-    }
-
-    /// <summary>The WebSocket twin of <see cref="AccessCheck"/>: the same rules, answered as error codes.</summary>
-    internal static (string Code, string Message)? Deny(Access required, Caller caller, string action) => (caller.Kind, required) switch
-    {
-        (CallerKind.Invalid, _) => (WebSocketCodes.Forbidden, caller.Error ?? "The credentials are not valid."),
-        (CallerKind.Server, _) => null,
-        (_, Access.Anyone) => null,
-        (CallerKind.User, Access.Authenticated) => null,
-        (CallerKind.User, _) => (WebSocketCodes.Forbidden, $"Only server API keys may {action}."),
-        (_, Access.Authenticated) => (WebSocketCodes.Unauthorized, $"Connect with a user token or an API key to {action}."),
-        _ => (WebSocketCodes.Unauthorized, $"Connect with a server API key to {action}."),
-    };
-
-    private static bool IsValidIdempotencyKey(string key)
-    {
-        if (key.Length is 0 or > PublishEndpoint.MaxIdempotencyKeyLength)
-            return false;
-        foreach (var c in key)
-        {
-            if (c is < '!' or > '~')
-                return false;
-        }
-
         return true;
     }
 }

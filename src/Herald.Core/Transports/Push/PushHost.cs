@@ -30,12 +30,9 @@ internal sealed partial class PushHost(
     ConnectionRegistry registry,
     Authenticator authenticator,
     IOptions<HeraldOptions> options,
-    TimeProvider time,
     ILogger<Session> sessionLogger,
     ILogger<PushHost> logger)
 {
-    public TimeProvider Time => time;
-
     public HeraldOptions Options => options.Value;
 
     public static void AddServices(IServiceCollection services) => services.TryAddSingleton<PushHost>();

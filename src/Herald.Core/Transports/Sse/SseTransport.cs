@@ -12,8 +12,8 @@ namespace Herald.Transports.Sse;
 /// carries an <c>id:</c> line holding the cursor after it, which the browser sends back as
 /// <c>Last-Event-ID</c> when it reconnects.
 /// </summary>
-internal sealed class SseTransport(HttpContext context, CursorTracker cursor, TimeProvider time, TransportOptions options)
-    : PushTransport(context, cursor, time, options.HeartbeatInterval)
+internal sealed class SseTransport(HttpContext context, CursorTracker cursor, TransportOptions options)
+    : PushTransport(context, cursor)
 {
     private static readonly ReadOnlyMemory<byte> s_heartbeat = ": heartbeat\n\n"u8.ToArray();
 

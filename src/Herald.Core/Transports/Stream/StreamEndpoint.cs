@@ -22,5 +22,5 @@ internal static class StreamEndpoint
             .ProducesProblem(StatusCodes.Status403Forbidden);
 
     private static Task<IResult> HandleAsync(HttpContext context, PushHost host) =>
-        host.RunAsync(context, (ctx, cursor) => new StreamTransport(ctx, cursor, host.Time, host.Options.Transports));
+        host.RunAsync(context, (ctx, cursor) => new StreamTransport(ctx, cursor));
 }

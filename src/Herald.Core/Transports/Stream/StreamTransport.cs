@@ -11,8 +11,8 @@ namespace Herald.Transports.Stream;
 /// the shared NDJSON bytes with the connection's cursor spliced in as the first member:
 /// <c>{"cursor":"..",</c> followed by the shared <c>"type":"publication",...}\n</c>.
 /// </summary>
-internal sealed class StreamTransport(HttpContext context, CursorTracker cursor, TimeProvider time, TransportOptions options)
-    : PushTransport(context, cursor, time, options.HeartbeatInterval)
+internal sealed class StreamTransport(HttpContext context, CursorTracker cursor)
+    : PushTransport(context, cursor)
 {
     private static readonly ReadOnlyMemory<byte> s_heartbeat = "{\"type\":\"heartbeat\"}\n"u8.ToArray();
 

@@ -60,6 +60,13 @@ if [ -d bench/Herald.AppendBench ]; then
   fi
 fi
 
+# And the load generator: a few seconds of WebSocket and SSE fan-out against a real server,
+# failing on any gap, duplicate or loss.
+if [ -x bench/loadgen.sh ]; then
+  log "bench smoke (load generator, ws + sse)"
+  if bench/loadgen.sh smoke; then passed=$((passed + 1)); else status=1; failed=$((failed + 1)); fi
+fi
+
 [ "$failed" = 0 ] || status=1
 echo
 echo "Tests: $passed passed, $failed failed, $skipped skipped"

@@ -1,0 +1,81 @@
+using System.Diagnostics;
+
+namespace Herald.LoadGen;
+
+/// <summary>The subscribers of one generator process: opened at a controlled rate, closed together.</summary>
+internal sealed class Crowd(TransportKind kind, Endpoint endpoint, int bufferBytes) : IDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+
+    public List<Subscriber> Subscribers { get; } = [];
+
+    public int Acked => Subscribers.Count(s => s.Acked.Task is { IsCompletedSuccessfully: true, Result: true });
+
+    public int Failed => Subscribers.Count(s => s.Acked.Task is { IsCompletedSuccessfully: true, Result: false });
+
+    /// <summary>Connections that were acknowledged and have since ended (closed by the server, or failed).</summary>
+    public int Ended => Subscribers.Count(s => s.Ended && s.Acked.Task is { IsCompletedSuccessfully: true, Result: true });
+
+    /// <summary>
+    /// Opens <paramref name="count"/> connections at <paramref name="perSecond"/>, with at most
+    /// <paramref name="inFlight"/> handshakes at once, and returns when every one is acknowledged or
+    /// failed, or <paramref name="timeout"/> passed.
+    /// </summary>
+    public async Task OpenAsync(int count, Func<int, string> channelOf, double perSecond, int inFlight, TimeSpan timeout)
+    {
+        using var gate = new SemaphoreSlim(inFlight);
+        var started = Stopwatch.StartNew();
+        var first = Subscribers.Count;
+        for (var i = 0; i < count; i++)
+        {
+            var due = TimeSpan.FromSeconds(i / perSecond);
+            if (due > started.Elapsed)
+                await Task.Delay(due - started.Elapsed);
+            if (!await gate.WaitAsync(timeout))
+                break;
+
+            var subscriber = new Subscriber(channelOf(first + i));
+            Subscribers.Add(subscriber);
+            subscriber.Task = RunAsync(subscriber);
+            _ = subscriber.Acked.Task.ContinueWith(_ => gate.Release(), TaskScheduler.Default);
+        }
+
+        var all = Task.WhenAll(Subscribers.Select(s => s.Acked.Task));
+        await Task.WhenAny(all, Task.Delay(timeout));
+    }
+
+    private async Task RunAsync(Subscriber subscriber)
+    {
+        await Task.Yield();
+        try
+        {
+            await Transports.RunAsync(kind, subscriber, endpoint, bufferBytes, _stop.Token);
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+        }
+#pragma warning disable CA1031 // Any failure of one connection is counted, never fatal to the run.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            subscriber.Error ??= e.GetType().Name + ": " + e.Message;
+        }
+        finally
+        {
+            subscriber.Ended = !_stop.IsCancellationRequested;
+            subscriber.Acked.TrySetResult(false);
+        }
+    }
+
+    /// <summary>Closes every connection (abortively: the server sees the socket end, as when a client vanishes).</summary>
+    public async Task CloseAsync()
+    {
+        await _stop.CancelAsync();
+        var tasks = Subscribers.Where(s => s.Task is not null).Select(s => s.Task!);
+        await Task.WhenAny(Task.WhenAll(tasks), Task.Delay(TimeSpan.FromSeconds(10)));
+    }
+
+    public string? FirstError() => Subscribers.Select(s => s.Error).FirstOrDefault(e => e is not null);
+
+    public void Dispose() => _stop.Dispose();
+}

@@ -1,5 +1,3 @@
-using System.Threading.Channels;
-
 namespace Herald.Hub;
 
 /// <summary>The outcome of <see cref="OutboundQueue.TryEnqueue"/>.</summary>
@@ -32,12 +30,10 @@ internal sealed class OutboundQueue
     private readonly Lock _lock = new();
     private readonly int _maxBytes;
 
-    // A one-slot channel used only as a wake-up signal: its reader waits without allocating and its
-    // continuation runs on the thread pool, never on the publishing thread.
-    private readonly Channel<byte> _signal = Channel.CreateBounded<byte>(
-        new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+    // Wakes the writer loop; its continuation runs on the thread pool, never on the publishing thread.
+    private readonly WakeSignal _signal = new();
 
-    private List<OutboundMessage> _pending = new(16);
+    private List<OutboundMessage> _pending = [];
     private long _pendingBytes;
     private bool _closed;
     private TaskCompletionSource<bool>? _spaceAvailable;
@@ -92,7 +88,7 @@ internal sealed class OutboundQueue
 
         // Only the first message after a drain wakes the writer; the rest ride along in its batch.
         if (wake)
-            _signal.Writer.TryWrite(0);
+            _signal.Set();
         return EnqueueResult.Accepted;
     }
 
@@ -116,7 +112,7 @@ internal sealed class OutboundQueue
                     _pending.Add(message);
                     _pendingBytes += message.Bytes.Length;
                     if (_pending.Count == 1)
-                        _signal.Writer.TryWrite(0);
+                        _signal.Set();
                     return true;
                 }
 
@@ -129,8 +125,7 @@ internal sealed class OutboundQueue
     }
 
     /// <summary>Waits until there is something to take; false once the queue is closed.</summary>
-    public ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken) =>
-        _signal.Reader.WaitToReadAsync(cancellationToken);
+    public ValueTask<bool> WaitToReadAsync() => _signal.WaitAsync();
 
     /// <summary>
     /// Swaps everything queued into <paramref name="batch"/> (which must be empty) without copying;
@@ -139,13 +134,13 @@ internal sealed class OutboundQueue
     public void TakeAll(ref List<OutboundMessage> batch)
     {
         TaskCompletionSource<bool>? waiters;
-        _signal.Reader.TryRead(out _);
+        _signal.Consume();
         lock (_lock)
         {
             if (_closed || _pending.Count == 0)
                 return;
 
-            var empty = batch.Capacity > RetainedCapacity ? new List<OutboundMessage>(16) : batch;
+            var empty = batch.Capacity > RetainedCapacity ? [] : batch;
             batch = _pending;
             _pending = empty;
             _pendingBytes = 0;
@@ -175,7 +170,7 @@ internal sealed class OutboundQueue
         _closed = true;
         _pending.Clear();
         _pendingBytes = 0;
-        _signal.Writer.TryComplete();
+        _signal.Complete();
         var waiters = _spaceAvailable;
         _spaceAvailable = null;
         return waiters;

@@ -155,10 +155,10 @@ public sealed partial class Session : IAsyncDisposable
 
     private async Task RunWriterAsync()
     {
-        var batch = new List<OutboundMessage>(16);
+        List<OutboundMessage> batch = [];
         try
         {
-            while (await _queue.WaitToReadAsync(_closingToken))
+            while (await _queue.WaitToReadAsync())
             {
                 _queue.TakeAll(ref batch);
                 if (batch.Count == 0)

@@ -25,7 +25,15 @@ internal interface IConnection
 /// </summary>
 internal sealed class ConnectionRegistry(IOptions<HeraldOptions> options, TimeProvider time) : BackgroundService, IHostedLifecycleService
 {
-    private readonly ConcurrentDictionary<IConnection, byte> connections = new();
+    /// <summary>
+    /// Heartbeats go out in this many slices, one slice per tick: 15,000 connections pinged in the
+    /// same instant would each hold a send buffer at once, and the memory pool keeps that peak.
+    /// </summary>
+    internal const int Slices = 16;
+
+    // The value is the connection's slice, assigned round-robin.
+    private readonly ConcurrentDictionary<IConnection, int> connections = new();
+    private int nextSlice;
 
     public int Count => connections.Count;
 
@@ -42,7 +50,7 @@ internal sealed class ConnectionRegistry(IOptions<HeraldOptions> options, TimePr
 
     public void Add(IConnection connection)
     {
-        connections.TryAdd(connection, 0);
+        connections.TryAdd(connection, (int)((uint)Interlocked.Increment(ref nextSlice) % Slices));
 
         // A connection that arrived while the others were being closed is closed too.
         if (stopping)
@@ -53,14 +61,21 @@ internal sealed class ConnectionRegistry(IOptions<HeraldOptions> options, TimePr
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(options.Value.Transports.HeartbeatInterval, time);
+        // Each connection still hears one heartbeat per interval, its slice's turn.
+        using var timer = new PeriodicTimer(options.Value.Transports.HeartbeatInterval / Slices, time);
+        var slice = 0;
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
                 var now = time.GetUtcNow();
-                foreach (var connection in connections.Keys)
-                    connection.OnHeartbeat(now);
+                foreach (var (connection, connectionSlice) in connections)
+                {
+                    if (connectionSlice == slice)
+                        connection.OnHeartbeat(now);
+                }
+
+                slice = (slice + 1) % Slices;
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

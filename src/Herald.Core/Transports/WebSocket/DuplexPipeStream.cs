@@ -1,0 +1,59 @@
+using System.IO.Pipelines;
+
+namespace Herald.Transports.WebSocket;
+
+/// <summary>
+/// A connection's duplex pipe as the <see cref="System.IO.Stream"/> the framework's WebSocket runs on.
+/// Disposing it — which the WebSocket does on <c>Abort</c> — aborts the connection, so a read
+/// waiting on a silent client ends.
+/// </summary>
+internal sealed class DuplexPipeStream(IDuplexPipe pipe, Action abort) : System.IO.Stream
+{
+    private readonly System.IO.Stream input = pipe.Input.AsStream(leaveOpen: true);
+    private readonly System.IO.Stream output = pipe.Output.AsStream(leaveOpen: true);
+
+    public override bool CanRead => true;
+
+    public override bool CanWrite => true;
+
+    public override bool CanSeek => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+        input.ReadAsync(buffer, cancellationToken);
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        input.ReadAsync(buffer, offset, count, cancellationToken);
+
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
+        output.WriteAsync(buffer, cancellationToken);
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        output.WriteAsync(buffer, offset, count, cancellationToken);
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => output.FlushAsync(cancellationToken);
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("Synchronous reads are not supported.");
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("Synchronous writes are not supported.");
+
+    public override void Flush() => throw new NotSupportedException("Synchronous flushes are not supported.");
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+            abort();
+        base.Dispose(disposing);
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+}

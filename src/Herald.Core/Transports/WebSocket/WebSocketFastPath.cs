@@ -1,0 +1,206 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Security.Cryptography;
+using System.Text;
+using Herald.Auth;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Primitives;
+
+namespace Herald.Transports.WebSocket;
+
+/// <summary>
+/// Serves a connection whose first request is a valid WebSocket upgrade to <c>/v1/ws</c> below the
+/// HTTP layer: the handshake is answered on the connection itself and the framework's WebSocket
+/// (<see cref="System.Net.WebSockets.WebSocket.CreateFromStream(Stream, System.Net.WebSockets.WebSocketCreationOptions)"/>)
+/// runs straight on the transport's pipes. An idle socket then holds no HTTP/1.1 connection,
+/// request, response, header collections, hosting activity or middleware state for its whole
+/// life — about 6 KB per connection, a third of an idle WebSocket's footprint.
+/// </summary>
+/// <remarks>
+/// Only the happy path is taken here, with the same Origin and credential checks as the endpoint.
+/// Anything else — another path, a malformed or refused upgrade, a request this parser does not
+/// fully understand — is handed, untouched, to the HTTP pipeline, whose <c>/v1/ws</c> endpoint
+/// answers it with the documented problem responses. So behaviour does not depend on the path.
+/// </remarks>
+internal sealed class WebSocketFastPath(ConnectionDelegate next, WebSocketServices services)
+{
+    /// <summary>A browser's upgrade request is well under 2 KiB; 8 KiB as Kestrel's default request line + headers budget would be far larger.</summary>
+    private const int MaxHeadBytes = 8 * 1024;
+
+    private static readonly byte[] s_prefix = "GET /v1/ws"u8.ToArray();
+    private static readonly byte[] s_headEnd = "\r\n\r\n"u8.ToArray();
+
+    public async Task OnConnectedAsync(ConnectionContext connection)
+    {
+        // Two steps, so that nothing of the handshake (its text, headers, checks) stays reachable
+        // from this frame for the connection's whole life.
+        if (await TryHandshakeAsync(connection) is { } caller)
+            await RunAsync(connection, caller);
+        else
+            await next(connection);
+    }
+
+    /// <summary>Answers the upgrade with 101 when it passes every check; null to leave the connection to HTTP.</summary>
+    private async Task<Caller?> TryHandshakeAsync(ConnectionContext connection)
+    {
+        var input = connection.Transport.Input;
+        if (await PeekHeadAsync(input, connection.ConnectionClosed) is not var (text, length))
+            return null;
+
+        var request = TryParse(text, connection);
+        if (request is null || await WebSocketEndpoint.CheckRequestAsync(request, services) is not (null, var caller))
+            return null;
+
+        // The head is still in the pipe, unconsumed and unexamined, so this read returns it at once.
+        var read = await input.ReadAsync(connection.ConnectionClosed);
+        input.AdvanceTo(read.Buffer.GetPosition(length));
+        await WriteSwitchingProtocolsAsync(connection.Transport.Output, request.Headers.SecWebSocketKey.ToString());
+        return caller;
+    }
+
+    private async Task RunAsync(ConnectionContext connection, Caller caller)
+    {
+        using var socket = System.Net.WebSockets.WebSocket.CreateFromStream(
+            new DuplexPipeStream(connection.Transport, connection.Abort),
+            new System.Net.WebSockets.WebSocketCreationOptions { IsServer = true, KeepAliveInterval = Timeout.InfiniteTimeSpan });
+
+        // Kestrel asks connections to close when the server stops (the registry has already sent
+        // 3001 by then); a client that vanishes ends the read with the socket.
+        var closing = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? connection.ConnectionClosed;
+        await new WebSocketConnection(socket, caller, services).RunAsync(closing);
+    }
+
+    /// <summary>
+    /// Reads until the first request's head is complete, consuming nothing. Null when this is not a
+    /// <c>GET /v1/ws</c> request head (or not a complete one within the limit): the HTTP pipeline
+    /// then reads the same bytes.
+    /// </summary>
+    private static async Task<(string Text, long Length)?> PeekHeadAsync(PipeReader input, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            ReadResult result;
+            try
+            {
+                result = await input.ReadAsync(cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return null;
+            }
+
+            var buffer = result.Buffer;
+            var prefix = Math.Min(buffer.Length, s_prefix.Length);
+            var matches = buffer.Slice(0, prefix).ToArray().AsSpan().SequenceEqual(s_prefix.AsSpan(0, (int)prefix));
+            var reader = new SequenceReader<byte>(buffer);
+            if (matches && reader.TryReadTo(out ReadOnlySequence<byte> headers, s_headEnd) && headers.Length + 4 <= MaxHeadBytes)
+            {
+                var length = headers.Length + 4;
+                var text = Encoding.Latin1.GetString(buffer.Slice(0, length));
+                input.AdvanceTo(buffer.Start);
+                return (text, length);
+            }
+
+            if (!matches || buffer.Length >= MaxHeadBytes || result.IsCompleted || result.IsCanceled)
+            {
+                // Consumed and examined nothing: the HTTP pipeline's first read returns these bytes at once.
+                input.AdvanceTo(buffer.Start);
+                return null;
+            }
+
+            input.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    /// <summary>A request the fast path can take whole, or null.</summary>
+    private static HttpRequest? TryParse(string head, ConnectionContext connection)
+    {
+        var lines = head.Split("\r\n");
+        var requestLine = lines[0].Split(' ');
+        if (requestLine.Length != 3 || requestLine[0] != "GET" || requestLine[2] != "HTTP/1.1")
+            return null;
+
+        var target = requestLine[1];
+        var question = target.IndexOf('?', StringComparison.Ordinal);
+        var path = question < 0 ? target : target[..question];
+        if (path != WebSocketEndpoint.Path)
+            return null;
+
+        var context = new DefaultHttpContext();
+        var request = context.Request;
+        request.Method = HttpMethods.Get;
+        request.Scheme = "http";
+        request.Path = path;
+        request.QueryString = question < 0 ? QueryString.Empty : new QueryString(target[question..]);
+        context.Connection.RemoteIpAddress = (connection.RemoteEndPoint as System.Net.IPEndPoint)?.Address;
+        foreach (var line in lines.AsSpan(1))
+        {
+            if (line.Length == 0)
+                continue;
+            var colon = line.IndexOf(':', StringComparison.Ordinal);
+            if (colon <= 0 || line[0] is ' ' or '\t')
+                return null;
+            var name = line[..colon];
+            if (request.Headers.ContainsKey(name))
+                return null;
+            request.Headers[name] = line[(colon + 1)..].Trim();
+        }
+
+        request.Host = new HostString(request.Headers.Host.ToString());
+        var headers = request.Headers;
+        var isUpgrade = request.Host.HasValue
+            && headers.ContentLength is null && !headers.ContainsKey("Transfer-Encoding")
+            && Contains(headers.Upgrade, "websocket") && Contains(headers.Connection, "upgrade")
+            && headers.SecWebSocketVersion == "13"
+            && IsValidKey(headers.SecWebSocketKey);
+        return isUpgrade ? request : null;
+    }
+
+    private static async ValueTask WriteSwitchingProtocolsAsync(PipeWriter output, string key)
+    {
+        // RFC 6455 §4.2.2: the accept value is base64(SHA-1(key + the protocol's GUID)). SHA-1 is
+        // what the protocol prescribes here; it proves the server speaks WebSocket, it secures nothing.
+#pragma warning disable CA5350
+        var accept = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")));
+#pragma warning restore CA5350
+        var response = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: " + accept + "\r\n\r\n";
+        await output.WriteAsync(Encoding.ASCII.GetBytes(response));
+    }
+
+    private static bool Contains(StringValues values, string token)
+    {
+        foreach (var value in values)
+        {
+            foreach (var part in (value ?? string.Empty).Split(','))
+            {
+                if (part.Trim().Equals(token, StringComparison.OrdinalIgnoreCase))
+                    return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsValidKey(StringValues key)
+    {
+        Span<byte> decoded = stackalloc byte[18];
+        return key.Count == 1 && Convert.TryFromBase64String(key.ToString(), decoded, out var written) && written == 16;
+    }
+}
+
+/// <summary>Opts a Kestrel endpoint into <see cref="WebSocketFastPath"/>.</summary>
+public static class WebSocketFastPathExtensions
+{
+    /// <summary>Serves WebSocket connections to <c>/v1/ws</c> below the HTTP layer (see docs/protocol.md); other traffic is unchanged.</summary>
+    public static ListenOptions UseHeraldWebSockets(this ListenOptions listen)
+    {
+        ArgumentNullException.ThrowIfNull(listen);
+        var services = listen.ApplicationServices.GetRequiredService<WebSocketServices>();
+        listen.Use(next => new WebSocketFastPath(next, services).OnConnectedAsync);
+        return listen;
+    }
+}

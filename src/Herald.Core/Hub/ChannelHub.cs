@@ -11,8 +11,8 @@ namespace Herald.Hub;
 /// </summary>
 /// <remarks>
 /// Sharded by channel so subscribes on different channels rarely contend. Each channel's
-/// subscribers are an immutable array replaced on subscribe/unsubscribe (rare) and read without
-/// copying on publish (hot). A publication is wrapped once in an <see cref="EncodedPublication"/>
+/// subscribers are a <see cref="SubscriberList"/>: read without a lock or a copy on publish (hot),
+/// changed in O(1) on subscribe/unsubscribe. A publication is wrapped once in an <see cref="EncodedPublication"/>
 /// and the same bytes are queued to every subscriber: fan-out allocates O(1) in the number of
 /// recipients.
 /// </remarks>
@@ -59,20 +59,26 @@ public sealed partial class ChannelHub : IPublicationSink
     public int GetSubscriberCount(string channel)
     {
         ArgumentNullException.ThrowIfNull(channel);
-        return GetSubscribers(channel).Length;
+        var shard = ShardFor(channel);
+        lock (shard.Lock)
+            return shard.Channels.TryGetValue(channel, out var list) ? list.Live : 0;
     }
 
     /// <summary>Queues <paramref name="publication"/> to every local subscriber of its channel. Never blocks on a session.</summary>
     public void OnPublished(Publication publication)
     {
         ArgumentNullException.ThrowIfNull(publication);
-        var subscribers = GetSubscribers(publication.Channel);
-        if (subscribers.Length == 0)
+        var (subscribers, count) = GetSubscribers(publication.Channel);
+        if (count == 0)
             return;
 
         var encoded = new EncodedPublication(publication);
-        foreach (var subscriber in subscribers)
+        var delivered = 0;
+        for (var i = 0; i < count; i++)
         {
+            if (subscribers[i] is not { } subscriber)
+                continue;
+            delivered++;
             try
             {
                 subscriber.Deliver(encoded);
@@ -86,7 +92,7 @@ public sealed partial class ChannelHub : IPublicationSink
         }
 
         HeraldMetrics.PublicationsFannedOut.Add(1);
-        HeraldMetrics.Deliveries.Add(subscribers.Length);
+        HeraldMetrics.Deliveries.Add(delivered);
     }
 
     internal void Add(Subscription subscription)
@@ -94,8 +100,9 @@ public sealed partial class ChannelHub : IPublicationSink
         var shard = ShardFor(subscription.Channel);
         lock (shard.Lock)
         {
-            shard.Channels.TryGetValue(subscription.Channel, out var current);
-            shard.Channels[subscription.Channel] = current is null ? [subscription] : [.. current, subscription];
+            if (!shard.Channels.TryGetValue(subscription.Channel, out var list))
+                shard.Channels[subscription.Channel] = list = new SubscriberList();
+            list.Add(subscription);
         }
     }
 
@@ -104,43 +111,28 @@ public sealed partial class ChannelHub : IPublicationSink
         var shard = ShardFor(subscription.Channel);
         lock (shard.Lock)
         {
-            if (!shard.Channels.TryGetValue(subscription.Channel, out var current))
-                return;
-
-            var index = Array.IndexOf(current, subscription);
-            if (index < 0)
-                return;
-
-            if (current.Length == 1)
-            {
+            if (shard.Channels.TryGetValue(subscription.Channel, out var list) && list.Remove(subscription) && list.Live == 0)
                 shard.Channels.Remove(subscription.Channel);
-                return;
-            }
-
-            var next = new Subscription[current.Length - 1];
-            Array.Copy(current, 0, next, 0, index);
-            Array.Copy(current, index + 1, next, index, current.Length - index - 1);
-            shard.Channels[subscription.Channel] = next;
         }
     }
 
-    private Subscription[] GetSubscribers(string channel)
+    private (Subscription?[] Items, int Count) GetSubscribers(string channel)
     {
         var shard = ShardFor(channel);
         lock (shard.Lock)
-            return shard.Channels.TryGetValue(channel, out var subscribers) ? subscribers : [];
+            return shard.Channels.TryGetValue(channel, out var list) ? list.Snapshot : ([], 0);
     }
 
     private Shard ShardFor(string channel) =>
         _shards[StringComparer.Ordinal.GetHashCode(channel) & _mask];
 
     // ProcessorCount × 4 shards: publishes on different channels from all cores rarely meet on
-    // one lock; the lock is held only for a dictionary lookup or an array swap.
+    // one lock; the lock is held only for a dictionary lookup or a list change.
     private static int DefaultShardCount() => Math.Max(16, Environment.ProcessorCount * 4);
 
     private sealed class Shard
     {
         public readonly Lock Lock = new();
-        public readonly Dictionary<string, Subscription[]> Channels = new(StringComparer.Ordinal);
+        public readonly Dictionary<string, SubscriberList> Channels = new(StringComparer.Ordinal);
     }
 }

@@ -30,6 +30,9 @@ internal sealed class Subscription
 
     public string Channel { get; }
 
+    /// <summary>Where the hub's <see cref="SubscriberList"/> keeps this subscription; -1 when not registered. Changed under the hub shard's lock.</summary>
+    public int HubSlot { get; set; } = -1;
+
     public Session Session => _session;
 
     public bool IsStopped

@@ -4,10 +4,11 @@ namespace Herald.Transports.WebSocket;
 
 /// <summary>
 /// A connection's duplex pipe as the <see cref="System.IO.Stream"/> the framework's WebSocket runs on.
-/// Disposing it — which the WebSocket does on <c>Abort</c> — aborts the connection, so a read
-/// waiting on a silent client ends.
+/// Disposing it — which the WebSocket does when it is disposed or aborted — ends a read waiting on
+/// a silent client and completes the output, so what was written (the close frame) is still sent
+/// before Kestrel closes the connection.
 /// </summary>
-internal sealed class DuplexPipeStream(IDuplexPipe pipe, Action abort) : System.IO.Stream
+internal sealed class DuplexPipeStream(IDuplexPipe pipe) : System.IO.Stream
 {
     private readonly System.IO.Stream input = pipe.Input.AsStream(leaveOpen: true);
     private readonly System.IO.Stream output = pipe.Output.AsStream(leaveOpen: true);
@@ -49,7 +50,11 @@ internal sealed class DuplexPipeStream(IDuplexPipe pipe, Action abort) : System.
     protected override void Dispose(bool disposing)
     {
         if (disposing)
-            abort();
+        {
+            pipe.Input.CancelPendingRead();
+            pipe.Output.Complete();
+        }
+
         base.Dispose(disposing);
     }
 

@@ -65,7 +65,7 @@ internal sealed class WebSocketFastPath(ConnectionDelegate next, WebSocketServic
     private async Task RunAsync(ConnectionContext connection, Caller caller)
     {
         using var socket = System.Net.WebSockets.WebSocket.CreateFromStream(
-            new DuplexPipeStream(connection.Transport, connection.Abort),
+            new DuplexPipeStream(connection.Transport),
             new System.Net.WebSockets.WebSocketCreationOptions { IsServer = true, KeepAliveInterval = Timeout.InfiniteTimeSpan });
 
         // Kestrel asks connections to close when the server stops (the registry has already sent

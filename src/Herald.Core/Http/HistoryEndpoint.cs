@@ -86,6 +86,19 @@ internal static class HistoryEndpoint
         return string.IsNullOrEmpty(text) || bool.TryParse(text, out value);
     }
 
+    /// <summary>The members of a history answer, shared by HTTP and the WebSocket <c>history</c> reply.</summary>
+    internal static void WriteMembers(Utf8JsonWriter writer, string channel, StreamState state, IReadOnlyList<Publication> publications)
+    {
+        writer.WriteString("channel"u8, channel);
+        writer.WriteString("epoch"u8, state.Epoch);
+        writer.WriteNumber("top"u8, state.Top);
+        writer.WriteNumber("first"u8, state.First);
+        writer.WriteStartArray("publications"u8);
+        foreach (var publication in publications)
+            PublicationEncoder.WriteObject(writer, publication);
+        writer.WriteEndArray();
+    }
+
     private sealed class HistoryResult(string channel, StreamState state, IReadOnlyList<Publication> publications) : IResult
     {
         public async Task ExecuteAsync(HttpContext httpContext)
@@ -93,14 +106,7 @@ internal static class HistoryEndpoint
             httpContext.Response.ContentType = "application/json; charset=utf-8";
             await using var writer = new Utf8JsonWriter(httpContext.Response.BodyWriter);
             writer.WriteStartObject();
-            writer.WriteString("channel"u8, channel);
-            writer.WriteString("epoch"u8, state.Epoch);
-            writer.WriteNumber("top"u8, state.Top);
-            writer.WriteNumber("first"u8, state.First);
-            writer.WriteStartArray("publications"u8);
-            foreach (var publication in publications)
-                PublicationEncoder.WriteObject(writer, publication);
-            writer.WriteEndArray();
+            WriteMembers(writer, channel, state, publications);
             writer.WriteEndObject();
             await writer.FlushAsync(httpContext.RequestAborted);
         }

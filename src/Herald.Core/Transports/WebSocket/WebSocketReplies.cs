@@ -1,3 +1,4 @@
+using Herald.Http;
 using System.Buffers;
 using System.Text.Json;
 using Herald.Hub;
@@ -45,18 +46,11 @@ internal static class WebSocketReplies
         return Finish(buffer, writer);
     }
 
-    /// <summary>The same members as the HTTP history answer (publications without <c>channel</c>).</summary>
+    /// <summary>The same members as the HTTP history answer.</summary>
     public static ReadOnlyMemory<byte> History(RequestId id, string channel, StreamState state, IReadOnlyList<Publication> publications)
     {
         var (buffer, writer) = Start(id, "history", 256);
-        writer.WriteString("channel"u8, channel);
-        writer.WriteString("epoch"u8, state.Epoch);
-        writer.WriteNumber("top"u8, state.Top);
-        writer.WriteNumber("first"u8, state.First);
-        writer.WriteStartArray("publications"u8);
-        foreach (var publication in publications)
-            PublicationEncoder.WriteObject(writer, publication);
-        writer.WriteEndArray();
+        HistoryEndpoint.WriteMembers(writer, channel, state, publications);
         return Finish(buffer, writer);
     }
 

@@ -160,6 +160,10 @@ public sealed partial class Session : IAsyncDisposable
         {
             while (await _queue.WaitToReadAsync())
             {
+                // Let the wake-ups queued behind this one run first: under load, more messages
+                // reach this session meanwhile and leave in the same write (coalescing); idle,
+                // it costs one thread-pool hop.
+                await Task.Yield();
                 _queue.TakeAll(ref batch);
                 if (batch.Count == 0)
                     continue;

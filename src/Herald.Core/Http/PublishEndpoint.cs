@@ -114,8 +114,8 @@ internal static class PublishEndpoint
 }
 
 /// <summary>The answer to a publish: where the publication went in the channel's log.</summary>
-public sealed record PublishResponse(string Channel, long Offset, string Epoch, string Id, DateTimeOffset Time)
+public sealed record PublishResponse(string Channel, long Offset, string Epoch, string Id, DateTime Time)
 {
     internal static PublishResponse From(Publication publication) =>
-        new(publication.Channel, publication.Offset, publication.Epoch, publication.Id, publication.Time);
+        new(publication.Channel, publication.Offset, publication.Epoch, publication.Id, publication.Time.UtcDateTime);
 }

@@ -38,6 +38,18 @@ public sealed class SqliteChannelLogTests : ChannelLogSpec<SqliteChannelLog>
     }
 
     [Fact]
+    public async Task A_second_log_on_the_same_file_is_refused_until_the_first_is_closed()
+    {
+        var first = NewLog();
+        var refused = Assert.Throws<InvalidOperationException>(() => new SqliteChannelLog(DatabasePath));
+        Assert.Contains("in use by another process", refused.Message, StringComparison.Ordinal);
+
+        await first.DisposeAsync().AsTask().WaitAsync(Timeout);
+        await using var second = new SqliteChannelLog(DatabasePath);
+        Assert.True(await second.PingAsync());
+    }
+
+    [Fact]
     public async Task Dispose_commits_every_append_already_queued()
     {
         var log = NewLog();

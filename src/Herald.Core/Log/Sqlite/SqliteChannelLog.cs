@@ -24,6 +24,10 @@ public sealed partial class SqliteChannelLog : IChannelLog
     private readonly SqliteChannelLogOptions options;
     private readonly Channel<object> queue;
     private readonly Task writerTask;
+
+    // Held for the log's life: a second log (another herald on the same data directory) would
+    // hand out the same offsets, so it is refused at start instead.
+    private readonly FileStream ownership;
     private int disposed;
 
     /// <param name="databasePath">The database file; created (with its directory) when missing.</param>
@@ -56,7 +60,17 @@ public sealed partial class SqliteChannelLog : IChannelLog
             Pooling = false,
         }.ToString();
 
-        writer = OpenWriter();
+        ownership = TakeOwnership(DatabasePath);
+        try
+        {
+            writer = OpenWriter();
+        }
+        catch
+        {
+            ownership.Dispose();
+            throw;
+        }
+
         Log.Opened(this.logger, DatabasePath, this.options.Synchronous);
 
         queue = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
@@ -164,7 +178,23 @@ public sealed partial class SqliteChannelLog : IChannelLog
         while (readers.TryDequeue(out var reader))
             reader.Dispose();
 
+        await ownership.DisposeAsync().ConfigureAwait(false);
         Log.Closed(logger, DatabasePath);
+    }
+
+    private static FileStream TakeOwnership(string databasePath)
+    {
+        var path = databasePath + ".lock";
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e)
+        {
+            throw new InvalidOperationException(
+                $"The channel log '{databasePath}' is in use by another process (lock file '{path}'): one herald per data directory.", e);
+        }
     }
 
     private SqliteConnection Open(bool writable)

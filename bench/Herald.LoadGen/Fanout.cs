@@ -90,6 +90,8 @@ internal static class Fanout
     /// <summary>One process's part: its subscribers, and the publisher when <paramref name="publisher"/>.</summary>
     public static async Task<FanoutShare> RunShareAsync(Options options, bool publisher, Func<Task>? waitForGo)
     {
+        if (SocketIoClient.Is(options))
+            return await SocketIoClient.RunShareAsync(options, publisher, waitForGo);
         var kind = Transports.Parse(options.Required("transport"));
         var count = options.Int("subscribers", 100);
         var seconds = options.Double("seconds", 10);
@@ -120,7 +122,7 @@ internal static class Fanout
         Latency.Recording = true;
         if (publisher)
         {
-            var publishing = new Publisher(connector, endpoint.Base, channel, apiKey, options.Int("payload", 100));
+            var publishing = new Publisher(connector, endpoint.Base, channel, apiKey, options.Int("payload", 100)) { SignalR = kind == TransportKind.SignalR };
             await publishing.RunAsync(rate, workers, TimeSpan.FromSeconds(seconds));
             share.Published = publishing.Published;
             share.PublishErrors = publishing.Errors;
@@ -133,7 +135,7 @@ internal static class Fanout
             await Task.Delay(TimeSpan.FromSeconds(seconds + 0.5));
         }
 
-        share.Top = await TopAsync(endpoint, channel, apiKey);
+        share.Top = kind == TransportKind.SignalR ? await SignalRClient.TopAsync(endpoint, channel) : await TopAsync(endpoint, channel, apiKey);
 
         // Drain: until every open subscriber reached the top, or nothing arrived for 3 s, or --drain passed.
         var drainUntil = Stopwatch.GetTimestamp() + (long)(options.Double("drain", 20) * Stopwatch.Frequency);

@@ -11,6 +11,8 @@
 //   smoke   --url .. [--api-key KEY]   fan-out over ws and sse, 20 subscribers, 2 s; exit 1 on any gap,
 //                                      duplicate, loss or failed connection
 //   probe   --server-pid PID [--server-gc]   the server's RSS, CPU seconds and GC mode
+//   idle/fanout --target socketio: against bench/peers/socketio (Engine.IO v4 / Socket.IO v5); see SocketIoClient.cs
+//   idle/fanout --target signalr: against bench/peers/SignalRPeer (SignalR JSON hub protocol); see SignalRClient.cs
 //
 // Results go to stdout as one JSON line; progress goes to stderr.
 using System.Globalization;
@@ -24,6 +26,8 @@ if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
     return 2;
 }
 
+args = SocketIoClient.WithTarget(args); // --target socketio (before the line below, which refuses other targets)
+args = SignalRClient.WithTarget(args); // --target herald|signalr
 var options = new Options(args[1..]);
 // Thousands of connection handshakes at once: don't wait for the thread pool's slow ramp-up.
 ThreadPool.SetMinThreads(Math.Max(Environment.ProcessorCount, 8), Math.Max(Environment.ProcessorCount, 8));

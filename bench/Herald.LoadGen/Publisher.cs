@@ -19,12 +19,15 @@ internal sealed class Publisher(Connector connector, Uri baseUri, string channel
     public long Errors;
     public string? FirstError;
 
+    /// <summary>Publish to bench/peers/SignalRPeer instead: <c>POST /publish/{ch}</c>, body from <see cref="SignalRClient.Body"/>.</summary>
+    public bool SignalR { get; init; }
+
     /// <summary>Publishes for <paramref name="duration"/>: at <paramref name="rate"/> messages/s in all, or as fast as <paramref name="workers"/> connections allow when the rate is 0.</summary>
     public async Task RunAsync(double rate, int workers, TimeSpan duration)
     {
         using var client = new HttpClient(connector.CreateHandler(workers)) { Timeout = TimeSpan.FromSeconds(30), BaseAddress = baseUri };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
-        var path = $"v1/channels/{channel}/messages";
+        var path = SignalR ? $"publish/{channel}" : $"v1/channels/{channel}/messages";
         var started = Stopwatch.StartNew();
         var tasks = Enumerable.Range(0, workers).Select(worker => Task.Run(async () =>
         {
@@ -42,7 +45,7 @@ internal sealed class Publisher(Connector connector, Uri baseUri, string channel
                 }
 
                 sent++;
-                using var content = new ByteArrayContent(Body(Stopwatch.GetTimestamp()));
+                using var content = new ByteArrayContent(SignalR ? SignalRClient.Body(worker, sent, Stopwatch.GetTimestamp(), payloadBytes) : Body(Stopwatch.GetTimestamp()));
                 content.Headers.ContentType = s_json;
                 try
                 {

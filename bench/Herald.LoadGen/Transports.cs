@@ -11,6 +11,8 @@ internal enum TransportKind
     Sse,
     Stream,
     LongPoll,
+    SignalR,
+    SocketIo,
 }
 
 /// <summary>The receive loops of the four transports, written against the wire formats of docs/protocol-*.md.</summary>
@@ -24,6 +26,8 @@ internal static class Transports
         "sse" => TransportKind.Sse,
         "stream" => TransportKind.Stream,
         "longpoll" or "poll" => TransportKind.LongPoll,
+        "signalr" => TransportKind.SignalR,
+        "socketio" => TransportKind.SocketIo,
         _ => throw new ArgumentException($"--transport is ws, sse, stream or longpoll, not '{name}'."),
     };
 
@@ -32,6 +36,8 @@ internal static class Transports
         TransportKind.Ws => WebSocketAsync(subscriber, endpoint, bufferBytes, cancellationToken),
         TransportKind.Sse => PushAsync(subscriber, endpoint, "/v1/sse", "\n\n"u8.ToArray(), bufferBytes, cancellationToken),
         TransportKind.Stream => PushAsync(subscriber, endpoint, "/v1/stream", "\n"u8.ToArray(), bufferBytes, cancellationToken),
+        TransportKind.SignalR => SignalRClient.RunAsync(subscriber, endpoint, bufferBytes, cancellationToken),
+        TransportKind.SocketIo => SocketIoClient.RunAsync(subscriber, endpoint, bufferBytes, cancellationToken),
         _ => LongPollAsync(subscriber, endpoint, cancellationToken),
     };
 

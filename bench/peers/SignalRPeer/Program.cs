@@ -1,0 +1,59 @@
+// Peer baseline for Herald's fan-out: stock ASP.NET Core SignalR, JSON protocol, WebSockets only,
+// default keep-alive (server ping every 15 s, client timeout 30 s). Herald.LoadGen drives it with
+// --target signalr.
+//
+//   SignalRPeer --urls http://127.0.0.1:PORT [--no-logging]
+//
+// /hub                    the hub. Join(group): adds the caller to the group, returns true.
+//                         Clients may connect the WebSocket directly (skipNegotiation).
+// POST /publish/{group}   broadcasts the request body (raw JSON text) as one string argument:
+//                         Clients.Group(group).SendAsync("m", body); answers 201.
+// GET /published/{group}  how many publishes to the group were broadcast (the generator's "top").
+// GET /healthz            "ok".
+using System.Collections.Concurrent;
+using System.Globalization;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR;
+using SignalRPeer;
+
+var builder = WebApplication.CreateSlimBuilder(args);
+if (builder.Configuration["no-logging"] is { } off && !string.Equals(off, "false", StringComparison.OrdinalIgnoreCase))
+    builder.Logging.ClearProviders();
+builder.Services.AddSignalR();
+
+var app = builder.Build();
+var published = new ConcurrentDictionary<string, StrongBox>(StringComparer.Ordinal);
+
+app.UseWebSockets();
+app.MapHub<BenchHub>("/hub", o => o.Transports = HttpTransportType.WebSockets);
+app.MapGet("/healthz", () => "ok");
+app.MapPost("/publish/{group}", async (string group, HttpRequest request, IHubContext<BenchHub> hub) =>
+{
+    using var reader = new StreamReader(request.Body);
+    var payload = await reader.ReadToEndAsync();
+    await hub.Clients.Group(group).SendAsync("m", payload);
+    Interlocked.Increment(ref published.GetOrAdd(group, _ => new StrongBox()).Value);
+    return Results.StatusCode(StatusCodes.Status201Created);
+});
+app.MapGet("/published/{group}", (string group) =>
+    Results.Text((published.TryGetValue(group, out var count) ? Interlocked.Read(ref count.Value) : 0).ToString(CultureInfo.InvariantCulture)));
+
+app.Run();
+
+namespace SignalRPeer
+{
+    /// <summary>The benchmark hub: clients only join groups; messages come from POST /publish.</summary>
+    internal sealed class BenchHub : Hub
+    {
+        public async Task<bool> Join(string group)
+        {
+            await Groups.AddToGroupAsync(Context.ConnectionId, group);
+            return true;
+        }
+    }
+
+    internal sealed class StrongBox
+    {
+        public long Value;
+    }
+}

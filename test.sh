@@ -20,6 +20,8 @@ command -v dotnet >/dev/null 2>&1 || { echo "dotnet (the .NET 10 SDK) is require
 need_apt curl curl
 need_apt node nodejs   # third-party clients (ws, eventsource) run under node
 need_apt npm npm
+need_apt jq jq           # the load generator's scripts
+need_apt taskset util-linux
 
 # npm packages, from the lock files, for every package that has one.
 for lock in $(git ls-files '*package-lock.json' 2>/dev/null); do

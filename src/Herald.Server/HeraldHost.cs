@@ -33,6 +33,16 @@ internal static partial class HeraldHost
         // idle socket); every other request, and every refused upgrade, takes the usual pipeline.
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(listen => listen.UseHeraldWebSockets()));
 
+        // The console provider with its formatter chosen by configuration
+        // (Logging:Console:FormatterName = simple | json | systemd).
+        builder.Logging.ClearProviders();
+        var formatter = builder.Configuration["Logging:Console:FormatterName"];
+        builder.Logging.AddConsole(console =>
+        {
+            if (!string.IsNullOrEmpty(formatter))
+                console.FormatterName = formatter;
+        });
+
         if (quiet)
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
 

@@ -37,6 +37,9 @@ public sealed class HeraldOptions
     /// <summary>Bytes a session may have queued before it is disconnected as a slow consumer. 1 MiB as Centrifugo.</summary>
     public int MaxQueuedBytesPerSession { get; set; } = 1024 * 1024;
 
+    /// <summary>Inbound webhook sources (<c>POST /v1/webhooks/in/{source}</c>).</summary>
+    public Webhooks.Inbound.WebhookOptions Webhooks { get; set; } = new();
+
     internal List<string> Validate()
     {
         var errors = new List<string>();
@@ -52,6 +55,7 @@ public sealed class HeraldOptions
             errors.Add("Herald:MaxQueuedBytesPerSession must be at least 1024.");
         errors.AddRange(Auth.Validate());
         errors.AddRange(Transports.Validate());
+        errors.AddRange(Webhooks.Validate());
         errors.AddRange(DefaultPolicy.Validate("(default)"));
         foreach (var (name, policy) in Namespaces)
         {

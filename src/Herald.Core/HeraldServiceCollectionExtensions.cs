@@ -34,6 +34,7 @@ public static class HeraldServiceCollectionExtensions
         Transports.Sse.SseEndpoint.AddServices(services);
         Transports.Stream.StreamEndpoint.AddServices(services);
         Transports.LongPoll.LongPollEndpoint.AddServices(services);
+        Webhooks.Inbound.InboundWebhookEndpoint.AddServices(services);
         services.AddProblemDetails(o => o.CustomizeProblemDetails = Http.ProblemDefaults.Customize);
         return services;
     }

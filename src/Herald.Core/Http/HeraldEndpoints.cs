@@ -38,6 +38,7 @@ public static class HeraldEndpoints
         Transports.Sse.SseEndpoint.Map(endpoints);
         Transports.Stream.StreamEndpoint.Map(endpoints);
         Transports.LongPoll.LongPollEndpoint.Map(endpoints);
+        Webhooks.Inbound.InboundWebhookEndpoint.Map(endpoints);
 
         endpoints.MapGet("/healthz", () => TypedResults.Json(new HealthResponse("ok"), HeraldJsonContext.Default.HealthResponse))
             .WithTags("Health")

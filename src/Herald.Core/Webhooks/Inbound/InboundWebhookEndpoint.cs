@@ -1,0 +1,174 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Herald.Http;
+using Herald.Hub;
+using Herald.Log;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Herald.Webhooks.Inbound;
+
+/// <summary>
+/// <c>POST /v1/webhooks/in/{source}</c>: verifies a delivery on its raw body with the source's scheme,
+/// drops redeliveries by delivery id (the channel log's idempotency, durable in SQLite) and appends
+/// the body to the source's channel like any publication.
+/// </summary>
+internal sealed partial class InboundWebhookEndpoint(
+    IOptions<HeraldOptions> options,
+    IChannelLog log,
+    TimeProvider time,
+    ILogger<InboundWebhookEndpoint> logger)
+{
+    /// <summary>The <c>from</c> of webhook publications is this prefix and the source name.</summary>
+    public const string FromPrefix = "webhook:";
+
+    /// <summary>The <c>type</c> of webhook publications whose scheme carries no event type.</summary>
+    public const string DefaultType = "webhook";
+
+    public static void AddServices(IServiceCollection services) => services.AddSingleton<InboundWebhookEndpoint>();
+
+    public static void Map(IEndpointRouteBuilder endpoints) =>
+        endpoints.MapPost("/v1/webhooks/in/{source}", (string source, HttpContext context, InboundWebhookEndpoint endpoint) => endpoint.HandleAsync(source, context))
+            .WithTags("Webhooks")
+            .WithName("InboundWebhook")
+            .WithSummary("Receive a signed webhook delivery and publish it to the source's channel")
+            .Produces<WebhookResponse>(StatusCodes.Status202Accepted)
+            .Produces<WebhookResponse>(StatusCodes.Status200OK)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+
+    public async Task<IResult> HandleAsync(string source, HttpContext context)
+    {
+        var settings = options.Value;
+        if (!settings.Webhooks.Sources.TryGetValue(source, out var config) || config.Scheme is not { } scheme)
+            return Reject("(unknown)", 404, "unknown_source", "Unknown webhook source", $"No webhook source '{source}' is configured.");
+
+        var request = context.Request;
+        if (request.ContentLength > config.MaxBodyBytes)
+            return TooLarge(source, config.MaxBodyBytes);
+        var body = await PublishEndpoint.ReadBodyAsync(request.BodyReader, config.MaxBodyBytes, context.RequestAborted);
+        if (body is null)
+            return TooLarge(source, config.MaxBodyBytes);
+
+        var verifier = WebhookVerifiers.For(scheme);
+        var keys = config.Secrets.Select(verifier.DecodeSecret).OfType<byte[]>().ToList();
+        var headers = request.Headers;
+        var verification = verifier.Verify(
+            name => headers.TryGetValue(name, out var value) ? value.ToString() : null,
+            body,
+            keys,
+            config.Tolerance,
+            time.GetUtcNow());
+        switch (verification.Outcome)
+        {
+            case WebhookOutcome.InvalidSignature:
+                return Reject(source, 401, "invalid_signature", "Invalid webhook signature", verification.Detail);
+            case WebhookOutcome.StaleTimestamp:
+                return Reject(source, 401, "stale_timestamp", "Stale webhook timestamp", verification.Detail);
+            case WebhookOutcome.Valid:
+            default:
+                break;
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 64 });
+        }
+        catch (JsonException e)
+        {
+            return Reject(source, 400, "invalid_body", "Invalid request body", $"The body is not valid JSON: {e.Message}");
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            verification = verifier.Describe(verification, root);
+
+            var template = ChannelTemplate.Parse(config.Channel, out var templateError);
+            if (template is null)
+                return Reject(source, 400, "invalid_channel", "Invalid channel name", templateError);
+            if (!template.TryFill(root, out var channel, out var channelError))
+                return Reject(source, 400, "invalid_channel", "Invalid channel name", channelError);
+
+            var deliveryId = verification.DeliveryId;
+            if (deliveryId is not null && !PublishEndpoint.IsValidIdempotencyKey(deliveryId))
+            {
+                return Reject(source, 400, "invalid_header", "Invalid request header",
+                    $"The delivery id must be 1 to {PublishEndpoint.MaxIdempotencyKeyLength} printable ASCII characters.");
+            }
+
+            var append = new AppendRequest(
+                channel,
+                Compact(root),
+                settings.PolicyFor(channel).ToRetention(config.DedupeWindow),
+                From: FromPrefix + source,
+                Type: TypeOf(verification.EventType),
+                IdempotencyKey: deliveryId is null ? null : $"webhook:{source}:{deliveryId}");
+            var result = await log.AppendAsync(append, context.RequestAborted);
+            var publication = result.Publication;
+            if (result.Duplicate)
+                Log.Duplicate(logger, source, deliveryId);
+
+            var response = new WebhookResponse(
+                publication.Channel,
+                publication.Offset,
+                publication.Epoch,
+                publication.Id,
+                deliveryId,
+                result.Duplicate ? true : null);
+            return TypedResults.Json(
+                response,
+                InboundWebhookJsonContext.Default.WebhookResponse,
+                statusCode: result.Duplicate ? StatusCodes.Status200OK : StatusCodes.Status202Accepted);
+        }
+    }
+
+    private static string TypeOf(string? eventType) =>
+        string.IsNullOrEmpty(eventType) ? DefaultType
+        : eventType.Length > PublishBody.MaxTypeLength ? eventType[..PublishBody.MaxTypeLength]
+        : eventType;
+
+    /// <summary>The body without insignificant whitespace, as a publish stores its data.</summary>
+    private static byte[] Compact(JsonElement root)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer))
+            root.WriteTo(writer);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private IResult TooLarge(string source, int limit) =>
+        Reject(source, 413, "message_too_large", "Message too large", $"The request body is larger than this source's limit of {limit} bytes.");
+
+    private IResult Reject(string source, int status, string code, string title, string detail)
+    {
+        HeraldMetrics.WebhookRejections.Add(1, new KeyValuePair<string, object?>("source", source), new KeyValuePair<string, object?>("reason", code));
+        Log.Rejected(logger, source, status, code, detail);
+        return Problems.Make(status, code, title, detail);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1700, Level = LogLevel.Information, Message = "Webhook from source {Source} rejected with {Status} {Code}: {Detail}")]
+        public static partial void Rejected(ILogger logger, string source, int status, string code, string detail);
+
+        [LoggerMessage(EventId = 1701, Level = LogLevel.Debug, Message = "Webhook from source {Source}: delivery {DeliveryId} already received")]
+        public static partial void Duplicate(ILogger logger, string source, string? deliveryId);
+    }
+}
+
+/// <summary>The answer to a webhook delivery: where it went (202), or where it had gone (200, <c>duplicate</c>).</summary>
+public sealed record WebhookResponse(string Channel, long Offset, string Epoch, string Id, string? DeliveryId, bool? Duplicate);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(WebhookResponse))]
+internal sealed partial class InboundWebhookJsonContext : JsonSerializerContext;

@@ -15,7 +15,7 @@ namespace Herald.Transports.LongPoll;
 /// <summary>
 /// <c>GET /v1/poll?channel=a&amp;channel=b&amp;cursor=…&amp;wait=25</c>: long polling, and short
 /// polling with <c>wait=0</c>. Stateless — the cursor is the whole session — so any node answers
-/// and no sticky sessions are needed. The contract is docs/protocol-poll.md.
+/// and no sticky sessions are needed. The contract is docs/protocol.md.
 /// </summary>
 /// <remarks>
 /// A held poll registers its <see cref="PollWaiter"/> before it reads the log, so a publication

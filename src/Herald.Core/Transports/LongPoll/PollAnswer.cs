@@ -11,7 +11,7 @@ namespace Herald.Transports.LongPoll;
 /// {"cursor":"AQ…","channels":{"chat:a":{"recovered":true,"epoch":"x3kq9z1a","offset":42}},
 ///  "publications":[{"channel":"chat:a","offset":42,"epoch":"x3kq9z1a","id":"…","time":"…","data":…}],"more":false}
 /// </code>
-/// See docs/protocol-poll.md for the meaning of each field.
+/// See docs/protocol.md for the meaning of each field.
 /// </summary>
 internal sealed class PollAnswer(PollChannel[] channels, List<Publication> publications, bool more) : IResult
 {

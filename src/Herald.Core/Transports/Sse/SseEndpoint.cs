@@ -6,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Herald.Transports.Sse;
 
-/// <summary><c>GET /v1/sse?channel=..</c>: Server-Sent Events, resumable with <c>Last-Event-ID</c> (docs/protocol-sse-stream.md).</summary>
+/// <summary><c>GET /v1/sse?channel=..</c>: Server-Sent Events, resumable with <c>Last-Event-ID</c> (docs/protocol.md).</summary>
 internal static class SseEndpoint
 {
     public static void AddServices(IServiceCollection services) => PushHost.AddServices(services);

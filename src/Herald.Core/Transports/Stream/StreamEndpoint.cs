@@ -6,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Herald.Transports.Stream;
 
-/// <summary><c>GET /v1/stream?channel=..</c>: HTTP streaming of NDJSON lines, resumable with <c>?cursor=</c> (docs/protocol-sse-stream.md).</summary>
+/// <summary><c>GET /v1/stream?channel=..</c>: HTTP streaming of NDJSON lines, resumable with <c>?cursor=</c> (docs/protocol.md).</summary>
 internal static class StreamEndpoint
 {
     public static void AddServices(IServiceCollection services) => PushHost.AddServices(services);

@@ -4,7 +4,7 @@ namespace Herald.Transports.WebSocket;
 
 /// <summary>
 /// Close reasons the WebSocket transport adds to <see cref="DisconnectReason"/>'s, and the stable
-/// <c>code</c> strings of its error replies (docs/protocol-ws.md lists both).
+/// <c>code</c> strings of its error replies (docs/protocol.md lists both).
 /// </summary>
 internal static class WebSocketCodes
 {

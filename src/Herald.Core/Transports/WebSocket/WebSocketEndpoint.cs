@@ -61,7 +61,7 @@ internal static class WebSocketEndpoint
         {
             context.Response.Headers.Upgrade = "websocket";
             return (Problems.Make(StatusCodes.Status426UpgradeRequired, "upgrade_required", "WebSocket upgrade required",
-                $"{Path} speaks WebSocket only (Connection: Upgrade, Upgrade: websocket); see docs/protocol-ws.md."), default);
+                $"{Path} speaks WebSocket only (Connection: Upgrade, Upgrade: websocket); see docs/protocol.md."), default);
         }
 
         return await CheckRequestAsync(context.Request, services);

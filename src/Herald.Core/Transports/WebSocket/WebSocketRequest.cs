@@ -4,7 +4,7 @@ using Herald.Log;
 
 namespace Herald.Transports.WebSocket;
 
-/// <summary>What a client asks for; see docs/protocol-ws.md.</summary>
+/// <summary>What a client asks for; see docs/protocol.md.</summary>
 internal enum WebSocketOp
 {
     Unknown,
@@ -195,7 +195,7 @@ internal sealed class WebSocketRequest
                 Reverse = reader.GetBoolean();
                 return true;
             default:
-                error = $"Unknown member '{name}'; see docs/protocol-ws.md for each op's members.";
+                error = $"Unknown member '{name}'; see docs/protocol.md for each op's members.";
                 return false;
         }
     }

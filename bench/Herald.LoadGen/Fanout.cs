@@ -137,6 +137,19 @@ internal static class Fanout
 
         share.Top = kind == TransportKind.SignalR ? await SignalRClient.TopAsync(endpoint, channel) : await TopAsync(endpoint, channel, apiKey);
 
+        await DrainAndTallyAsync(options, crowd, share, initial, go, cpu);
+        share.Histogram = Encode(Latency.Merge());
+        await crowd.CloseAsync();
+        return share;
+    }
+
+    /// <summary>
+    /// After publishing: waits until every open subscriber reached <c>share.Top</c> (or nothing
+    /// arrived for 3 s, or <c>--drain</c> passed), then adds up deliveries, gaps, duplicates and
+    /// losses into <paramref name="share"/>. Shared by every target's fan-out.
+    /// </summary>
+    internal static async Task DrainAndTallyAsync(Options options, Crowd crowd, FanoutShare share, Dictionary<Subscriber, long> initial, long go, TimeSpan cpu)
+    {
         // Drain: until every open subscriber reached the top, or nothing arrived for 3 s, or --drain passed.
         var drainUntil = Stopwatch.GetTimestamp() + (long)(options.Double("drain", 20) * Stopwatch.Frequency);
         long lastTotal = -1, lastChange = Stopwatch.GetTimestamp();
@@ -180,9 +193,6 @@ internal static class Fanout
         }
 
         share.FirstError = crowd.FirstError();
-        share.Histogram = Encode(Latency.Merge());
-        await crowd.CloseAsync();
-        return share;
     }
 
     private static async Task<long> TopAsync(Endpoint endpoint, string channel, string apiKey)
@@ -195,7 +205,7 @@ internal static class Fanout
     }
 
     /// <summary>The histogram as "value:count" pairs (values at bucket resolution), to merge across processes.</summary>
-    private static string Encode(LongHistogram histogram) =>
+    internal static string Encode(LongHistogram histogram) =>
         string.Join(',', histogram.RecordedValues().Select(v => string.Create(CultureInfo.InvariantCulture, $"{v.ValueIteratedTo}:{v.CountAtValueIteratedTo}")));
 
     public static void AddTo(LongHistogram histogram, string encoded)

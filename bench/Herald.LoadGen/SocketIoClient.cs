@@ -158,51 +158,8 @@ internal static class SocketIoClient
 
         share.Top = await TopAsync(endpoint, room);
 
-        // Drain: until every open subscriber reached the top, or nothing arrived for 3 s, or --drain passed.
-        var drainUntil = Stopwatch.GetTimestamp() + (long)(options.Double("drain", 20) * Stopwatch.Frequency);
-        long lastTotal = -1, lastChange = Stopwatch.GetTimestamp();
-        while (Stopwatch.GetTimestamp() < drainUntil)
-        {
-            var open = crowd.Subscribers.Where(s => s.Acked.Task is { IsCompletedSuccessfully: true, Result: true } && !s.Ended).ToList();
-            if (open.All(s => s.Last >= share.Top))
-                break;
-            var total = crowd.Subscribers.Sum(s => s.Received);
-            if (total != lastTotal)
-            {
-                lastTotal = total;
-                lastChange = Stopwatch.GetTimestamp();
-            }
-            else if (Stopwatch.GetElapsedTime(lastChange) > TimeSpan.FromSeconds(3))
-            {
-                break;
-            }
-
-            await Task.Delay(50);
-        }
-
-        Latency.Recording = false;
-        var lastReceived = crowd.Subscribers.Select(s => s.LastReceivedTicks).DefaultIfEmpty(go).Max();
-        share.ActiveSeconds = Math.Max(share.PublishSeconds, (double)(Math.Max(lastReceived, go) - go) / Stopwatch.Frequency);
-        share.GeneratorCpuSeconds = (Environment.CpuUsage.TotalTime - cpu).TotalSeconds;
-        foreach (var s in crowd.Subscribers)
-        {
-            share.Deliveries += s.Received;
-            share.Gaps += s.Gaps;
-            share.Duplicates += s.Duplicates;
-            share.Frames += s.Frames;
-            share.FramePublications += s.FramePublications;
-            if (s.Acked.Task is { IsCompletedSuccessfully: true, Result: true })
-            {
-                share.Expected += share.Top - initial[s];
-                share.Missing += Math.Max(0, share.Top - s.Last);
-                if (s.Ended)
-                    share.Disconnected++;
-            }
-        }
-
-        share.FirstError = crowd.FirstError();
-        var merged = Latency.Merge();
-        share.Histogram = string.Join(',', merged.RecordedValues().Select(v => string.Create(CultureInfo.InvariantCulture, $"{v.ValueIteratedTo}:{v.CountAtValueIteratedTo}")));
+        await Fanout.DrainAndTallyAsync(options, crowd, share, initial, go, cpu);
+        share.Histogram = Fanout.Encode(Latency.Merge());
         await crowd.CloseAsync();
         return share;
     }

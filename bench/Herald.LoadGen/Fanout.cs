@@ -90,17 +90,18 @@ internal static class Fanout
     /// <summary>One process's part: its subscribers, and the publisher when <paramref name="publisher"/>.</summary>
     public static async Task<FanoutShare> RunShareAsync(Options options, bool publisher, Func<Task>? waitForGo)
     {
-        if (SocketIoClient.Is(options))
-            return await SocketIoClient.RunShareAsync(options, publisher, waitForGo);
         var kind = Transports.Parse(options.Required("transport"));
+        var socketIo = kind == TransportKind.SocketIo;
         var count = options.Int("subscribers", 100);
         var seconds = options.Double("seconds", 10);
         var rateText = options.Get("rate", "max");
         var rate = rateText == "max" ? 0 : double.Parse(rateText, CultureInfo.InvariantCulture);
-        var workers = options.Int("publishers", rate > 0 ? 2 : 4);
-        var channel = options.Get("channel") ?? $"bench:fan-{Environment.ProcessId}-{DateTime.UtcNow.Ticks % 1_000_000}";
-        var apiKey = options.Get("api-key") ?? Environment.GetEnvironmentVariable("HERALD_API_KEY")
-            ?? throw new ArgumentException("--api-key (or HERALD_API_KEY) is needed to publish.");
+        // Socket.IO: one publishing connection (SocketIoClient.Publisher says why), one room.
+        var workers = options.Int("publishers", socketIo ? 1 : rate > 0 ? 2 : 4);
+        var channel = options.Get("channel") ?? (socketIo ? "bench" : $"bench:fan-{Environment.ProcessId}-{DateTime.UtcNow.Ticks % 1_000_000}");
+        var apiKey = options.Get("api-key") ?? Environment.GetEnvironmentVariable("HERALD_API_KEY");
+        if (apiKey is null && !socketIo)
+            throw new ArgumentException("--api-key (or HERALD_API_KEY) is needed to publish.");
         var connector = Connector.Parse(options.Get("source-ips"));
         using var endpoint = new Endpoint(options.Required("url"), connector, 25);
         using var crowd = new Crowd(kind, endpoint, 4096);
@@ -122,7 +123,13 @@ internal static class Fanout
         Latency.Recording = true;
         if (publisher)
         {
-            var publishing = new Publisher(connector, endpoint.Base, channel, apiKey, options.Int("payload", 100)) { SignalR = kind == TransportKind.SignalR };
+            var payload = options.Int("payload", 100);
+            var publishing = kind switch
+            {
+                TransportKind.SignalR => SignalRClient.Publisher(connector, endpoint.Base, channel, payload),
+                TransportKind.SocketIo => SocketIoClient.Publisher(connector, endpoint.Base, channel, payload, await SocketIoClient.TopAsync(endpoint, channel)),
+                _ => Publisher.ForHerald(connector, endpoint.Base, channel, apiKey!, payload),
+            };
             await publishing.RunAsync(rate, workers, TimeSpan.FromSeconds(seconds));
             share.Published = publishing.Published;
             share.PublishErrors = publishing.Errors;
@@ -135,7 +142,12 @@ internal static class Fanout
             await Task.Delay(TimeSpan.FromSeconds(seconds + 0.5));
         }
 
-        share.Top = kind == TransportKind.SignalR ? await SignalRClient.TopAsync(endpoint, channel) : await TopAsync(endpoint, channel, apiKey);
+        share.Top = kind switch
+        {
+            TransportKind.SignalR => await SignalRClient.TopAsync(endpoint, channel),
+            TransportKind.SocketIo => await SocketIoClient.TopAsync(endpoint, channel),
+            _ => await TopAsync(endpoint, channel, apiKey!),
+        };
 
         await DrainAndTallyAsync(options, crowd, share, initial, go, cpu);
         share.Histogram = Encode(Latency.Merge());

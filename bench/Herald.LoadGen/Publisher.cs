@@ -6,12 +6,13 @@ using System.Text;
 namespace Herald.LoadGen;
 
 /// <summary>
-/// Publishes over HTTP keep-alive: <c>POST /v1/channels/{ch}/messages</c> with <c>{"data":{"t":&lt;Stopwatch
-/// timestamp&gt;,"p":"xx…"}}</c>, the data exactly <c>payload</c> bytes. Generator and server share
-/// one machine, so the subscriber's <see cref="Stopwatch.GetTimestamp"/> minus <c>t</c> is the
-/// publish→receive latency.
+/// Publishes over HTTP keep-alive, POSTing <paramref name="body"/>(worker, its k-th message, send
+/// time) to <paramref name="path"/> — the one publisher of every target, which differ only in path
+/// and body (<see cref="ForHerald"/>, <see cref="SignalRClient"/>, <see cref="SocketIoClient"/>).
+/// Generator and server share one machine, so the subscriber's <see cref="Stopwatch.GetTimestamp"/>
+/// minus the body's send time is the publish→receive latency.
 /// </summary>
-internal sealed class Publisher(Connector connector, Uri baseUri, string channel, string apiKey, int payloadBytes)
+internal sealed class Publisher(Connector connector, Uri baseUri, string path, string? apiKey, Func<int, long, long, byte[]> body)
 {
     private static readonly MediaTypeHeaderValue s_json = new("application/json");
 
@@ -19,15 +20,16 @@ internal sealed class Publisher(Connector connector, Uri baseUri, string channel
     public long Errors;
     public string? FirstError;
 
-    /// <summary>Publish to bench/peers/SignalRPeer instead: <c>POST /publish/{ch}</c>, body from <see cref="SignalRClient.Body"/>.</summary>
-    public bool SignalR { get; init; }
+    /// <summary>Herald: <c>POST /v1/channels/{ch}/messages</c> with <c>{"data":{"t":&lt;timestamp&gt;,"p":"xx…"}}</c>, the data exactly <paramref name="payloadBytes"/> bytes.</summary>
+    public static Publisher ForHerald(Connector connector, Uri baseUri, string channel, string apiKey, int payloadBytes) =>
+        new(connector, baseUri, $"v1/channels/{channel}/messages", apiKey, (_, _, timestamp) => HeraldBody(timestamp, payloadBytes));
 
     /// <summary>Publishes for <paramref name="duration"/>: at <paramref name="rate"/> messages/s in all, or as fast as <paramref name="workers"/> connections allow when the rate is 0.</summary>
     public async Task RunAsync(double rate, int workers, TimeSpan duration)
     {
         using var client = new HttpClient(connector.CreateHandler(workers)) { Timeout = TimeSpan.FromSeconds(30), BaseAddress = baseUri };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
-        var path = SignalR ? $"publish/{channel}" : $"v1/channels/{channel}/messages";
+        if (apiKey is not null)
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
         var started = Stopwatch.StartNew();
         var tasks = Enumerable.Range(0, workers).Select(worker => Task.Run(async () =>
         {
@@ -45,12 +47,12 @@ internal sealed class Publisher(Connector connector, Uri baseUri, string channel
                 }
 
                 sent++;
-                using var content = new ByteArrayContent(SignalR ? SignalRClient.Body(worker, sent, Stopwatch.GetTimestamp(), payloadBytes) : Body(Stopwatch.GetTimestamp()));
+                using var content = new ByteArrayContent(body(worker, sent, Stopwatch.GetTimestamp()));
                 content.Headers.ContentType = s_json;
                 try
                 {
                     using var response = await client.PostAsync(path, content);
-                    if ((int)response.StatusCode == 201)
+                    if (response.IsSuccessStatusCode)
                         Interlocked.Increment(ref Published);
                     else
                         Fail($"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
@@ -74,14 +76,15 @@ internal sealed class Publisher(Connector connector, Uri baseUri, string channel
         FirstError ??= error;
     }
 
-    private byte[] Body(long timestamp)
+    /// <summary><c>{"data":{"t":&lt;timestamp&gt;,"p":"xx…"}}</c>, with <paramref name="prefix"/> members before <c>data</c>; the data part is <paramref name="payloadBytes"/> long.</summary>
+    public static byte[] HeraldBody(long timestamp, int payloadBytes, string prefix = "")
     {
         Span<byte> digits = stackalloc byte[20];
         Utf8Formatter.TryFormat(timestamp, digits, out var length);
         // {"t":<digits>,"p":"<pad>"} is payloadBytes long.
         var pad = Math.Max(0, payloadBytes - 13 - length);
-        var body = new StringBuilder(payloadBytes + 16);
-        body.Append("{\"data\":{\"t\":").Append(Encoding.ASCII.GetString(digits[..length])).Append(",\"p\":\"").Append('x', pad).Append("\"}}");
+        var body = new StringBuilder(payloadBytes + 16 + prefix.Length);
+        body.Append('{').Append(prefix).Append("\"data\":{\"t\":").Append(Encoding.ASCII.GetString(digits[..length])).Append(",\"p\":\"").Append('x', pad).Append("\"}}");
         return Encoding.ASCII.GetBytes(body.ToString());
     }
 }

@@ -213,6 +213,10 @@ internal static class SignalRClient
     }
 
     /// <summary>The publisher's body: <c>{"w":worker,"s":sequence,"t":timestamp,"p":"xx…"}</c>, <paramref name="payloadBytes"/> long.</summary>
+    /// <summary>Publishes to the peer: <c>POST /publish/{group}</c>, body from <see cref="Body"/>.</summary>
+    public static Publisher Publisher(Connector connector, Uri baseUri, string group, int payloadBytes) =>
+        new(connector, baseUri, $"publish/{group}", apiKey: null, (worker, sent, timestamp) => Body(worker, sent, timestamp, payloadBytes));
+
     public static byte[] Body(int worker, long sequence, long timestamp, int payloadBytes)
     {
         var head = string.Create(CultureInfo.InvariantCulture, $"{{\"w\":{worker},\"s\":{sequence},\"t\":{timestamp},\"p\":\"");

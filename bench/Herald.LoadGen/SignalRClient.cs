@@ -59,27 +59,14 @@ internal static class SignalRClient
 
     private static async Task ReceiveAsync(ClientWebSocket socket, Subscriber subscriber, int bufferBytes, CancellationToken cancellationToken)
     {
-        var buffer = new byte[bufferBytes];
-        var length = 0;
+        var reader = new MessageReader(socket, bufferBytes);
+        var kept = 0;
         var handshaken = false;
         var last = new long[8];
-        while (true)
+        while (await reader.ReceiveAsync(subscriber, kept, cancellationToken) is { } message)
         {
-            if (length == buffer.Length)
-                Array.Resize(ref buffer, buffer.Length * 2);
-            var result = await socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken);
-            if (result.MessageType == WebSocketMessageType.Close)
-            {
-                subscriber.Error ??= $"closed by the server: {socket.CloseStatus} {socket.CloseStatusDescription}";
-                return;
-            }
-
-            length += result.Count;
-            if (!result.EndOfMessage)
-                continue;
-
             var now = Stopwatch.GetTimestamp();
-            var pending = buffer.AsSpan(0, length);
+            var pending = message.Span;
             long publications = 0;
             while (true)
             {
@@ -101,8 +88,7 @@ internal static class SignalRClient
             }
 
             // A record split across WebSocket messages: keep its start.
-            pending.CopyTo(buffer);
-            length = pending.Length;
+            kept = reader.Keep(pending);
             if (publications > 0)
             {
                 subscriber.Frames++;

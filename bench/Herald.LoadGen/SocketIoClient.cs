@@ -46,28 +46,11 @@ internal static class SocketIoClient
         await socket.ConnectAsync(SocketUri(endpoint), endpoint.Invoker, cancellationToken);
         var join = Encoding.UTF8.GetBytes($"420[\"join\",\"{subscriber.Channel}\"]");
 
-        var buffer = new byte[bufferBytes];
-        var length = 0;
-        while (true)
+        var reader = new MessageReader(socket, bufferBytes);
+        while (await reader.ReceiveAsync(subscriber, 0, cancellationToken) is { } message)
         {
-            var result = await socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken);
-            if (result.MessageType == WebSocketMessageType.Close)
-            {
-                subscriber.Error ??= $"closed by the server: {socket.CloseStatus} {socket.CloseStatusDescription}";
-                return;
-            }
-
-            length += result.Count;
-            if (!result.EndOfMessage)
-            {
-                if (length == buffer.Length)
-                    Array.Resize(ref buffer, buffer.Length * 2);
-                continue;
-            }
-
             var now = Stopwatch.GetTimestamp();
-            var packet = buffer.AsSpan(0, length);
-            length = 0;
+            var packet = message.Span;
             if (packet.StartsWith("42"u8))
             {
                 subscriber.OnPublication(packet, now);

@@ -62,28 +62,11 @@ internal static class Transports
 
     private static async Task ReceiveFramesAsync(ClientWebSocket socket, Subscriber subscriber, int bufferBytes, CancellationToken cancellationToken)
     {
-        var buffer = new byte[bufferBytes];
-        var length = 0;
-        while (true)
+        var reader = new MessageReader(socket, bufferBytes);
+        while (await reader.ReceiveAsync(subscriber, 0, cancellationToken) is { } message)
         {
-            var result = await socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken);
-            if (result.MessageType == WebSocketMessageType.Close)
-            {
-                subscriber.Error ??= $"closed by the server: {socket.CloseStatus} {socket.CloseStatusDescription}";
-                return;
-            }
-
-            length += result.Count;
-            if (!result.EndOfMessage)
-            {
-                if (length == buffer.Length)
-                    Array.Resize(ref buffer, buffer.Length * 2);
-                continue;
-            }
-
             var now = Stopwatch.GetTimestamp();
-            var frame = buffer.AsSpan(0, length);
-            length = 0;
+            var frame = message.Span;
             long publications = 0;
             while (!frame.IsEmpty)
             {

@@ -158,12 +158,26 @@ public sealed partial class Session : IAsyncDisposable
         List<OutboundMessage> batch = [];
         try
         {
-            while (await _queue.WaitToReadAsync())
+            while (true)
             {
-                // Let the wake-ups queued behind this one run first: under load, more messages
-                // reach this session meanwhile and leave in the same write (coalescing); idle,
-                // it costs one thread-pool hop.
-                await Task.Yield();
+                var wait = _queue.WaitToReadAsync();
+                if (!wait.IsCompleted)
+                {
+                    if (!await wait)
+                        break;
+                }
+                else if (wait.Result)
+                {
+                    // More arrived while the last batch was written: a busy session. Let the
+                    // writers queued behind it go first; what reaches it meanwhile leaves in the
+                    // same write (coalescing). An idle session was woken through the pool already.
+                    await Task.Yield();
+                }
+                else
+                {
+                    break;
+                }
+
                 _queue.TakeAll(ref batch);
                 if (batch.Count == 0)
                     continue;

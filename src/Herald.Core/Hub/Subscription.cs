@@ -9,13 +9,15 @@ namespace Herald.Hub;
 /// <remarks>
 /// States: <em>buffering</em> (registered in the hub while history is read: live publications are
 /// held, bounded by the session's byte budget), then <em>live</em>, then <em>stopped</em>. All
-/// transitions and every delivery happen under <see cref="_lock"/>, so once
-/// <see cref="Stop"/> returns nothing more is enqueued for this channel.
+/// transitions and every delivery happen under the session queue's lock (<see cref="OutboundQueue.Gate"/>),
+/// so once <see cref="Stop"/> returns nothing more is enqueued for this channel, and a delivery
+/// takes one lock, not one here and another in the queue.
 /// </remarks>
 internal sealed class Subscription
 {
-    private readonly Lock _lock = new();
     private readonly Session _session;
+    private readonly OutboundQueue _queue;
+    private readonly WireFormat _format;
     private List<EncodedPublication>? _buffer = [];
     private long _bufferedBytes;
     private string _epoch = string.Empty;
@@ -25,6 +27,8 @@ internal sealed class Subscription
     public Subscription(Session session, string channel)
     {
         _session = session;
+        _queue = session.Queue;
+        _format = session.Format;
         Channel = channel;
     }
 
@@ -39,7 +43,7 @@ internal sealed class Subscription
     {
         get
         {
-            lock (_lock)
+            lock (_queue.Gate)
                 return _stopped;
         }
     }
@@ -47,7 +51,9 @@ internal sealed class Subscription
     /// <summary>The hub's fan-out path: enqueue (or, while recovering, hold) one publication.</summary>
     public void Deliver(EncodedPublication publication)
     {
-        lock (_lock)
+        EnqueueResult result;
+        bool wake;
+        lock (_queue.Gate)
         {
             if (_stopped)
                 return;
@@ -58,15 +64,22 @@ internal sealed class Subscription
                 return;
             }
 
-            if (Advance(publication.Publication))
-                _session.EnqueueLive(new OutboundMessage(publication.GetBytes(_session.Format), publication.Publication));
+            if (!Advance(publication.Publication))
+                return;
+
+            result = _queue.EnqueueLocked(new OutboundMessage(publication.GetBytes(_format), publication.Publication), out wake);
         }
+
+        if (wake)
+            _queue.Wake();
+        else if (result == EnqueueResult.Overflow)
+            _session.OnOverflow();
     }
 
     /// <summary>Sets the position history replay reached: buffered publications at or before it are skipped.</summary>
     public void StartAt(string epoch, long offset)
     {
-        lock (_lock)
+        lock (_queue.Gate)
         {
             _epoch = epoch;
             _lastOffset = offset;
@@ -76,14 +89,14 @@ internal sealed class Subscription
     /// <summary>Releases the buffer (offsets not yet sent, in order) and delivers live from now on.</summary>
     public void GoLive()
     {
-        lock (_lock)
+        lock (_queue.Gate)
         {
             if (_stopped || _buffer is null)
                 return;
 
             foreach (var publication in _buffer)
             {
-                if (Advance(publication.Publication) && !_session.EnqueueLive(new OutboundMessage(publication.GetBytes(_session.Format), publication.Publication)))
+                if (Advance(publication.Publication) && !_session.EnqueueLive(new OutboundMessage(publication.GetBytes(_format), publication.Publication)))
                     break;
             }
 
@@ -94,7 +107,7 @@ internal sealed class Subscription
 
     public void Stop()
     {
-        lock (_lock)
+        lock (_queue.Gate)
         {
             _stopped = true;
             _buffer = null;
@@ -103,7 +116,7 @@ internal sealed class Subscription
 
     private void Hold(EncodedPublication publication)
     {
-        var size = publication.GetBytes(_session.Format).Length;
+        var size = publication.GetBytes(_format).Length;
         if (_bufferedBytes + size > _session.MaxQueuedBytes)
         {
             // Live traffic outran the replay: the same rule as a full queue.

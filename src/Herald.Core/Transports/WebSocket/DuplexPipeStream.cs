@@ -4,14 +4,14 @@ namespace Herald.Transports.WebSocket;
 
 /// <summary>
 /// A connection's duplex pipe as the <see cref="System.IO.Stream"/> the framework's WebSocket runs on.
-/// Disposing it — which the WebSocket does when it is disposed or aborted — ends a read waiting on
+/// Its writes (pongs, the close frame) go through the <see cref="PipeFrameWriter"/> that also writes
+/// the session's data frames, so the two never interleave in the pipe. Disposing it — which the WebSocket does when it is disposed or aborted — ends a read waiting on
 /// a silent client and completes the output, so what was written (the close frame) is still sent
 /// before Kestrel closes the connection.
 /// </summary>
-internal sealed class DuplexPipeStream(IDuplexPipe pipe) : System.IO.Stream
+internal sealed class DuplexPipeStream(IDuplexPipe pipe, PipeFrameWriter frames) : System.IO.Stream
 {
     private readonly System.IO.Stream input = pipe.Input.AsStream(leaveOpen: true);
-    private readonly System.IO.Stream output = pipe.Output.AsStream(leaveOpen: true);
 
     public override bool CanRead => true;
 
@@ -34,12 +34,13 @@ internal sealed class DuplexPipeStream(IDuplexPipe pipe) : System.IO.Stream
         input.ReadAsync(buffer, offset, count, cancellationToken);
 
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
-        output.WriteAsync(buffer, cancellationToken);
+        frames.WriteRawAsync(buffer, cancellationToken);
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        output.WriteAsync(buffer, offset, count, cancellationToken);
+        frames.WriteRawAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    public override Task FlushAsync(CancellationToken cancellationToken) => output.FlushAsync(cancellationToken);
+    // Every write flushes.
+    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("Synchronous reads are not supported.");
 

@@ -24,23 +24,26 @@ internal sealed partial class WebSocketConnection : ISessionTransport, IConnecti
     // 4 KiB: most client messages (subscribe, publish of a chat line) fit in one read.
     private const int ReceiveChunkBytes = 4096;
 
-    // 64 KiB per outbound frame: a burst becomes a few frames rather than one of up to the session's
-    // 1 MiB budget, so a client with a 64 KiB inbound cap (Centrifugo's default) still reads it,
-    // and the pooled frame buffer stays in ArrayPool's cheap buckets.
-    private const int FrameTargetBytes = 64 * 1024;
-
     private readonly System.Net.WebSockets.WebSocket _socket;
     private readonly WebSocketServices _services;
     private readonly Caller _caller;
+
+    // Set on the fast path: data frames go straight into the connection's pipe.
+    private readonly PipeFrameWriter? _frames;
     private readonly TaskCompletionSource _receiveDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Session? _session;
     private long _lastReceivedTicks;
     private long _lastWrittenTicks;
     private int _busy;
 
-    public WebSocketConnection(System.Net.WebSockets.WebSocket socket, Caller caller, WebSocketServices services)
+    /// <param name="socket">The accepted WebSocket; it reads, and writes its own control frames.</param>
+    /// <param name="caller">Who connected.</param>
+    /// <param name="services">The node's shared services.</param>
+    /// <param name="frames">On the fast path, the writer of the connection's pipe that data frames go to; else they go through <paramref name="socket"/>.</param>
+    public WebSocketConnection(System.Net.WebSockets.WebSocket socket, Caller caller, WebSocketServices services, PipeFrameWriter? frames = null)
     {
         _socket = socket;
+        _frames = frames;
         _caller = caller;
         _services = services;
         _lastReceivedTicks = _lastWrittenTicks = services.Time.GetUtcNow().UtcTicks;
@@ -80,49 +83,52 @@ internal sealed partial class WebSocketConnection : ISessionTransport, IConnecti
 
     public async ValueTask WriteAsync(IReadOnlyList<OutboundMessage> batch, CancellationToken cancellationToken)
     {
-        if (batch.Count == 1)
-        {
-            await SendAsync(batch[0].Bytes, cancellationToken);
-            return;
-        }
+        if (_frames is not null)
+            await _frames.WriteAsync(batch, cancellationToken);
+        else if (batch.Count == 1)
+            await _socket.SendAsync(batch[0].Bytes, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+        else
+            await SendCoalescedAsync(batch, cancellationToken);
 
-        // Coalesce: the batch becomes as few text frames as FrameTargetBytes allows, each holding
-        // several messages joined by '\n', copied into one pooled buffer.
-        long total = batch.Count - 1;
-        foreach (var message in batch)
-            total += message.Bytes.Length;
+        Volatile.Write(ref _lastWrittenTicks, _services.Time.GetUtcNow().UtcTicks);
+    }
 
-        var frame = ArrayPool<byte>.Shared.Rent((int)Math.Min(total, FrameTargetBytes));
-        try
+    /// <summary>
+    /// Without the fast path's pipe: the same frames as <see cref="PipeFrameWriter.WriteFrames"/>,
+    /// each payload joined in a pooled buffer and sent through the socket.
+    /// </summary>
+    private async ValueTask SendCoalescedAsync(IReadOnlyList<OutboundMessage> batch, CancellationToken cancellationToken)
+    {
+        for (var start = 0; start < batch.Count;)
         {
-            var length = 0;
-            foreach (var message in batch)
+            var end = PipeFrameWriter.FrameEnd(batch, start, out var length);
+            if (end == start + 1)
             {
-                var bytes = message.Bytes;
-                if (length > 0 && length + 1 + bytes.Length > frame.Length)
-                {
-                    await SendAsync(frame.AsMemory(0, length), cancellationToken);
-                    length = 0;
-                }
-
-                if (length == 0 && bytes.Length >= frame.Length)
-                {
-                    await SendAsync(bytes, cancellationToken);
-                    continue;
-                }
-
-                if (length > 0)
-                    frame[length++] = (byte)'\n';
-                bytes.Span.CopyTo(frame.AsSpan(length));
-                length += bytes.Length;
+                await _socket.SendAsync(batch[start].Bytes, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+                start = end;
+                continue;
             }
 
-            if (length > 0)
-                await SendAsync(frame.AsMemory(0, length), cancellationToken);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(frame);
+            var frame = ArrayPool<byte>.Shared.Rent((int)length);
+            try
+            {
+                var written = 0;
+                for (var i = start; i < end; i++)
+                {
+                    if (i > start)
+                        frame[written++] = (byte)'\n';
+                    batch[i].Bytes.Span.CopyTo(frame.AsSpan(written));
+                    written += batch[i].Bytes.Length;
+                }
+
+                await _socket.SendAsync(frame.AsMemory(0, written), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(frame);
+            }
+
+            start = end;
         }
     }
 
@@ -167,12 +173,6 @@ internal sealed partial class WebSocketConnection : ISessionTransport, IConnecti
         }
 
         session.TrySend(WebSocketReplies.Ping);
-    }
-
-    private async ValueTask SendAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken)
-    {
-        await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
-        Volatile.Write(ref _lastWrittenTicks, _services.Time.GetUtcNow().UtcTicks);
     }
 
     /// <summary>Reads messages until the client's close frame; returns the reason to close the session with.</summary>

@@ -64,14 +64,15 @@ internal sealed class WebSocketFastPath(ConnectionDelegate next, WebSocketServic
 
     private async Task RunAsync(ConnectionContext connection, Caller caller)
     {
+        var frames = new PipeFrameWriter(connection.Transport.Output);
         using var socket = System.Net.WebSockets.WebSocket.CreateFromStream(
-            new DuplexPipeStream(connection.Transport),
+            new DuplexPipeStream(connection.Transport, frames),
             new System.Net.WebSockets.WebSocketCreationOptions { IsServer = true, KeepAliveInterval = Timeout.InfiniteTimeSpan });
 
         // Kestrel asks connections to close when the server stops (the registry has already sent
         // 3001 by then); a client that vanishes ends the read with the socket.
         var closing = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? connection.ConnectionClosed;
-        await new WebSocketConnection(socket, caller, services).RunAsync(closing);
+        await new WebSocketConnection(socket, caller, services, frames).RunAsync(closing);
     }
 
     /// <summary>

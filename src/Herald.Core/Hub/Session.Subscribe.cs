@@ -50,8 +50,11 @@ public sealed partial class Session
         {
             if (_closed.Task.IsCompleted)
                 throw new InvalidOperationException("The session is closed.");
-            if (!_subscriptions.TryAdd(channel, subscription))
+            if (IndexOf(channel) >= 0)
                 throw new InvalidOperationException($"The session is already subscribed to '{channel}'.");
+            if (_subscriptionCount == _subscriptions.Length)
+                Array.Resize(ref _subscriptions, Math.Max(1, _subscriptionCount * 2));
+            _subscriptions[_subscriptionCount++] = subscription;
         }
 
         // Registered (buffering) before the log is read: whatever is appended from here on reaches
@@ -88,11 +91,14 @@ public sealed partial class Session
     public bool Unsubscribe(string channel)
     {
         ArgumentNullException.ThrowIfNull(channel);
-        Subscription? subscription;
+        Subscription subscription;
         lock (_gate)
         {
-            if (!_subscriptions.Remove(channel, out subscription))
+            var index = IndexOf(channel);
+            if (index < 0)
                 return false;
+            subscription = _subscriptions[index];
+            RemoveAt(index);
         }
 
         subscription.Stop();
@@ -104,14 +110,19 @@ public sealed partial class Session
     {
         ArgumentNullException.ThrowIfNull(channel);
         lock (_gate)
-            return _subscriptions.ContainsKey(channel);
+            return IndexOf(channel) >= 0;
     }
 
     /// <summary>The channels this session is subscribed to (a snapshot).</summary>
     public IReadOnlyList<string> GetChannels()
     {
         lock (_gate)
-            return [.. _subscriptions.Keys];
+        {
+            var channels = new string[_subscriptionCount];
+            for (var i = 0; i < channels.Length; i++)
+                channels[i] = _subscriptions[i].Channel;
+            return channels;
+        }
     }
 
     internal static bool CanRecover(Position? since, StreamState state)
@@ -172,11 +183,31 @@ public sealed partial class Session
     {
         lock (_gate)
         {
-            if (_subscriptions.TryGetValue(subscription.Channel, out var current) && ReferenceEquals(current, subscription))
-                _subscriptions.Remove(subscription.Channel);
+            var index = IndexOf(subscription.Channel);
+            if (index >= 0 && ReferenceEquals(_subscriptions[index], subscription))
+                RemoveAt(index);
         }
 
         subscription.Stop();
         _hub.Remove(subscription);
+    }
+
+    /// <summary>Under <see cref="_gate"/>.</summary>
+    private int IndexOf(string channel)
+    {
+        for (var i = 0; i < _subscriptionCount; i++)
+        {
+            if (string.Equals(_subscriptions[i].Channel, channel, StringComparison.Ordinal))
+                return i;
+        }
+
+        return -1;
+    }
+
+    /// <summary>Under <see cref="_gate"/>; order does not matter, so the last one fills the hole.</summary>
+    private void RemoveAt(int index)
+    {
+        _subscriptions[index] = _subscriptions[--_subscriptionCount];
+        _subscriptions[_subscriptionCount] = null!;
     }
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.Net.WebSockets;
+using System.Runtime.CompilerServices;
 using Herald.Auth;
 using Herald.Hub;
 
@@ -55,17 +56,29 @@ internal sealed partial class WebSocketConnection : ISessionTransport, IConnecti
 
     public Session Session => _session ?? throw new InvalidOperationException("The connection has not started.");
 
-    /// <summary>Runs the connection until the client leaves or the session is closed.</summary>
+    /// <summary>Runs the connection until the client leaves or the session is closed, then disposes the socket.</summary>
+    /// <remarks>
+    /// The receive loop is this method's own: every async frame that is live while a connection
+    /// idles is a heap box held for the connection's life, so the idle wait is one frame deep here.
+    /// </remarks>
     public async Task RunAsync(CancellationToken requestAborted)
     {
         var session = _session = new Session(this, _services.Hub, _services.Options, _services.SessionLogger);
         _services.Registry.Add(this);
         Log.Connected(_services.Logger, session.Id, _caller.User);
-        var reason = DisconnectReason.Normal;
+        DisconnectReason? reason = null;
 
         try
         {
-            reason = await ReceiveLoopAsync(session, requestAborted);
+            while (reason is null)
+            {
+                // A zero-byte read waits for the next frame without holding a buffer (ManagedWebSocket
+                // reads only the frame header into its own small buffer and returns Count 0).
+                var first = await _socket.ReceiveAsync(Memory<byte>.Empty, requestAborted);
+                reason = first.MessageType == WebSocketMessageType.Close
+                    ? DisconnectReason.Normal
+                    : await ReceiveMessageAsync(session, first, requestAborted);
+            }
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
         {
@@ -78,7 +91,8 @@ internal sealed partial class WebSocketConnection : ISessionTransport, IConnecti
             _services.Registry.Remove(this);
         }
 
-        await session.CloseAsync(reason);
+        await session.CloseAsync(reason ?? DisconnectReason.Normal);
+        _socket.Dispose();
     }
 
     public async ValueTask WriteAsync(IReadOnlyList<OutboundMessage> batch, CancellationToken cancellationToken)
@@ -175,49 +189,45 @@ internal sealed partial class WebSocketConnection : ISessionTransport, IConnecti
         session.TrySend(WebSocketReplies.Ping);
     }
 
-    /// <summary>Reads messages until the client's close frame; returns the reason to close the session with.</summary>
-    private async Task<DisconnectReason> ReceiveLoopAsync(Session session, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the rest of the message whose first frame header <paramref name="first"/> announced and
+    /// runs it; null to go on reading, or the reason to close the session with.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<DisconnectReason?> ReceiveMessageAsync(Session session, ValueWebSocketReceiveResult first, CancellationToken cancellationToken)
     {
         var max = _services.Options.Transports.MaxWebSocketMessageBytes;
-        while (true)
+        var buffer = ArrayPool<byte>.Shared.Rent(ReceiveChunkBytes);
+        try
         {
-            // A zero-byte read waits for the next frame without holding a buffer (ManagedWebSocket
-            // reads only the frame header into its own small buffer and returns Count 0).
-            var first = await _socket.ReceiveAsync(Memory<byte>.Empty, cancellationToken);
-            if (first.MessageType == WebSocketMessageType.Close)
-                return DisconnectReason.Normal;
-
-            var buffer = ArrayPool<byte>.Shared.Rent(ReceiveChunkBytes);
-            try
+            var length = 0;
+            var result = first;
+            while (!result.EndOfMessage)
             {
-                var length = 0;
-                var result = first;
-                while (!result.EndOfMessage)
-                {
-                    if (length == buffer.Length)
-                        buffer = Grow(buffer, length, max);
+                if (length == buffer.Length)
+                    buffer = Grow(buffer, length, max);
 
-                    // Read at most one byte past the cap: that byte proves the message is too big.
-                    var room = Math.Min(buffer.Length, max + 1) - length;
-                    result = await _socket.ReceiveAsync(buffer.AsMemory(length, room), cancellationToken);
-                    if (result.MessageType == WebSocketMessageType.Close)
-                        return DisconnectReason.Normal;
-                    length += result.Count;
-                    if (length > max)
-                        return await RefuseAsync(session, WebSocketCodes.MessageTooBig, buffer, cancellationToken);
-                }
-
-                Volatile.Write(ref _lastReceivedTicks, _services.Time.GetUtcNow().UtcTicks);
-                if (first.MessageType == WebSocketMessageType.Binary)
-                    return await RefuseAsync(session, WebSocketCodes.UnsupportedData, buffer, cancellationToken);
-
-                if (session.CloseReason is null)
-                    await HandleMessageAsync(session, buffer.AsMemory(0, length), cancellationToken);
+                // Read at most one byte past the cap: that byte proves the message is too big.
+                var room = Math.Min(buffer.Length, max + 1) - length;
+                result = await _socket.ReceiveAsync(buffer.AsMemory(length, room), cancellationToken);
+                if (result.MessageType == WebSocketMessageType.Close)
+                    return DisconnectReason.Normal;
+                length += result.Count;
+                if (length > max)
+                    return await RefuseAsync(session, WebSocketCodes.MessageTooBig, buffer, cancellationToken);
             }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
+
+            Volatile.Write(ref _lastReceivedTicks, _services.Time.GetUtcNow().UtcTicks);
+            if (first.MessageType == WebSocketMessageType.Binary)
+                return await RefuseAsync(session, WebSocketCodes.UnsupportedData, buffer, cancellationToken);
+
+            if (session.CloseReason is null)
+                await HandleMessageAsync(session, buffer.AsMemory(0, length), cancellationToken);
+            return null;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

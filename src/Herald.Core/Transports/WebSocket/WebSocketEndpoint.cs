@@ -48,11 +48,8 @@ internal static class WebSocketEndpoint
             KeepAliveInterval = Timeout.InfiniteTimeSpan,
         });
 
-        using (socket)
-        {
-            var connection = new WebSocketConnection(socket, refusal.Caller, services);
-            await connection.RunAsync(context.RequestAborted);
-        }
+        // The connection disposes the socket when it ends.
+        await new WebSocketConnection(socket, refusal.Caller, services).RunAsync(context.RequestAborted);
     }
 
     private static async ValueTask<(IResult? Problem, Caller Caller)> CheckAsync(HttpContext context, WebSocketServices services)

@@ -37,9 +37,10 @@ internal sealed class WebSocketFastPath(ConnectionDelegate next, WebSocketServic
     public async Task OnConnectedAsync(ConnectionContext connection)
     {
         // Two steps, so that nothing of the handshake (its text, headers, checks) stays reachable
-        // from this frame for the connection's whole life.
+        // from this frame for the connection's whole life; Start returns the connection's own
+        // task, so only this frame and the connection's are live while it idles.
         if (await TryHandshakeAsync(connection) is { } caller)
-            await RunAsync(connection, caller);
+            await Start(connection, caller);
         else
             await next(connection);
     }
@@ -62,17 +63,18 @@ internal sealed class WebSocketFastPath(ConnectionDelegate next, WebSocketServic
         return caller;
     }
 
-    private async Task RunAsync(ConnectionContext connection, Caller caller)
+    /// <summary>Runs the framework's WebSocket on the connection's pipes; the returned task owns and disposes it.</summary>
+    private Task Start(ConnectionContext connection, Caller caller)
     {
         var frames = new PipeFrameWriter(connection.Transport.Output);
-        using var socket = System.Net.WebSockets.WebSocket.CreateFromStream(
+        var socket = System.Net.WebSockets.WebSocket.CreateFromStream(
             new DuplexPipeStream(connection.Transport, frames),
             new System.Net.WebSockets.WebSocketCreationOptions { IsServer = true, KeepAliveInterval = Timeout.InfiniteTimeSpan });
 
         // Kestrel asks connections to close when the server stops (the registry has already sent
         // 3001 by then); a client that vanishes ends the read with the socket.
         var closing = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? connection.ConnectionClosed;
-        await new WebSocketConnection(socket, caller, services, frames).RunAsync(closing);
+        return new WebSocketConnection(socket, caller, services, frames).RunAsync(closing);
     }
 
     /// <summary>

@@ -90,8 +90,12 @@ export function scriptedFetch(answer: (call: FetchCall) => Response | Promise<Re
       body: typeof init?.body === 'string' ? init.body : undefined,
     };
     calls.push(call);
-    if (init?.signal?.aborted) throw new DOMException('aborted', 'AbortError');
-    return answer(call);
+    const signal = init?.signal;
+    if (signal?.aborted) throw new DOMException('aborted', 'AbortError');
+    // Like fetch, give up when the caller aborts, even while the scripted answer is pending.
+    const aborted = new Promise<never>((_, reject) => signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
+    aborted.catch(() => undefined);
+    return Promise.race([answer(call), aborted]);
   };
   return { calls, fetch: fetchImpl as typeof fetch };
 }

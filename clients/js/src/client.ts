@@ -1,0 +1,353 @@
+import { Backoff } from './backoff.js';
+import { Connector } from './connector.js';
+import { Emitter } from './emitter.js';
+import { asHeraldError, HeraldError, isTransient } from './errors.js';
+import { sendJson, TokenProvider, type HttpContext } from './http.js';
+import { Planner } from './planner.js';
+import { Subscription } from './subscription.js';
+import type { TransportSettings } from './transports/transport.js';
+import {
+  ALL_TRANSPORTS,
+  DEFAULT_TRANSPORTS,
+  type ClientEvents,
+  type ConnectionState,
+  type EventSourceConstructor,
+  type HeraldOptions,
+  type HistoryOptions,
+  type HistoryPage,
+  type Position,
+  type PublishOptions,
+  type PublishResult,
+  type SubscribeOptions,
+  type TransportName,
+  type WebSocketConstructor,
+} from './types.js';
+import { checkChannel, invalid, toHistoryPage, toPublishResult } from './wire.js';
+
+/**
+ * A connection to one Herald server, shared by all of a page's subscriptions.
+ *
+ * ```ts
+ * const herald = new Herald('https://chat.example.com', { token: () => getJwt() });
+ * const lobby = herald.subscribe<{ text: string }>('chat:lobby');
+ * lobby.on('publication', (m) => show(m.data.text));
+ * await herald.publish('chat:lobby', { text: 'hi' });
+ * herald.on('connected', ({ transport }) => badge(transport));
+ * ```
+ */
+export class Herald extends Emitter<ClientEvents> {
+  private readonly http: HttpContext;
+  private readonly connector: Connector;
+  private readonly subscriptions = new Map<string, Subscription<unknown>>();
+  private readonly hasWebSocket: boolean;
+  private readonly backoff: Backoff;
+  private readonly publishAttempts: number;
+  private readonly maxWebSocketMessageBytes: number;
+  private order: readonly TransportName[];
+  private closed = false;
+
+  constructor(url: string, options: HeraldOptions = {}) {
+    super();
+    const base = resolveBase(url);
+    const fetchImpl = options.fetch ?? (typeof globalThis.fetch === 'function' ? globalThis.fetch.bind(globalThis) : undefined);
+    if (fetchImpl === undefined) throw new HeraldError('unsupported', 'No fetch in this runtime: pass one as options.fetch.');
+    this.http = {
+      baseUrl: base.http,
+      fetch: fetchImpl,
+      token: new TokenProvider(options.token),
+      requestTimeoutMs: positive(options.requestTimeoutMs, 15_000, 'requestTimeoutMs'),
+    };
+    const platform = globalThis as { WebSocket?: WebSocketConstructor; EventSource?: EventSourceConstructor };
+    const webSocket = options.WebSocket ?? platform.WebSocket;
+    this.hasWebSocket = webSocket !== undefined;
+    const settings: TransportSettings = {
+      http: this.http,
+      wsBaseUrl: base.ws,
+      WebSocket: webSocket,
+      EventSource: options.EventSource === null ? undefined : (options.EventSource ?? platform.EventSource),
+      openTimeoutMs: positive(options.openTimeoutMs, 10_000, 'openTimeoutMs'),
+      livenessTimeoutMs: options.livenessTimeoutMs === 0 ? 0 : positive(options.livenessTimeoutMs, 40_000, 'livenessTimeoutMs'),
+      longPollWaitSeconds: wholeNumber(options.longPollWaitSeconds, 25, 1, 'longPollWaitSeconds'),
+      pollIntervalMs: positive(options.pollIntervalMs, 1_000, 'pollIntervalMs'),
+    };
+    this.backoff = new Backoff(options.backoff);
+    this.publishAttempts = wholeNumber(options.publishAttempts, 3, 1, 'publishAttempts');
+    this.maxWebSocketMessageBytes = wholeNumber(options.maxWebSocketMessageBytes, 65_536, 1, 'maxWebSocketMessageBytes');
+    this.order = this.usable(options.transports ?? DEFAULT_TRANSPORTS);
+    const planner = new Planner(this.order, this.backoff, options.fallback);
+    this.connector = new Connector(settings, planner, {
+      source: {
+        channels: () => [...this.subscriptions.keys()],
+        position: (channel) => this.subscriptions.get(channel)?.position ?? null,
+      },
+      subscribed: (channel, reply, transport) => this.subscriptions.get(channel)?.confirm(reply, transport),
+      publication: (publication) => this.subscriptions.get(publication.channel)?.deliver(publication) ?? true,
+      channelError: (channel, error) => this.refuse(channel, error),
+      removeRefused: (channels) => this.removeRefused(channels),
+      emit: (name, event) => this.emit(name, event),
+    });
+  }
+
+  /** `connecting`, `connected`, `disconnected` (also while idle: no subscription) or `closed`. */
+  get state(): ConnectionState {
+    return this.connector.state;
+  }
+
+  /** The transport in use, being opened, or tried next; null while idle or closed. */
+  get transport(): TransportName | null {
+    return this.connector.transport;
+  }
+
+  /** The transports tried, in order (without `ws` when the runtime has no WebSocket). */
+  get transports(): readonly TransportName[] {
+    return this.order;
+  }
+
+  /** Tries these transports from now on, in this order, reconnecting at once (`['sse']` forces SSE). */
+  setTransports(transports: readonly TransportName[]): void {
+    this.checkOpen();
+    this.order = this.usable(transports);
+    this.connector.reorder(this.order);
+  }
+
+  /** Drops the connection (or the wait before the next attempt) and connects again at once. */
+  reconnect(): void {
+    this.checkOpen();
+    this.connector.reconnectNow();
+  }
+
+  /**
+   * Follows a channel. The client connects with its first subscription, and all subscriptions
+   * share the connection. One subscription per channel: unsubscribe before subscribing again.
+   */
+  subscribe<T = unknown>(channel: string, options: SubscribeOptions = {}): Subscription<T> {
+    this.checkOpen();
+    checkChannel(channel);
+    if (this.subscriptions.has(channel)) {
+      throw new HeraldError('already_subscribed', `Already subscribed to '${channel}': use that subscription, or unsubscribe first.`);
+    }
+    const since = options.since === undefined ? undefined : checkPosition(options.since);
+    const subscription = new Subscription<T>(channel, since, {
+      unsubscribe: (s) => {
+        if (this.subscriptions.get(channel) !== s) return;
+        this.subscriptions.delete(channel);
+        this.connector.channelsChanged();
+      },
+    });
+    this.subscriptions.set(channel, subscription as unknown as Subscription<unknown>);
+    this.connector.channelsChanged();
+    return subscription;
+  }
+
+  /** The active subscription to `channel`, if any. */
+  getSubscription<T = unknown>(channel: string): Subscription<T> | undefined {
+    return this.subscriptions.get(channel) as Subscription<T> | undefined;
+  }
+
+  /**
+   * Appends `data` (any JSON value) to a channel; resolves once it is committed. Goes over the
+   * WebSocket when one is open, else HTTP POST. A publish whose answer is lost (timeout, cut
+   * connection, 5xx) is retried with the same idempotency key, so it is never appended twice.
+   */
+  async publish(channel: string, data: unknown, options: PublishOptions = {}): Promise<PublishResult> {
+    this.checkOpen();
+    checkChannel(channel);
+    if (data === undefined) throw new HeraldError('bad_request', "'data' is required: any JSON value, null included.");
+    const key = options.idempotencyKey ?? newIdempotencyKey();
+    const body = JSON.stringify({ data, ...(options.type === undefined ? {} : { type: options.type }) });
+    let last: HeraldError | undefined;
+    for (let attempt = 0; attempt < this.publishAttempts; attempt++) {
+      if (attempt > 0) await sleep(this.backoff.delay(attempt - 1), options.signal);
+      try {
+        return await this.publishOnce(channel, data, body, key, options);
+      } catch (error) {
+        last = asHeraldError(error);
+        if (!isTransient(last)) throw last;
+      }
+    }
+    throw last ?? new HeraldError('network', 'The publish failed.');
+  }
+
+  /** Reads a window of a channel's history (over the WebSocket when one is open, else HTTP). */
+  async history<T = unknown>(channel: string, options: HistoryOptions = {}): Promise<HistoryPage<T>> {
+    this.checkOpen();
+    checkChannel(channel);
+    if (options.after !== undefined) wholeNumber(options.after, 0, 0, 'history after');
+    if (options.limit !== undefined) wholeNumber(options.limit, 100, 1, 'history limit');
+    const socket = this.connector.webSocket;
+    if (socket !== null) {
+      try {
+        const reply = await abortable(
+          socket.request({
+            op: 'history',
+            channel,
+            ...(options.after === undefined ? {} : { after: options.after }),
+            ...(options.limit === undefined ? {} : { limit: options.limit }),
+            ...(options.reverse === undefined ? {} : { reverse: options.reverse }),
+          }),
+          options.signal,
+        );
+        return toHistoryPage<T>(reply);
+      } catch (error) {
+        const failure = asHeraldError(error);
+        if (failure.code !== 'disconnected' && failure.code !== 'timeout') throw failure;
+      }
+    }
+    return this.historyOverHttp<T>(channel, options);
+  }
+
+  /** Closes the connection and ends every subscription. The client cannot be used afterwards. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const subscriptions = [...this.subscriptions.values()];
+    this.subscriptions.clear();
+    this.connector.close();
+    for (const subscription of subscriptions) subscription.end();
+  }
+
+  private async publishOnce(channel: string, data: unknown, body: string, key: string, options: PublishOptions): Promise<PublishResult> {
+    const socket = this.connector.webSocket;
+    // The server closes a socket (1009) on a message over its cap: a big one goes over HTTP.
+    if (socket !== null && utf8Length(body) + channel.length + key.length + 96 <= this.maxWebSocketMessageBytes) {
+      const reply = await abortable(
+        socket.request({ op: 'publish', channel, data, idempotencyKey: key, ...(options.type === undefined ? {} : { type: options.type }) }),
+        options.signal,
+      );
+      return toPublishResult(reply, false);
+    }
+    const answer = await sendJson(this.http, `/v1/channels/${channel}/messages`, {
+      method: 'POST',
+      body,
+      headers: { 'Content-Type': 'application/json', 'Idempotency-Key': key },
+      signal: options.signal,
+    });
+    if (answer.body === null) throw invalid('publish answered 304');
+    return toPublishResult(answer.body, answer.headers.get('Idempotent-Replayed') === 'true');
+  }
+
+  private async historyOverHttp<T>(channel: string, options: HistoryOptions): Promise<HistoryPage<T>> {
+    const query: [string, string][] = [];
+    if (options.after !== undefined) query.push(['after', String(options.after)]);
+    if (options.limit !== undefined) query.push(['limit', String(options.limit)]);
+    if (options.reverse !== undefined) query.push(['reverse', String(options.reverse)]);
+    const answer = await sendJson(this.http, `/v1/channels/${channel}/messages`, { query, signal: options.signal });
+    if (answer.body === null) throw invalid('history answered 304');
+    return toHistoryPage<T>(answer.body);
+  }
+
+  /** The server refused a channel: its subscription ends with the error. */
+  private refuse(channel: string, error: HeraldError): void {
+    const subscription = this.subscriptions.get(channel);
+    if (subscription === undefined) return;
+    this.subscriptions.delete(channel);
+    this.connector.channelsChanged();
+    subscription.fail(error);
+  }
+
+  /** After a refused connection: reads one publication of each channel to find the refused ones. */
+  private async removeRefused(channels: readonly string[]): Promise<number> {
+    const refused = await Promise.all(
+      channels.map(async (channel) => {
+        try {
+          await this.historyOverHttp(channel, { limit: 1 });
+          return false;
+        } catch (error) {
+          const failure = asHeraldError(error);
+          if (failure.status === undefined || failure.status < 400 || failure.status >= 500) return false;
+          this.refuse(channel, failure);
+          return true;
+        }
+      }),
+    );
+    return refused.filter(Boolean).length;
+  }
+
+  private usable(transports: readonly TransportName[]): readonly TransportName[] {
+    for (const name of transports) {
+      if (!ALL_TRANSPORTS.includes(name)) throw new RangeError(`Unknown transport '${String(name)}': use ${ALL_TRANSPORTS.join(', ')}.`);
+    }
+    const usable = transports.filter((t) => t !== 'ws' || this.hasWebSocket);
+    if (usable.length === 0) {
+      throw new HeraldError('unsupported', 'No usable transport: this runtime has no WebSocket (pass options.WebSocket, e.g. from the ws package) and no other transport was allowed.');
+    }
+    return Object.freeze([...new Set(usable)]);
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new HeraldError('closed', 'The client is closed.');
+  }
+}
+
+/** The HTTP and WebSocket base URLs of the server (a page's relative URL resolves against it). */
+function resolveBase(url: string): { http: string; ws: string } {
+  const location = (globalThis as { location?: { href: string } }).location;
+  let parsed: URL;
+  try {
+    parsed = new URL(url, location?.href);
+  } catch {
+    throw new HeraldError('bad_request', `'${url}' is not a URL.`);
+  }
+  const scheme = parsed.protocol.replace(':', '');
+  const secure = scheme === 'https' || scheme === 'wss';
+  if (!['http', 'https', 'ws', 'wss'].includes(scheme)) throw new HeraldError('bad_request', `'${url}' is not an http(s) or ws(s) URL.`);
+  const rest = parsed.host + parsed.pathname.replace(/\/+$/, '');
+  return { http: `${secure ? 'https' : 'http'}://${rest}`, ws: `${secure ? 'wss' : 'ws'}://${rest}` };
+}
+
+function checkPosition(position: Position): Position {
+  if (typeof position !== 'object' || position === null || typeof position.epoch !== 'string') {
+    throw new HeraldError('bad_request', "'since' must be { epoch: string, offset: number }.");
+  }
+  wholeNumber(position.offset, 0, 0, 'since.offset');
+  return { epoch: position.epoch, offset: position.offset };
+}
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number.`);
+  return value;
+}
+
+function wholeNumber(value: number | undefined, fallback: number, min: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < min) throw new RangeError(`${name} must be a whole number of at least ${min}.`);
+  return value;
+}
+
+/** 128 random bits as 32 hex digits: what the SDK sends when the caller gives no idempotency key. */
+function newIdempotencyKey(): string {
+  const bytes = new Uint8Array(16);
+  const crypto = (globalThis as { crypto?: { getRandomValues(array: Uint8Array): Uint8Array } }).crypto;
+  if (crypto !== undefined) crypto.getRandomValues(bytes);
+  else for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
+  return 'hc-' + Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function utf8Length(text: string): number {
+  // Exact only when needed: ASCII text (the usual chat line) is its own length.
+  return /^[\x00-\x7f]*$/.test(text) ? text.length : new TextEncoder().encode(text).length;
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return abortable(new Promise<void>((resolve) => setTimeout(resolve, ms)), signal);
+}
+
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) return Promise.reject(new HeraldError('aborted', 'The request was aborted.'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new HeraldError('aborted', 'The request was aborted.'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}

@@ -1,0 +1,153 @@
+import { Emitter } from './emitter.js';
+import type { HeraldError } from './errors.js';
+import { ChannelPosition, type SubscribeReply } from './position.js';
+import type { Position, Publication, SubscriptionEvents, TransportName } from './types.js';
+
+/** What a subscription needs from its client. */
+interface Owner {
+  /** Forgets the subscription (the object itself, so a newer one on the same channel stays). */
+  unsubscribe(subscription: object): void;
+}
+
+/**
+ * One channel followed by the client. Every publication reaches the application once, in offset
+ * order — as a `publication` event and through async iteration — across reconnects and
+ * transport changes; a lost position is announced with `reset`, never skipped silently.
+ *
+ * ```ts
+ * const sub = herald.subscribe<{ text: string }>('chat:lobby');
+ * sub.on('reset', () => reloadFromHistory());
+ * for await (const message of sub) console.log(message.data.text);
+ * ```
+ */
+export class Subscription<T = unknown> extends Emitter<SubscriptionEvents<T>> implements AsyncIterable<Publication<T>> {
+  readonly channel: string;
+  private readonly tracker: ChannelPosition;
+  private status: 'active' | 'ended' | 'failed' = 'active';
+  private failure: HeraldError | undefined;
+  private readonly iterators = new Set<PublicationQueue<T>>();
+
+  /** @internal */
+  constructor(
+    channel: string,
+    since: Position | undefined,
+    private readonly owner: Owner,
+  ) {
+    super();
+    this.channel = channel;
+    this.tracker = new ChannelPosition(since);
+  }
+
+  /** The position of the last publication delivered (or the one resumed from); null before the first reply. */
+  get position(): Position | null {
+    return this.tracker.position;
+  }
+
+  /** False once unsubscribed, refused by the server, or the client is closed. */
+  get active(): boolean {
+    return this.status === 'active';
+  }
+
+  /** Stops the subscription; iterations end. Calling it again does nothing. */
+  unsubscribe(): void {
+    if (this.status !== 'active') return;
+    this.owner.unsubscribe(this);
+    this.end();
+  }
+
+  /**
+   * Yields each publication from the moment it is called until the subscription ends (a refusal
+   * ends it with the error). Leaving the loop early leaves the subscription running.
+   */
+  [Symbol.asyncIterator](): AsyncIterator<Publication<T>> {
+    const queue = new PublicationQueue<T>(() => this.iterators.delete(queue));
+    if (this.status === 'active') this.iterators.add(queue);
+    else queue.finish(this.failure);
+    return queue;
+  }
+
+  /** @internal The server confirmed the subscription on a connection. */
+  confirm(reply: SubscribeReply, transport: TransportName): void {
+    if (this.status !== 'active') return;
+    const { outcome, previous } = this.tracker.confirm(reply);
+    const at = this.tracker.position ?? { epoch: reply.epoch, offset: reply.offset };
+    this.emit('subscribed', { transport, epoch: at.epoch, offset: at.offset, recovered: reply.recovered });
+    if (outcome === 'recovered') this.emit('recovered', { transport, epoch: at.epoch, offset: at.offset });
+    else if (outcome === 'reset') this.emit('reset', { transport, epoch: at.epoch, offset: at.offset, previous });
+  }
+
+  /** @internal Delivers a publication unless it is a duplicate; false when it breaks the order. */
+  deliver(publication: Publication<T>): boolean {
+    if (this.status !== 'active') return true;
+    const outcome = this.tracker.accept(publication.offset, publication.epoch);
+    if (outcome === 'gap') return false;
+    if (outcome === 'duplicate') return true;
+    this.emit('publication', publication);
+    for (const queue of this.iterators) queue.push(publication);
+    return true;
+  }
+
+  /** @internal The server refused the subscription: it is over. */
+  fail(error: HeraldError): void {
+    if (this.status !== 'active') return;
+    this.status = 'failed';
+    this.failure = error;
+    this.emit('error', error);
+    for (const queue of [...this.iterators]) queue.finish(error);
+    this.iterators.clear();
+  }
+
+  /** @internal Ends without error (unsubscribed, or the client closed). */
+  end(): void {
+    if (this.status !== 'active') return;
+    this.status = 'ended';
+    for (const queue of [...this.iterators]) queue.finish(undefined);
+    this.iterators.clear();
+  }
+}
+
+/** The publications waiting for one async iterator, and its waiting `next()` calls. */
+class PublicationQueue<T> implements AsyncIterator<Publication<T>> {
+  private readonly items: Publication<T>[] = [];
+  private readonly waiting: { resolve: (r: IteratorResult<Publication<T>>) => void; reject: (e: HeraldError) => void }[] = [];
+  private done = false;
+  private error: HeraldError | undefined;
+
+  constructor(private readonly detach: () => void) {}
+
+  push(item: Publication<T>): void {
+    const waiter = this.waiting.shift();
+    if (waiter !== undefined) waiter.resolve({ value: item, done: false });
+    else this.items.push(item);
+  }
+
+  finish(error: HeraldError | undefined): void {
+    if (this.done) return;
+    this.done = true;
+    const waiters = this.waiting.splice(0);
+    // The error is thrown once: to the waiting next() calls, or else to the next one.
+    this.error = waiters.length === 0 ? error : undefined;
+    for (const waiter of waiters) {
+      if (error !== undefined) waiter.reject(error);
+      else waiter.resolve({ value: undefined, done: true });
+    }
+  }
+
+  next(): Promise<IteratorResult<Publication<T>>> {
+    const item = this.items.shift();
+    if (item !== undefined) return Promise.resolve({ value: item, done: false });
+    if (this.done) {
+      const error = this.error;
+      this.error = undefined;
+      return error === undefined ? Promise.resolve({ value: undefined, done: true }) : Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+  }
+
+  return(): Promise<IteratorResult<Publication<T>>> {
+    this.done = true;
+    this.items.length = 0;
+    this.detach();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+}

@@ -1,0 +1,149 @@
+import { HeraldError } from '../errors.js';
+import { send, type Query } from '../http.js';
+import { encodeCursor } from '../cursor.js';
+import type { Position, TransportName } from '../types.js';
+import { toChannelReplies, toPublication, type JsonObject } from '../wire.js';
+import { SessionBase, Watchdog, type ChannelSource, type CloseInfo, type TransportSettings, type TransportSink } from './transport.js';
+
+/**
+ * The query of an SSE, streaming or poll request: every channel, and a cursor holding the
+ * positions the client knows (a channel without one starts live).
+ */
+export function channelQuery(source: ChannelSource): Query {
+  const channels = source.channels();
+  const query: (readonly [string, string])[] = channels.map((c) => ['channel', c] as const);
+  const known: (readonly [string, Position])[] = [];
+  for (const channel of channels) {
+    const position = source.position(channel);
+    if (position !== null) known.push([channel, position]);
+  }
+  if (known.length > 0) query.push(['cursor', encodeCursor(known)]);
+  return query;
+}
+
+/**
+ * Hands the members of a `subscribed`, `publication` or `disconnect` message to the sink, the
+ * same for SSE and NDJSON. Returns the close to report for a `disconnect`, else undefined.
+ */
+export function dispatchPush(sink: TransportSink, type: string, message: JsonObject): CloseInfo | undefined {
+  if (type === 'publication') {
+    sink.publication(toPublication(message));
+  } else if (type === 'subscribed') {
+    for (const [channel, reply] of toChannelReplies(message)) sink.subscribed(channel, reply);
+  } else if (type === 'disconnect') {
+    const code = typeof message['code'] === 'number' ? message['code'] : undefined;
+    const reason = typeof message['reason'] === 'string' ? message['reason'] : 'disconnect';
+    return { reason: `server closed (${code ?? ''} ${reason})`.replace('( ', '('), ...(code === undefined ? {} : { code }) };
+  }
+  return undefined;
+}
+
+/**
+ * A push session over one fetch response read line by line (NDJSON streaming, and SSE where no
+ * EventSource exists): opens when the headers say 200, stays alive while lines arrive, ends when
+ * the response does.
+ */
+export abstract class FetchLineSession extends SessionBase {
+  abstract override readonly name: TransportName;
+  readonly incremental = false;
+  private readonly controller = new AbortController();
+  protected readonly watchdog: Watchdog;
+
+  constructor(
+    sink: TransportSink,
+    settings: TransportSettings,
+    source: ChannelSource,
+    path: string,
+    accept: string,
+  ) {
+    super(sink, settings);
+    this.watchdog = new Watchdog(settings.livenessTimeoutMs, () => this.fail({ reason: 'no heartbeat from the server' }));
+    void this.run(path, channelQuery(source), accept);
+  }
+
+  update(): void {
+    // Not incremental: the client reconnects with the new channel set.
+  }
+
+  /** Handles one line (without its line break). */
+  protected abstract line(line: string): void;
+
+  protected release(): void {
+    this.watchdog.stop();
+    this.controller.abort();
+  }
+
+  private async run(path: string, query: Query, accept: string): Promise<void> {
+    let response: Response;
+    try {
+      response = await send(this.settings.http, path, {
+        query,
+        headers: { Accept: accept },
+        signal: this.controller.signal,
+        timeoutMs: this.settings.openTimeoutMs,
+      });
+    } catch (error) {
+      const failure = error instanceof HeraldError ? error : new HeraldError('network', String(error));
+      this.fail({ reason: `failed to open (${failure.message})`, error: failure });
+      return;
+    }
+    if (response.body === null) {
+      this.fail({ reason: 'failed to open (no body)' });
+      return;
+    }
+    this.watchdog.kick();
+    this.opened();
+    try {
+      await readLines(response.body, (line) => {
+        this.watchdog.kick();
+        if (!this.ended) this.line(line);
+        return !this.ended;
+      });
+      this.fail({ reason: 'the server ended the response' });
+    } catch (error) {
+      this.fail({ reason: `connection lost (${error instanceof Error ? error.message : String(error)})` });
+    }
+  }
+}
+
+/**
+ * Reads a byte stream as UTF-8 lines ('\n', '\r\n' or '\r' end a line, as text/event-stream
+ * allows), calling `onLine` for each until it returns false or the stream ends.
+ */
+export async function readLines(body: ReadableStream<Uint8Array>, onLine: (line: string) => boolean): Promise<void> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  // A '\r' at the end of a chunk may be the first half of '\r\n': the '\n' must not end another line.
+  let skipLf = false;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      buffer += decoder.decode(value, { stream: true });
+      let start = 0;
+      for (let i = 0; i < buffer.length; i++) {
+        const c = buffer.charCodeAt(i);
+        if (c === 10 && skipLf && i === start) {
+          skipLf = false;
+          start = i + 1;
+          continue;
+        }
+        skipLf = false;
+        if (c !== 10 && c !== 13) continue;
+        if (!onLine(buffer.slice(start, i))) return;
+        if (c === 13) {
+          if (i + 1 < buffer.length) {
+            if (buffer.charCodeAt(i + 1) === 10) i++;
+          } else {
+            skipLf = true;
+          }
+        }
+        start = i + 1;
+      }
+      buffer = buffer.slice(start);
+    }
+  } finally {
+    reader.cancel().catch(() => undefined);
+  }
+}

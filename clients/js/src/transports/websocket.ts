@@ -1,0 +1,198 @@
+import { HeraldError } from '../errors.js';
+import { isObject, str, toPublication, toSubscribeReply, type JsonObject } from '../wire.js';
+import type { WebSocketLike } from '../types.js';
+import { SessionBase, Watchdog, type ChannelSource, type TransportSettings, type TransportSink } from './transport.js';
+
+type Pending = {
+  readonly resolve: (reply: JsonObject) => void;
+  readonly reject: (error: HeraldError) => void;
+  readonly timer: ReturnType<typeof setTimeout>;
+};
+
+/** A request of the WebSocket protocol, without its `id`. */
+export type WebSocketRequest = { readonly op: string } & JsonObject;
+
+/**
+ * `GET /v1/ws`: one socket for every channel, publish and history (docs/protocol.md#websocket).
+ * Subscribes and unsubscribes follow the client's channel set as ops on the open socket; requests
+ * queued in the same tick go out in one frame, '\n'-joined.
+ */
+export class WebSocketSession extends SessionBase {
+  readonly name = 'ws';
+  readonly incremental = true;
+  private readonly socket: WebSocketLike | undefined;
+  private readonly watchdog: Watchdog;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  /** Channels subscribed or being subscribed on this socket, and the subscribe request's id. */
+  private readonly carried = new Map<string, number>();
+  private readonly subscribeIds = new Map<number, string>();
+  private outbox: string[] = [];
+  private flushQueued = false;
+
+  constructor(
+    sink: TransportSink,
+    settings: TransportSettings,
+    private readonly source: ChannelSource,
+    token: string | undefined,
+  ) {
+    super(sink, settings);
+    this.watchdog = new Watchdog(settings.livenessTimeoutMs, () => this.fail({ reason: 'no heartbeat from the server' }));
+    // Browsers cannot set headers on a WebSocket: the token goes in the query (docs/protocol.md).
+    const query = token === undefined ? '' : `?token=${encodeURIComponent(token)}`;
+    try {
+      if (settings.WebSocket === undefined) throw new Error('no WebSocket implementation (options.WebSocket)');
+      this.socket = new settings.WebSocket(`${settings.wsBaseUrl}/v1/ws${query}`);
+    } catch (error) {
+      // Reported after the constructor returns, like every other outcome.
+      queueMicrotask(() => this.fail({ reason: `failed to open (${error instanceof Error ? error.message : String(error)})` }));
+      return;
+    }
+    const socket = this.socket;
+    socket.onopen = () => {
+      this.watchdog.kick();
+      this.opened();
+      this.update();
+    };
+    socket.onmessage = (event) => this.receive(event.data);
+    socket.onclose = (event) => {
+      const reason = event.reason ? `${event.code} ${event.reason}` : `${event.code}`;
+      this.fail({ reason: this.isOpen ? `server closed (${reason})` : `failed to open (${reason})`, code: event.code });
+    };
+    // 'error' carries no detail in browsers; the 'close' that follows reports it.
+    socket.onerror = () => undefined;
+  }
+
+  /** Brings the socket's subscriptions in line with the client's channel set. */
+  update(): void {
+    if (this.ended || !this.isOpen) return;
+    const wanted = new Set(this.source.channels());
+    for (const channel of [...this.carried.keys()]) {
+      if (wanted.has(channel)) continue;
+      this.carried.delete(channel);
+      this.request({ op: 'unsubscribe', channel }).catch(() => undefined);
+    }
+    for (const channel of wanted) {
+      if (this.carried.has(channel)) continue;
+      const since = this.source.position(channel);
+      const id = this.enqueue({ op: 'subscribe', channel, ...(since === null ? {} : { since: { epoch: since.epoch, offset: since.offset } }) });
+      this.carried.set(channel, id);
+      this.subscribeIds.set(id, channel);
+    }
+  }
+
+  /** Sends a request and resolves with its reply (rejects with the server's error, a timeout or `disconnected`). */
+  request(message: WebSocketRequest, timeoutMs = this.settings.http.requestTimeoutMs): Promise<JsonObject> {
+    if (this.ended || !this.isOpen) return Promise.reject(new HeraldError('disconnected', 'The WebSocket is not open.'));
+    return new Promise<JsonObject>((resolve, reject) => {
+      const id = this.enqueue(message);
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new HeraldError('timeout', `No reply to '${message.op}' within ${timeoutMs} ms.`));
+      }, timeoutMs);
+      this.pending.set(id, { resolve, reject, timer });
+    });
+  }
+
+  get canSend(): boolean {
+    return this.isOpen && !this.ended;
+  }
+
+  protected release(): void {
+    this.watchdog.stop();
+    for (const [, pending] of this.pending) {
+      clearTimeout(pending.timer);
+      pending.reject(new HeraldError('disconnected', 'The WebSocket closed before the reply.'));
+    }
+    this.pending.clear();
+    const socket = this.socket;
+    if (socket === undefined) return;
+    socket.onopen = socket.onmessage = socket.onclose = null;
+    // A socket closed before it opened still reports an error; keep a handler so nothing is unhandled.
+    socket.onerror = () => undefined;
+    try {
+      socket.close(1000);
+    } catch {
+      // Closing a socket that never connected may throw in some implementations: it is gone either way.
+    }
+  }
+
+  private enqueue(message: WebSocketRequest): number {
+    const id = this.nextId++;
+    this.outbox.push(JSON.stringify({ id, ...message }));
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(() => this.flush());
+    }
+    return id;
+  }
+
+  private flush(): void {
+    this.flushQueued = false;
+    if (this.ended || this.outbox.length === 0) return;
+    const frame = this.outbox.join('\n');
+    this.outbox = [];
+    try {
+      this.socket?.send(frame);
+    } catch (error) {
+      this.fail({ reason: `send failed: ${error instanceof Error ? error.message : String(error)}` });
+    }
+  }
+
+  private receive(data: unknown): void {
+    this.watchdog.kick();
+    const text = typeof data === 'string' ? data : String(data);
+    for (const line of text.split('\n')) {
+      if (this.ended) return;
+      if (line.trim() === '') continue;
+      let message: JsonObject;
+      try {
+        const value: unknown = JSON.parse(line);
+        if (!isObject(value)) throw new Error('not an object');
+        message = value;
+        this.dispatch(message);
+      } catch (error) {
+        this.fail({ reason: `unreadable message: ${error instanceof Error ? error.message : String(error)}` });
+        return;
+      }
+    }
+  }
+
+  private dispatch(message: JsonObject): void {
+    const type = message['type'];
+    if (type === 'publication') {
+      const publication = toPublication(message);
+      if (this.carried.has(publication.channel)) this.sink.publication(publication);
+      return;
+    }
+    if (type === 'ping') {
+      this.socket?.send('{"op":"pong"}');
+      return;
+    }
+    const id = typeof message['id'] === 'number' ? message['id'] : undefined;
+    if (id === undefined) return;
+    const channel = this.subscribeIds.get(id);
+    if (channel !== undefined) {
+      this.subscribeIds.delete(id);
+      // An answer to a subscribe the client has dropped since (or sent again) is stale.
+      if (this.carried.get(channel) !== id) return;
+      if (type === 'subscribed') {
+        this.sink.subscribed(channel, toSubscribeReply(message));
+      } else if (type === 'error') {
+        this.carried.delete(channel);
+        this.sink.channelError(channel, replyError(message));
+      }
+      return;
+    }
+    const pending = this.pending.get(id);
+    if (pending === undefined) return;
+    this.pending.delete(id);
+    clearTimeout(pending.timer);
+    if (type === 'error') pending.reject(replyError(message));
+    else pending.resolve(message);
+  }
+}
+
+function replyError(message: JsonObject): HeraldError {
+  return new HeraldError(str(message, 'code'), typeof message['message'] === 'string' ? message['message'] : 'The server refused the request.');
+}

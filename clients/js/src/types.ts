@@ -1,0 +1,245 @@
+// The public types of herald-client. The wire contract they mirror is docs/protocol.md.
+
+import type { HeraldError } from './errors.js';
+
+/** The five ways the SDK can reach Herald, named as the server names them (`herald tail --transport`). */
+export type TransportName = 'ws' | 'sse' | 'stream' | 'longpoll' | 'poll';
+
+/** Every transport, in the order the SDK prefers them. */
+export const ALL_TRANSPORTS: readonly TransportName[] = ['ws', 'sse', 'stream', 'longpoll', 'poll'];
+
+/**
+ * The default order: WebSocket, then Server-Sent Events, HTTP streaming and long polling. Short
+ * polling is left out because long polling beats it everywhere short polling works; add it
+ * (`transports: [..., 'poll']`) for networks that cut held requests.
+ */
+export const DEFAULT_TRANSPORTS: readonly TransportName[] = ['ws', 'sse', 'stream', 'longpoll'];
+
+/** A place in one channel's log: offset 0 means "before the first publication" of any epoch. */
+export interface Position {
+  readonly epoch: string;
+  readonly offset: number;
+}
+
+/** One message of a channel, as every transport delivers it. */
+export interface Publication<T = unknown> {
+  readonly channel: string;
+  /** Position in the channel's log, contiguous from 1. */
+  readonly offset: number;
+  /** The log generation the offset belongs to. */
+  readonly epoch: string;
+  /** Server-assigned unique id (32 hex digits). */
+  readonly id: string;
+  /** When the server appended it (ISO 8601, UTC). */
+  readonly time: string;
+  /** The publishing user; absent for server API keys and anonymous publishers. */
+  readonly from?: string;
+  /** The application-defined kind given as `type` when publishing (`msgType` on the wire). */
+  readonly type?: string;
+  readonly data: T;
+}
+
+export interface PublishOptions {
+  /** Application-defined kind, 1–64 characters; arrives as `publication.type`. */
+  readonly type?: string;
+  /**
+   * 1–128 printable ASCII characters. A repeat within the server's idempotency window (10 min)
+   * appends nothing. When absent the SDK makes one, so its own retries never publish twice.
+   */
+  readonly idempotencyKey?: string;
+  readonly signal?: AbortSignal;
+}
+
+export interface PublishResult {
+  readonly channel: string;
+  readonly offset: number;
+  readonly epoch: string;
+  readonly id: string;
+  readonly time: string;
+  /** True when the idempotency key had been used already: nothing new was appended. */
+  readonly duplicate: boolean;
+}
+
+export interface HistoryOptions {
+  /** Only publications with a greater offset (default 0). */
+  readonly after?: number;
+  /** At most this many (default 100, at most the server's `MaxHistoryLimit`, 1000). */
+  readonly limit?: number;
+  /** True: the newest `limit` after `after`, newest first. */
+  readonly reverse?: boolean;
+  readonly signal?: AbortSignal;
+}
+
+export interface HistoryPage<T = unknown> {
+  readonly channel: string;
+  /** The channel's epoch ("" for a channel never written). */
+  readonly epoch: string;
+  /** The newest offset. */
+  readonly top: number;
+  /** The oldest offset still retained (`top + 1` when none is). */
+  readonly first: number;
+  readonly publications: readonly Publication<T>[];
+}
+
+export interface SubscribeOptions {
+  /**
+   * Resume after this position: every later publication is delivered, or a `reset` event says
+   * the position is no longer available. `{ epoch: '', offset: 0 }` asks for everything retained;
+   * absent means live from now.
+   */
+  readonly since?: Position;
+}
+
+/** `closed` only after `close()`; `disconnected` also while no subscription needs a connection. */
+export type ConnectionState = 'disconnected' | 'connecting' | 'connected' | 'closed';
+
+export interface ConnectingEvent {
+  readonly transport: TransportName;
+  /** 1 for the first attempt after a connection, then counting up until one opens. */
+  readonly attempt: number;
+}
+
+export interface ConnectedEvent {
+  readonly transport: TransportName;
+}
+
+export interface DisconnectedEvent {
+  /** The transport that was open or being opened; null when none was. */
+  readonly transport: TransportName | null;
+  /** Why, for people: `server closed (3001 shutdown)`, `failed to open`, `network error`, `closed by the client`, … */
+  readonly reason: string;
+  /** The WebSocket close code, or the `code` of the SSE/stream `disconnect` message, when there was one. */
+  readonly code?: number;
+  /** When the next attempt starts; absent when none will (closed, or no subscription left). */
+  readonly retryInMs?: number;
+}
+
+/** Events of the client; listen with `herald.on(name, listener)`. */
+export interface ClientEvents {
+  /** Every change of `herald.state`. */
+  readonly state: ConnectionState;
+  readonly connecting: ConnectingEvent;
+  readonly connected: ConnectedEvent;
+  readonly disconnected: DisconnectedEvent;
+  /** A failure outside any one subscription (a token function threw, …). */
+  readonly error: HeraldError;
+}
+
+export interface SubscribedEvent {
+  readonly transport: TransportName;
+  /** The position delivery continues after. */
+  readonly epoch: string;
+  readonly offset: number;
+  /** False: the position asked for was gone; a `reset` event was emitted too. */
+  readonly recovered: boolean;
+}
+
+export interface RecoveredEvent {
+  readonly transport: TransportName;
+  /** The position the subscription resumed from; every publication after it follows. */
+  readonly epoch: string;
+  readonly offset: number;
+}
+
+export interface ResetEvent {
+  readonly transport: TransportName;
+  /** Delivery continues after this position; whatever lay between `previous` and it is gone. */
+  readonly epoch: string;
+  readonly offset: number;
+  /** The position the subscription had (or asked for); null when it had none. */
+  readonly previous: Position | null;
+}
+
+/** Events of one subscription; listen with `subscription.on(name, listener)`. */
+export interface SubscriptionEvents<T = unknown> {
+  /** Each publication once, in offset order. */
+  readonly publication: Publication<T>;
+  /** The server confirmed the subscription (first time, and after every reconnect). */
+  readonly subscribed: SubscribedEvent;
+  /** A resume from a known position lost nothing. */
+  readonly recovered: RecoveredEvent;
+  /** The position was not resumable (history lost or trimmed): reload the state, e.g. with `history()`. */
+  readonly reset: ResetEvent;
+  /** The subscription was refused (forbidden, invalid channel, …); it is over. */
+  readonly error: HeraldError;
+}
+
+/** The minimal WebSocket the SDK needs: the browser's, or `ws`'s (`import WebSocket from 'ws'`). */
+export interface WebSocketLike {
+  readonly readyState: number;
+  onopen: Handler<unknown> | null;
+  onmessage: Handler<{ readonly data: unknown }> | null;
+  onclose: Handler<{ readonly code: number; readonly reason: string }> | null;
+  onerror: Handler<unknown> | null;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+/** The minimal EventSource the SDK needs: the browser's, or a polyfill with the same API. */
+export interface EventSourceLike {
+  onopen: Handler<unknown> | null;
+  onerror: Handler<unknown> | null;
+  addEventListener(type: string, listener: Handler<{ readonly data: string }>): void;
+  close(): void;
+}
+
+export type EventSourceConstructor = new (url: string) => EventSourceLike;
+
+/**
+ * A callback property that accepts the handlers of both browser and `ws` sockets, whose event
+ * types differ: declared as a method, so its parameter is checked bivariantly (TypeScript's
+ * documented escape for exactly this kind of structural interface).
+ */
+export type Handler<E> = { bivarianceHack(event: E): void }['bivarianceHack'];
+
+export type TokenSource = string | (() => string | null | undefined | Promise<string | null | undefined>);
+
+export interface BackoffOptions {
+  /** Upper bound of the first retry delay (default 500 ms). */
+  readonly initialMs?: number;
+  /** Upper bound never exceeds this (default 30 000 ms). */
+  readonly maxMs?: number;
+  /** Growth of the bound per failed attempt (default 2). */
+  readonly multiplier?: number;
+}
+
+export interface FallbackOptions {
+  /** Failed opens of a transport that has worked before, before the next one is tried (default 3). */
+  readonly retriesPerTransport?: number;
+  /** Connections cut sooner than `stableAfterMs`, in a row, before the next transport is tried (default 3). */
+  readonly cutsBeforeFallback?: number;
+  /** A connection that lived this long counts as healthy (default 10 000 ms). */
+  readonly stableAfterMs?: number;
+}
+
+export interface HeraldOptions {
+  /** A user JWT or API key, or a function returning one (called again on reconnects and after 401/403). */
+  readonly token?: TokenSource;
+  /** The transports to try, in order (default `DEFAULT_TRANSPORTS`). One name forces that transport. */
+  readonly transports?: readonly TransportName[];
+  /** A WebSocket implementation (Node 20: `ws`); default `globalThis.WebSocket`. Without one, `ws` is skipped. */
+  readonly WebSocket?: WebSocketConstructor;
+  /** An EventSource implementation; default `globalThis.EventSource`; `null` or none: SSE is read with fetch. */
+  readonly EventSource?: EventSourceConstructor | null;
+  /** A fetch implementation; default `globalThis.fetch`. */
+  readonly fetch?: typeof fetch;
+  /** Reconnect delays: exponential with full jitter. */
+  readonly backoff?: BackoffOptions;
+  readonly fallback?: FallbackOptions;
+  /** A transport that has not opened after this long failed to open (default 10 000 ms). */
+  readonly openTimeoutMs?: number;
+  /** Publish, history and short-poll requests fail after this long (default 15 000 ms). */
+  readonly requestTimeoutMs?: number;
+  /** A push connection silent this long is dead (default 40 000 ms: the server's heartbeat is 15 s); 0 disables. */
+  readonly livenessTimeoutMs?: number;
+  /** Seconds a long poll is held by the server (default 25). */
+  readonly longPollWaitSeconds?: number;
+  /** Pause between short polls (default 1 000 ms). */
+  readonly pollIntervalMs?: number;
+  /** Publishes larger than this go over HTTP instead of the WebSocket (default 65 536, the server's cap). */
+  readonly maxWebSocketMessageBytes?: number;
+  /** Attempts of a publish whose answer was lost (same idempotency key each time; default 3). */
+  readonly publishAttempts?: number;
+}

@@ -1,0 +1,118 @@
+// Reading the server's JSON: every message is checked for the members the SDK relies on, so a
+// malformed one fails loudly (invalid_response) instead of corrupting positions.
+
+import { HeraldError } from './errors.js';
+import type { HistoryPage, Publication, PublishResult } from './types.js';
+import type { SubscribeReply } from './position.js';
+
+export type JsonObject = { readonly [key: string]: unknown };
+
+export function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function parseJson(text: string): JsonObject {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw invalid(`not JSON: ${text.slice(0, 80)}`);
+  }
+  if (!isObject(value)) throw invalid(`not a JSON object: ${text.slice(0, 80)}`);
+  return value;
+}
+
+export function str(o: JsonObject, key: string): string {
+  const value = o[key];
+  if (typeof value !== 'string') throw invalid(`'${key}' is not a string`);
+  return value;
+}
+
+export function num(o: JsonObject, key: string): number {
+  const value = o[key];
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalid(`'${key}' is not a number`);
+  return value;
+}
+
+function optionalStr(o: JsonObject, key: string): string | undefined {
+  const value = o[key];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** A publication as pushed, polled or read from history (`msgType` becomes `type`). */
+export function toPublication<T>(o: JsonObject, channel?: string): Publication<T> {
+  const from = optionalStr(o, 'from');
+  const type = optionalStr(o, 'msgType');
+  return {
+    channel: typeof o['channel'] === 'string' ? o['channel'] : (channel ?? str(o, 'channel')),
+    offset: num(o, 'offset'),
+    epoch: str(o, 'epoch'),
+    id: str(o, 'id'),
+    time: str(o, 'time'),
+    ...(from === undefined ? {} : { from }),
+    ...(type === undefined ? {} : { type }),
+    data: o['data'] as T,
+  };
+}
+
+export function toSubscribeReply(o: JsonObject): SubscribeReply {
+  const recovered = o['recovered'];
+  if (typeof recovered !== 'boolean') throw invalid(`'recovered' is not a boolean`);
+  return { recovered, epoch: str(o, 'epoch'), offset: num(o, 'offset') };
+}
+
+/** The `channels` member of an SSE/stream `subscribed` message or a poll answer. */
+export function toChannelReplies(o: JsonObject): Map<string, SubscribeReply> {
+  const channels = o['channels'];
+  if (!isObject(channels)) throw invalid(`'channels' is not an object`);
+  const replies = new Map<string, SubscribeReply>();
+  for (const [channel, entry] of Object.entries(channels)) {
+    if (!isObject(entry)) throw invalid(`channel '${channel}' is not an object`);
+    replies.set(channel, toSubscribeReply(entry));
+  }
+  return replies;
+}
+
+export function toHistoryPage<T>(o: JsonObject): HistoryPage<T> {
+  const channel = str(o, 'channel');
+  const list = o['publications'];
+  if (!Array.isArray(list)) throw invalid(`'publications' is not an array`);
+  return {
+    channel,
+    epoch: str(o, 'epoch'),
+    top: num(o, 'top'),
+    first: num(o, 'first'),
+    publications: list.map((p: unknown) => {
+      if (!isObject(p)) throw invalid('a publication is not an object');
+      return toPublication<T>(p, channel);
+    }),
+  };
+}
+
+/** The HTTP 201/200 answer or the WebSocket `published` reply (whose id is `publicationId`). */
+export function toPublishResult(o: JsonObject, duplicate: boolean): PublishResult {
+  return {
+    channel: str(o, 'channel'),
+    offset: num(o, 'offset'),
+    epoch: str(o, 'epoch'),
+    id: typeof o['publicationId'] === 'string' ? o['publicationId'] : str(o, 'id'),
+    time: str(o, 'time'),
+    duplicate: duplicate || o['duplicate'] === true,
+  };
+}
+
+export function invalid(message: string): HeraldError {
+  return new HeraldError('invalid_response', `Unexpected answer from the server: ${message}.`);
+}
+
+const CHANNEL = /^[a-z0-9_-]{1,32}:[A-Za-z0-9_\-.=@~]+$/;
+
+/** The naming rule of docs/protocol.md, checked before anything is sent. */
+export function checkChannel(channel: string): void {
+  if (typeof channel !== 'string' || channel.length > 128 || !CHANNEL.test(channel)) {
+    throw new HeraldError(
+      'invalid_channel',
+      `'${String(channel)}' is not a channel name: 'namespace:name', namespace of a-z 0-9 _ - (1-32), name of A-Z a-z 0-9 _ - . = @ ~, at most 128 in all.`,
+    );
+  }
+}

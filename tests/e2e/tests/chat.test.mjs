@@ -67,6 +67,38 @@ describe('chat', () => {
     });
   }
 
+  it('switching the transport mid-conversation, through all five, shows every message exactly once', async () => {
+    const room = 'switching';
+    const aliceContext = await newContext(browser);
+    const bobContext = await newContext(browser);
+    try {
+      const alice = await joinChat(aliceContext, server.baseUrl, { name: 'alice', room, transport: 'ws' });
+      const bob = await joinChat(bobContext, server.baseUrl, { name: 'bob', room, transport: 'ws' });
+      const errors = [...watchErrors(alice, 'alice'), ...watchErrors(bob, 'bob')];
+      const expected = [];
+      for (const transport of ['sse', 'stream', 'longpoll', 'poll', 'ws']) {
+        await alice.selectOption('#transport', transport);
+        await alice.waitForSelector(`#transport-badge[data-transport="${transport}"]`);
+        await alice.waitForSelector('#connection[data-state="connected"]');
+        // One message while alice switches is in flight, one once she is on the new transport.
+        const line = `bob, while alice is on ${transport}`;
+        await send(bob, line);
+        await send(alice, `alice, now on ${transport}`);
+        expected.push(line, `alice, now on ${transport}`);
+        await waitForMessages(alice, expected);
+      }
+      await waitForMessages(bob, expected);
+      for (const page of [alice, bob]) {
+        assert.deepEqual(await messageTexts(page), expected);
+        assertContiguous(await shownOffsets(page));
+      }
+      assert.deepEqual(errors, []);
+    } finally {
+      await aliceContext.close();
+      await bobContext.close();
+    }
+  });
+
   it('with WebSocket blocked, the page falls back to Server-Sent Events by itself and still chats', async () => {
     const room = 'blocked-ws';
     const blockedContext = await newContext(browser);

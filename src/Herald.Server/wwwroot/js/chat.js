@@ -29,6 +29,8 @@ let everConnected = false;
 // ---- connection state: the badge, the status and the reconnect banner ------------------------
 
 function setStatus(state, text) {
+  // The text sits in a live region: rewriting it unchanged would announce it again.
+  if ($('connection').dataset.state === state && $('status-text').textContent === text) return;
   $('connection').dataset.state = state;
   $('status-text').textContent = text;
 }

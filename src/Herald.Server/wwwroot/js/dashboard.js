@@ -21,6 +21,8 @@ function storedKey() {
 }
 
 function setFeed(state, text) {
+  // The text sits in a live region: rewriting it unchanged would announce it again.
+  if ($('feed').dataset.state === state && $('feed-text').textContent === text) return;
   $('feed').dataset.state = state;
   $('feed-text').textContent = text;
 }

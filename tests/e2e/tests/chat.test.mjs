@@ -103,8 +103,9 @@ describe('chat', () => {
     const room = 'blocked-ws';
     const blockedContext = await newContext(browser);
     const openContext = await newContext(browser);
-    // As a proxy that refuses upgrades would: every WebSocket the page opens to /v1/ws fails to
-    // connect (a closed port), with the browser's own WebSocket and its own error and close.
+    // As a proxy that refuses upgrades would: every WebSocket the page opens to /v1/ws gets a
+    // 404 instead of a 101 (the handshake goes to a path the server does not have), with the
+    // browser's own WebSocket and its own error and close.
     await blockedContext.addInitScript(() => {
       const Real = window.WebSocket;
       window.__blockedWebSockets = 0;
@@ -112,7 +113,7 @@ describe('chat', () => {
         constructor(url, protocols) {
           const blocked = String(url).includes('/v1/ws');
           if (blocked) window.__blockedWebSockets += 1;
-          super(blocked ? 'ws://127.0.0.1:9/v1/ws' : url, protocols);
+          super(blocked ? String(url).replace('/v1/ws', '/v1/ws-blocked') : url, protocols);
         }
       };
     });

@@ -53,6 +53,26 @@ for project in tests/Herald.Tests tests/Herald.Specification tests/Herald.Integr
 done
 rm -f "$results"
 
+# The TypeScript SDK: type check, then vitest — unit tests and integration tests against the
+# Release herald built above — counted from vitest's JSON report.
+if [ -f clients/js/package.json ]; then
+  log "test clients/js (typecheck + vitest)"
+  (cd clients/js && npm run --silent typecheck) || { status=1; failed=$((failed + 1)); }
+  report=$(mktemp)
+  (cd clients/js && npx vitest run --reporter=default --reporter=json --outputFile="$report")
+  vitest_status=$?
+  if counts=$(jq -er '"\(.numPassedTests) \(.numFailedTests) \(.numPendingTests + .numTodoTests)"' "$report" 2>/dev/null); then
+    read -r p f s <<<"$counts"
+    passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+    # A file that failed to load counts no test, but vitest still exits non-zero.
+    if [ "$vitest_status" != 0 ] && [ "$f" = 0 ]; then failed=$((failed + 1)); fi
+  else
+    failed=$((failed + 1))
+  fi
+  [ "$vitest_status" = 0 ] || status=1
+  rm -f "$report"
+fi
+
 # Browser end-to-end tests: Debian's chromium driven by playwright-core against the herald just
 # built (tests/e2e/README.md); node:test's TAP summary is counted like the suites above.
 if [ -f tests/e2e/package.json ]; then

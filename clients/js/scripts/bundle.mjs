@@ -10,6 +10,7 @@ const { version } = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8
 /** The committed browser bundle the demo pages load as /js/herald-client.js. */
 export const browserBundlePath = resolve(root, '../../src/Herald.Server/wwwroot/js/herald-client.js');
 
+/** @type {import('esbuild').BuildOptions} */
 const common = {
   entryPoints: [resolve(root, 'src/index.ts')],
   bundle: true,
@@ -22,9 +23,11 @@ const common = {
 };
 
 /** dist/index.js: the npm package's module, readable. */
+/** @type {import('esbuild').BuildOptions} */
 export const packageOptions = { ...common, outfile: resolve(root, 'dist/index.js') };
 
 /** The minified browser module; `write: false` so callers decide where the bytes go. */
+/** @type {import('esbuild').BuildOptions & { write: false }} */
 export const browserOptions = {
   ...common,
   minify: true,

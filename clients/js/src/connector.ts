@@ -41,7 +41,10 @@ export class Connector {
   private attempts = 0;
   private ended = false;
   private authRetried = false;
-  private readonly onOnline = () => this.reconnectNow();
+  /** The browser says the network is back: skip the rest of a backoff wait. */
+  private readonly onOnline = () => {
+    if (this.retryTimer !== undefined && this.current !== null) void this.attempt(this.current, false);
+  };
 
   constructor(
     private readonly settings: TransportSettings,
@@ -142,6 +145,7 @@ export class Connector {
 
   private async attempt(transport: TransportName, quiet: boolean): Promise<void> {
     const generation = ++this.generation;
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     this.current = transport;
     this.starting = true;

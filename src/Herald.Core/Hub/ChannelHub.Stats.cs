@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Herald.Hub;
 
 /// <summary>One channel and its number of local subscribers.</summary>
@@ -6,25 +8,23 @@ public readonly record struct ChannelSubscribers(string Channel, int Subscribers
 /// <remarks>
 /// The hub's own running totals, for the stats endpoint. They are per hub (so per node and per
 /// test server), unlike the process-wide <see cref="HeraldMetrics"/> instruments, which a
-/// <c>Counter&lt;T&gt;</c> cannot be read back from. One interlocked add per publication: no
+/// <c>Counter&lt;T&gt;</c> cannot be read back from. Two interlocked adds per publication: no
 /// allocation, no lock.
 /// </remarks>
 public sealed partial class ChannelHub
 {
-    private long _publications;
-    private long _deliveries;
-    private long _slowConsumerDisconnects;
+    private readonly Totals _totals = new();
 
     /// <summary>Publications handed to this hub since it started: every publication committed on this node.</summary>
-    public long PublicationCount => Interlocked.Read(ref _publications);
+    public long PublicationCount => Interlocked.Read(ref _totals.Publications);
 
     /// <summary>Publications queued to local sessions since the hub started, one per recipient.</summary>
-    public long DeliveryCount => Interlocked.Read(ref _deliveries);
+    public long DeliveryCount => Interlocked.Read(ref _totals.Deliveries);
 
     /// <summary>Sessions of this hub closed as slow consumers since it started.</summary>
-    public long SlowConsumerDisconnectCount => Interlocked.Read(ref _slowConsumerDisconnects);
+    public long SlowConsumerDisconnectCount => Interlocked.Read(ref _totals.SlowConsumerDisconnects);
 
-    internal void CountSlowConsumerDisconnect() => Interlocked.Increment(ref _slowConsumerDisconnects);
+    internal void CountSlowConsumerDisconnect() => Interlocked.Increment(ref _totals.SlowConsumerDisconnects);
 
     /// <summary>
     /// The <paramref name="count"/> channels with the most local subscribers, most first, ties in
@@ -56,6 +56,23 @@ public sealed partial class ChannelHub
         for (var i = top.Length - 1; i >= 0; i--)
             top[i] = best.Dequeue();
         return top;
+    }
+
+    /// <summary>
+    /// The counters, on a cache line of their own: every publish on every core writes them, and
+    /// must not evict the hub's read-only fields (<c>_shards</c>, <c>_mask</c>) that every publish reads.
+    /// </summary>
+    [StructLayout(LayoutKind.Explicit, Size = 192)]
+    private sealed class Totals
+    {
+        [FieldOffset(64)]
+        public long Publications;
+
+        [FieldOffset(72)]
+        public long Deliveries;
+
+        [FieldOffset(80)]
+        public long SlowConsumerDisconnects;
     }
 
     /// <summary>More subscribers ranks higher; on a tie the name that sorts first ranks higher.</summary>

@@ -2,8 +2,9 @@
 // the pages reconnect by themselves and show every message sent meanwhile, exactly once.
 
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { launchBrowser, newContext, watchErrors } from '../lib/browser.mjs';
+import { artifacts, launchBrowser, newContext, watchErrors } from '../lib/browser.mjs';
 import { assertContiguous, joinChat, messageTexts, send, shownOffsets, waitConnected, waitForMessages } from '../lib/chat.mjs';
 import { HeraldServer } from '../lib/herald.mjs';
 
@@ -30,6 +31,7 @@ describe('server restart', () => {
         await page.waitForSelector('#connection[data-state="reconnecting"]');
         assert.equal(await page.isVisible('#banner'), true, 'the reconnect banner is shown');
       }
+      await alice.screenshot({ path: join(artifacts, 'chat-reconnecting.png') });
 
       // While the pages cannot reach their server, the same data directory serves on another
       // port and the application goes on publishing: these are the messages the pages miss.

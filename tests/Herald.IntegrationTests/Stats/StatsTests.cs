@@ -170,7 +170,7 @@ public sealed class StatsTests
     }
 
     [Fact]
-    public async Task TopChannels_bounds_the_list_and_invalid_stats_settings_stop_the_server_at_start()
+    public async Task TopChannels_bounds_the_list_and_stats_settings_out_of_range_stop_the_server_at_start()
     {
         await using (var server = await TestServer.StartAsync("memory", new Dictionary<string, string?> { ["Herald:Stats:TopChannels"] = "1", ["Herald:Stats:Interval"] = "00:00:00.1" }))
         {
@@ -190,6 +190,14 @@ public sealed class StatsTests
         Assert.Contains("Herald:Stats:Interval", error.Message, StringComparison.Ordinal);
         Assert.Contains("Herald:Stats:TopChannels", error.Message, StringComparison.Ordinal);
         Assert.Contains("Herald:Stats:MaxStreams", error.Message, StringComparison.Ordinal);
+
+        var tooLarge = await Assert.ThrowsAnyAsync<Exception>(() => TestServer.StartAsync("memory", new Dictionary<string, string?>
+        {
+            ["Herald:Stats:Interval"] = "00:01:00.001",
+            ["Herald:Stats:TopChannels"] = "1001",
+        }));
+        Assert.Contains("Herald:Stats:Interval", tooLarge.Message, StringComparison.Ordinal);
+        Assert.Contains("Herald:Stats:TopChannels", tooLarge.Message, StringComparison.Ordinal);
     }
 
     private static async Task<JsonElement> WaitForStatsAsync(HttpClient client, Func<JsonElement, bool> condition, string what)

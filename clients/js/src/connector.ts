@@ -41,6 +41,7 @@ export class Connector {
   private attempts = 0;
   private ended = false;
   private authRetried = false;
+  private attempted = false;
   /** The browser says the network is back: skip the rest of a backoff wait. */
   private readonly onOnline = () => {
     if (this.retryTimer !== undefined && this.current !== null) void this.attempt(this.current, false);
@@ -154,10 +155,13 @@ export class Connector {
       this.setState('connecting');
       this.hooks.emit('connecting', { transport, attempt: this.attempts });
     }
+    // Every attempt but the first fetches a fresh token: the old one may have expired meanwhile.
+    // A quiet reconnect (a new channel set) follows an open connection and keeps it.
+    const fresh = this.attempted && !quiet;
+    this.attempted = true;
     let token: string | undefined;
     try {
-      // A reconnect fetches a fresh token: the old one may have expired while it was connected.
-      token = this.attempts > 1 && !quiet ? await this.settings.http.token.refresh() : await this.settings.http.token.current();
+      token = fresh ? await this.settings.http.token.refresh() : await this.settings.http.token.current();
     } catch (error) {
       if (generation !== this.generation) return;
       this.starting = false;

@@ -124,6 +124,8 @@ describe('the client', () => {
     clients.push(herald);
     const channel = freshChannel();
     const subscription = herald.subscribe<{ n: number }>(channel);
+    // Live from now: publish only once the server has the subscription.
+    const live = new Promise<void>((resolve) => subscription.on('subscribed', () => resolve()));
     const seen: Publication<{ n: number }>[] = [];
     const loop = (async () => {
       for await (const publication of subscription) {
@@ -131,6 +133,7 @@ describe('the client', () => {
         if (seen.length === 3) subscription.unsubscribe();
       }
     })();
+    await within(live, 30_000, 'not subscribed');
     for (let n = 1; n <= 3; n++) await server.publish(channel, { n });
     await within(loop, 30_000, 'the iteration did not end');
     expect(seen.map((p) => p.data.n)).toEqual([1, 2, 3]);

@@ -70,7 +70,7 @@ describe('fallback', () => {
     clients.push(herald);
     const log = clientLog(herald);
     const received = new Received(herald.subscribe(channel));
-    await until(() => herald.transport === 'sse' && herald.state === 'connected', 30_000, () => `not on sse: ${log.join(' ')}`);
+    await received.event('subscribed:sse');
 
     expect(ShortLivedWebSocket.opened).toBe(3);
     expect(log.filter((e) => e === 'connected:ws')).toHaveLength(3);

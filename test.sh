@@ -22,6 +22,7 @@ need_apt node nodejs   # third-party clients (ws, eventsource) run under node
 need_apt npm npm
 need_apt jq jq           # the load generator's scripts
 need_apt taskset util-linux
+need_apt chromium chromium # the browser end-to-end tests (tests/e2e) drive Debian's chromium
 
 # npm packages, from the lock files, for every package that has one.
 for lock in $(git ls-files '*package-lock.json' 2>/dev/null); do
@@ -70,6 +71,24 @@ if [ -f clients/js/package.json ]; then
   fi
   [ "$vitest_status" = 0 ] || status=1
   rm -f "$report"
+fi
+
+# Browser end-to-end tests: Debian's chromium driven by playwright-core against the herald just
+# built (tests/e2e/README.md); node:test's TAP summary is counted like the suites above.
+if [ -f tests/e2e/package.json ]; then
+  log "test tests/e2e (chromium)"
+  tap=$(mktemp)
+  (cd tests/e2e && node --test --test-concurrency=1 --test-timeout=600000 \
+    --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=tap --test-reporter-destination="$tap" tests/) || status=1
+  count() { sed -nE "s/^# $1 ([0-9]+)$/\1/p" "$tap" | tail -n 1; }
+  p=$(count pass); f=$(count fail); c=$(count cancelled); s=$(count skipped); t=$(count todo)
+  if [ -z "$p" ] || [ -z "$f" ]; then
+    status=1; failed=$((failed + 1))
+  else
+    passed=$((passed + p)); failed=$((failed + f + ${c:-0})); skipped=$((skipped + ${s:-0} + ${t:-0}))
+  fi
+  rm -f "$tap"
 fi
 
 # The benchmark must stay correct too: a few-second smoke run of the append benchmark.

@@ -40,6 +40,9 @@ public sealed class HeraldOptions
     /// <summary>Inbound webhook sources (<c>POST /v1/webhooks/in/{source}</c>).</summary>
     public Webhooks.Inbound.WebhookOptions Webhooks { get; set; } = new();
 
+    /// <summary>The stats endpoints the dashboard reads (<c>GET /v1/stats</c>, <c>/v1/stats/stream</c>).</summary>
+    public Stats.StatsOptions Stats { get; set; } = new();
+
     internal List<string> Validate()
     {
         var errors = new List<string>();
@@ -56,6 +59,7 @@ public sealed class HeraldOptions
         errors.AddRange(Auth.Validate());
         errors.AddRange(Transports.Validate());
         errors.AddRange(Webhooks.Validate());
+        errors.AddRange(Stats.Validate());
         errors.AddRange(DefaultPolicy.Validate("(default)"));
         foreach (var (name, policy) in Namespaces)
         {

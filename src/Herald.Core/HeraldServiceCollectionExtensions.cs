@@ -35,6 +35,7 @@ public static class HeraldServiceCollectionExtensions
         Transports.Stream.StreamEndpoint.AddServices(services);
         Transports.LongPoll.LongPollEndpoint.AddServices(services);
         Webhooks.Inbound.InboundWebhookEndpoint.AddServices(services);
+        Stats.StatsEndpoint.AddServices(services);
         services.AddProblemDetails(o => o.CustomizeProblemDetails = Http.ProblemDefaults.Customize);
         return services;
     }

@@ -1,4 +1,5 @@
 using Herald.Log;
+using Herald.Server.Web;
 using Herald.Transports.WebSocket;
 using Microsoft.Extensions.Options;
 
@@ -55,6 +56,7 @@ internal static partial class HeraldHost
         app.UseStatusCodePages();
         app.MapOpenApi();
         app.MapHerald();
+        app.MapWebPages();
         app.Lifetime.ApplicationStarted.Register(() => Started(app));
         return app;
     }

@@ -23,7 +23,8 @@ internal static class HistoryEndpoint
         HttpContext context,
         IChannelLog log,
         Authenticator authenticator,
-        IOptions<HeraldOptions> options)
+        IOptions<HeraldOptions> options,
+        Stats.PollCounters polls)
     {
         if (!ChannelName.TryValidate(channel, out var channelError))
             return Problems.InvalidChannel(channelError);
@@ -41,6 +42,7 @@ internal static class HistoryEndpoint
         if (!TryParseBool(query["reverse"], out var reverse))
             return Problems.InvalidQuery("'reverse' must be 'true' or 'false'.");
 
+        polls.CountShortPoll();
         var state = await log.GetStateAsync(channel, context.RequestAborted);
         var etag = ETagOf(state);
         context.Response.Headers.ETag = etag;

@@ -68,6 +68,7 @@ public sealed partial class ChannelHub : IPublicationSink
     public void OnPublished(Publication publication)
     {
         ArgumentNullException.ThrowIfNull(publication);
+        Interlocked.Increment(ref _totals.Publications);
         var (subscribers, count) = GetSubscribers(publication.Channel);
         if (count == 0)
             return;
@@ -93,6 +94,7 @@ public sealed partial class ChannelHub : IPublicationSink
 
         HeraldMetrics.PublicationsFannedOut.Add(1);
         HeraldMetrics.Deliveries.Add(delivered);
+        Interlocked.Add(ref _totals.Deliveries, delivered);
     }
 
     internal void Add(Subscription subscription)

@@ -133,6 +133,7 @@ public sealed partial class Session : IAsyncDisposable
         if (!BeginClose(DisconnectReason.SlowConsumer))
             return;
         HeraldMetrics.SlowConsumerDisconnects.Add(1);
+        _hub.CountSlowConsumerDisconnect();
         Log.SlowConsumer(_logger, Id, _queue.MaxBytes);
     }
 

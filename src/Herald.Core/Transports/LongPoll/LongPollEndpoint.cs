@@ -52,6 +52,7 @@ internal static class LongPollEndpoint
         IOptions<HeraldOptions> options,
         PollWaiters waiters,
         PollLimiter limiter,
+        Stats.PollCounters polls,
         IHostApplicationLifetime lifetime)
     {
         var settings = options.Value;
@@ -69,7 +70,10 @@ internal static class LongPollEndpoint
         try
         {
             if (wait == 0)
+            {
+                polls.CountShortPoll();
                 return await ShortPollAsync(context, log, request, since, transports.MaxPollMessages);
+            }
 
             var address = context.Connection.RemoteIpAddress;
             if (!limiter.TryAcquire(address, out var limit))
@@ -82,6 +86,7 @@ internal static class LongPollEndpoint
                         : $"This node already holds {transports.MaxHeldPolls} long polls (Herald:Transports:MaxHeldPolls).");
             }
 
+            polls.CountLongPoll();
             try
             {
                 return await HoldAsync(log, waiters, request.Channels, since, transports.MaxPollMessages, TimeSpan.FromSeconds(wait), aborted, lifetime.ApplicationStopping);

@@ -86,6 +86,7 @@ public sealed partial class SqliteChannelLog
         }
         finally
         {
+            extension?.Dispose();
             writer.Dispose();
         }
     }
@@ -116,6 +117,10 @@ public sealed partial class SqliteChannelLog
                     else
                         Remove(remove.Channel);
                 }
+                else if (operation is IPendingWork work)
+                {
+                    RunWork(work, nowMs);
+                }
             }
 
             foreach (var row in dirtyRows)
@@ -137,11 +142,13 @@ public sealed partial class SqliteChannelLog
             if (nowMs >= nextSweepMs)
             {
                 writer.Sweep(nowMs);
+                extension?.OnSweep(nowMs);
                 nextSweepMs = nowMs + (long)options.SweepInterval.TotalMilliseconds;
             }
 
             writer.Commit.ExecuteNonQuery();
             Interlocked.Increment(ref committedTransactions);
+            extension?.OnCommitted();
         }
 #pragma warning disable CA1031 // One failed commit fails its own batch; the writer goes on with the next.
         catch (Exception ex)
@@ -159,6 +166,7 @@ public sealed partial class SqliteChannelLog
 
             // The cached tops may include rolled-back appends: reload from the database.
             channelRows.Clear();
+            extension?.OnRolledBack();
             var failure = new InvalidOperationException($"The SQLite channel log '{DatabasePath}' could not commit: {ex.Message}", ex);
             foreach (var operation in batch)
                 Fail(operation, failure);
@@ -189,6 +197,10 @@ public sealed partial class SqliteChannelLog
                 else
                     remove.TrySetResult();
             }
+            else if (operation is IPendingWork work)
+            {
+                work.Complete();
+            }
         }
 
         if (sink is null)
@@ -207,6 +219,8 @@ public sealed partial class SqliteChannelLog
             append.TrySetException(failure);
         else if (operation is PendingRemove remove)
             remove.TrySetException(failure);
+        else if (operation is IPendingWork work)
+            work.Fail(failure);
     }
 
     private void Publish(Publication publication)
@@ -249,6 +263,7 @@ public sealed partial class SqliteChannelLog
         writer.Insert(publication, append.Data, nowMs);
         if (key is not null)
             writer.UpsertKey(publication, key, nowMs, nowMs + (long)request.Retention.IdempotencyWindow.TotalMilliseconds);
+        extension?.OnAppended(publication, nowMs);
 
         row.Top = publication.Offset;
         row.HistorySize = Math.Max(1, request.Retention.HistorySize);

@@ -35,6 +35,9 @@ public sealed partial class SqliteChannelLog
             Begin = Prepare(connection, "BEGIN IMMEDIATE", out _);
             Commit = Prepare(connection, "COMMIT", out _);
             Rollback = Prepare(connection, "ROLLBACK", out _);
+            Savepoint = Prepare(connection, "SAVEPOINT work", out _);
+            Release = Prepare(connection, "RELEASE work", out _);
+            RollbackToSavepoint = Prepare(connection, "ROLLBACK TO work", out _);
             selectChannel = Prepare(connection, SelectChannelSql, out selectChannelParameters, "$channel");
             upsertChannel = Prepare(connection, UpsertChannelSql, out upsertChannelParameters, "$channel", "$epoch", "$top", "$ttl", "$history");
             insertPublication = Prepare(connection, InsertPublicationSql, out insertParameters, "$channel", "$seq", "$id", "$time", "$from", "$type", "$data");
@@ -51,6 +54,15 @@ public sealed partial class SqliteChannelLog
         public SqliteCommand Commit { get; }
 
         public SqliteCommand Rollback { get; }
+
+        public SqliteCommand Savepoint { get; }
+
+        public SqliteCommand Release { get; }
+
+        public SqliteCommand RollbackToSavepoint { get; }
+
+        /// <summary>For an <see cref="ISqliteLogExtension"/> to prepare its own statements on.</summary>
+        public SqliteConnection Connection => connection;
 
         public ChannelRow? LoadChannel(string channel)
         {
@@ -129,6 +141,9 @@ public sealed partial class SqliteChannelLog
             Begin.Dispose();
             Commit.Dispose();
             Rollback.Dispose();
+            Savepoint.Dispose();
+            Release.Dispose();
+            RollbackToSavepoint.Dispose();
             selectChannel.Dispose();
             upsertChannel.Dispose();
             insertPublication.Dispose();

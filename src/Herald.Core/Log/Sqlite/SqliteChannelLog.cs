@@ -42,6 +42,18 @@ public sealed partial class SqliteChannelLog : IChannelLog
         TimeProvider? time = null,
         ILogger<SqliteChannelLog>? logger = null,
         SqliteChannelLogOptions? options = null)
+        : this(databasePath, sink, time, logger, options, extension: null)
+    {
+    }
+
+    /// <param name="extension">Shares the writer's transactions (see <see cref="ISqliteLogExtension"/>); disposed with the log.</param>
+    internal SqliteChannelLog(
+        string databasePath,
+        IPublicationSink? sink,
+        TimeProvider? time,
+        ILogger<SqliteChannelLog>? logger,
+        SqliteChannelLogOptions? options,
+        ISqliteLogExtension? extension)
     {
         ArgumentException.ThrowIfNullOrEmpty(databasePath);
         this.sink = sink;
@@ -61,12 +73,16 @@ public sealed partial class SqliteChannelLog : IChannelLog
         }.ToString();
 
         ownership = TakeOwnership(DatabasePath);
+        this.extension = extension;
         try
         {
             writer = OpenWriter();
+            OpenExtension();
         }
         catch
         {
+            writer?.Dispose();
+            extension?.Dispose();
             ownership.Dispose();
             throw;
         }

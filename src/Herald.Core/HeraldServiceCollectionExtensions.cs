@@ -35,6 +35,7 @@ public static class HeraldServiceCollectionExtensions
         Transports.Stream.StreamEndpoint.AddServices(services);
         Transports.LongPoll.LongPollEndpoint.AddServices(services);
         Webhooks.Inbound.InboundWebhookEndpoint.AddServices(services);
+        Webhooks.Outbound.OutboundWebhooks.AddServices(services);
         services.AddProblemDetails(o => o.CustomizeProblemDetails = Http.ProblemDefaults.Customize);
         return services;
     }
@@ -45,7 +46,7 @@ public static class HeraldServiceCollectionExtensions
         var sink = services.GetRequiredService<IPublicationSink>();
         var time = services.GetRequiredService<TimeProvider>();
         if (string.Equals(options.Store, "memory", StringComparison.OrdinalIgnoreCase))
-            return new MemoryChannelLog(sink, time);
+            return new MemoryChannelLog(new Transports.LongPoll.CompositeSink(sink, Webhooks.Outbound.OutboundWebhooks.MemorySink(services)), time);
 
         var directory = Path.GetFullPath(options.DataDirectory);
         Directory.CreateDirectory(directory);
@@ -53,7 +54,9 @@ public static class HeraldServiceCollectionExtensions
             Path.Combine(directory, "herald.db"),
             sink,
             time,
-            services.GetRequiredService<ILogger<SqliteChannelLog>>());
+            services.GetRequiredService<ILogger<SqliteChannelLog>>(),
+            options: null,
+            Webhooks.Outbound.OutboundWebhooks.SqliteExtension(services));
     }
 }
 

@@ -39,6 +39,7 @@ public static class HeraldEndpoints
         Transports.Stream.StreamEndpoint.Map(endpoints);
         Transports.LongPoll.LongPollEndpoint.Map(endpoints);
         Webhooks.Inbound.InboundWebhookEndpoint.Map(endpoints);
+        Webhooks.Outbound.OutboundWebhooks.Map(endpoints);
 
         endpoints.MapGet("/healthz", () => TypedResults.Json(new HealthResponse("ok"), HeraldJsonContext.Default.HealthResponse))
             .WithTags("Health")

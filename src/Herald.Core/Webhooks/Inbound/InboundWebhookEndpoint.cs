@@ -115,6 +115,7 @@ internal sealed partial class InboundWebhookEndpoint(
                 IdempotencyKey: deliveryId is null ? null : $"webhook:{source}:{deliveryId}");
             var result = await log.AppendAsync(append, context.RequestAborted);
             var publication = result.Publication;
+            WebhookMetrics.InboundAccepted.Add(1, new KeyValuePair<string, object?>("source", source), new KeyValuePair<string, object?>("outcome", result.Duplicate ? "duplicate" : "published"));
             if (result.Duplicate)
                 Log.Duplicate(logger, source, deliveryId);
 
@@ -151,7 +152,7 @@ internal sealed partial class InboundWebhookEndpoint(
 
     private IResult Reject(string source, int status, string code, string title, string detail)
     {
-        HeraldMetrics.WebhookRejections.Add(1, new KeyValuePair<string, object?>("source", source), new KeyValuePair<string, object?>("reason", code));
+        WebhookMetrics.InboundRejections.Add(1, new KeyValuePair<string, object?>("source", source), new KeyValuePair<string, object?>("reason", code));
         Log.Rejected(logger, source, status, code, detail);
         return Problems.Make(status, code, title, detail);
     }

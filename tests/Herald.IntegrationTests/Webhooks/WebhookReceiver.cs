@@ -99,5 +99,7 @@ internal sealed class WebhookReceiver : IAsyncDisposable
         All.Enqueue(received);
         arrivals.Writer.TryWrite(received);
         context.Response.StatusCode = status;
+        if (status is >= 300 and <= 399)
+            context.Response.Headers.Location = "/redirected";
     }
 }

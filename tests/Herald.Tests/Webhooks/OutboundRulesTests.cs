@@ -140,8 +140,9 @@ public sealed class OutboundOptionsTests
     {
         var options = new HeraldOptions();
         Set(options.Webhooks.Outbound, setting, value);
-        var error = Assert.Single(options.Validate());
-        Assert.Contains("Herald:Webhooks:Outbound:" + named, error, StringComparison.Ordinal);
+        var errors = options.Validate();
+        Assert.Contains(errors, e => e.StartsWith("Herald:Webhooks:Outbound:" + named + " ", StringComparison.Ordinal) || e.StartsWith("Herald:Webhooks:Outbound:" + named + ":", StringComparison.Ordinal));
+        Assert.All(errors, e => Assert.StartsWith("Herald:Webhooks:Outbound:", e, StringComparison.Ordinal));
     }
 
     [Theory]

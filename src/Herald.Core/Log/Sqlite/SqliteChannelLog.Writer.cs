@@ -40,6 +40,14 @@ public sealed partial class SqliteChannelLog
                 PRAGMA journal_size_limit = 67108864;
                 """);
             Execute(connection, SchemaSql);
+            // Databases from before publications carried 'meta' get the column (NULL for their rows).
+            using (var column = connection.CreateCommand())
+            {
+                column.CommandText = "SELECT count(*) FROM pragma_table_info('publications') WHERE name = 'meta'";
+                if (column.ExecuteScalar() is 0L)
+                    Execute(connection, "ALTER TABLE publications ADD COLUMN meta BLOB");
+            }
+
             return new WriterConnection(connection);
         }
         catch (SqliteException ex)
@@ -257,6 +265,7 @@ public sealed partial class SqliteChannelLog
             Time = DateTimeOffset.FromUnixTimeMilliseconds(nowMs),
             From = request.From,
             Type = request.Type,
+            Meta = request.Meta,
             Data = append.Data,
         };
 

@@ -40,13 +40,14 @@ public sealed partial class SqliteChannelLog
             RollbackToSavepoint = Prepare(connection, "ROLLBACK TO work", out _);
             selectChannel = Prepare(connection, SelectChannelSql, out selectChannelParameters, "$channel");
             upsertChannel = Prepare(connection, UpsertChannelSql, out upsertChannelParameters, "$channel", "$epoch", "$top", "$ttl", "$history");
-            insertPublication = Prepare(connection, InsertPublicationSql, out insertParameters, "$channel", "$seq", "$id", "$time", "$from", "$type", "$data");
+            insertPublication = Prepare(connection, InsertPublicationSql, out insertParameters, "$channel", "$seq", "$id", "$time", "$from", "$type", "$data", "$meta");
             trim = Prepare(connection, TrimPublicationsSql, out trimParameters, "$channel", "$cut");
             selectKey = Prepare(connection, SelectKeySql, out selectKeyParameters, "$channel", "$key", "$now");
             upsertKey = Prepare(connection, UpsertKeySql, out upsertKeyParameters, "$channel", "$key", "$seq", "$id", "$time", "$expires");
             removeChannel = Prepare(connection, RemoveChannelSql, out removeParameters, "$channel");
             sweep = Prepare(connection, SweepExpiredSql, out sweepParameters, "$now");
             insertParameters[6].SqliteType = SqliteType.Blob;
+            insertParameters[7].SqliteType = SqliteType.Blob;
         }
 
         public SqliteCommand Begin { get; }
@@ -93,6 +94,7 @@ public sealed partial class SqliteChannelLog
             insertParameters[4].Value = OrNull(publication.From);
             insertParameters[5].Value = OrNull(publication.Type);
             insertParameters[6].Value = data;
+            insertParameters[7].Value = publication.Meta.IsEmpty ? DBNull.Value : publication.Meta.ToArray();
             insertPublication.ExecuteNonQuery();
         }
 

@@ -265,6 +265,7 @@ public sealed partial class SqliteChannelLog : IChannelLog
         From = row.IsDBNull(first + 3) ? null : row.GetString(first + 3),
         Type = row.IsDBNull(first + 4) ? null : row.GetString(first + 4),
         Data = row.IsDBNull(first + 5) ? ReadOnlyMemory<byte>.Empty : row.GetFieldValue<byte[]>(first + 5),
+        Meta = row.IsDBNull(first + 6) ? ReadOnlyMemory<byte>.Empty : row.GetFieldValue<byte[]>(first + 6),
     };
 
     /// <summary>An append waiting for the writer; it is its own completion source to save an allocation per append.</summary>

@@ -112,7 +112,8 @@ internal sealed partial class InboundWebhookEndpoint(
                 settings.PolicyFor(channel).ToRetention(config.DedupeWindow),
                 From: FromPrefix + source,
                 Type: TypeOf(verification.EventType),
-                IdempotencyKey: deliveryId is null ? null : $"webhook:{source}:{deliveryId}");
+                IdempotencyKey: deliveryId is null ? null : $"webhook:{source}:{deliveryId}",
+                Meta: MetaOf(source, deliveryId));
             var result = await log.AppendAsync(append, context.RequestAborted);
             var publication = result.Publication;
             WebhookMetrics.InboundAccepted.Add(1, new KeyValuePair<string, object?>("source", source), new KeyValuePair<string, object?>("outcome", result.Duplicate ? "duplicate" : "published"));
@@ -137,6 +138,22 @@ internal sealed partial class InboundWebhookEndpoint(
         string.IsNullOrEmpty(eventType) ? DefaultType
         : eventType.Length > PublishBody.MaxTypeLength ? eventType[..PublishBody.MaxTypeLength]
         : eventType;
+
+    /// <summary>The publication's <c>meta</c>: <c>{"source":"github","deliveryId":"72d3…"}</c> (no <c>deliveryId</c> when the scheme has none).</summary>
+    internal static byte[] MetaOf(string source, string? deliveryId)
+    {
+        var buffer = new ArrayBufferWriter<byte>(128);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("source", source);
+            if (deliveryId is not null)
+                writer.WriteString("deliveryId", deliveryId);
+            writer.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
 
     /// <summary>The body without insignificant whitespace, as a publish stores its data.</summary>
     private static byte[] Compact(JsonElement root)

@@ -146,6 +146,10 @@ internal sealed partial class DeliveryWorker : BackgroundService, IOutboxListene
     /// <summary>Attempts one delivery and records the outcome; releases the claim and the slots whatever happens.</summary>
     private async Task AttemptAsync(Lane lane, DueDelivery delivery, CancellationToken stoppingToken)
     {
+        // The lane must look again when this changes what it waits for: a retry to schedule, the
+        // head of an ordered lane, a full lane. Plain successes need no look: the lane is busy
+        // taking new deliveries anyway, and waking it for each would cost a read per delivery.
+        var wake = true;
         try
         {
             var subscription = lane.Subscription;
@@ -153,6 +157,7 @@ internal sealed partial class DeliveryWorker : BackgroundService, IOutboxListene
             var record = Decide(subscription.Id, delivery, result, options.Schedule, time.GetUtcNow());
             await outbox.RecordAsync(record, stoppingToken);
             Count(record, result);
+            wake = record.Status == DeliveryStatus.Pending || subscription.Ordered;
             if (record.Status == DeliveryStatus.Dead)
                 Log.DeadLettered(logger, delivery.Id, subscription.Id, record.Attempt.Number, record.Attempt.Error);
             if (record.DisableReason is not null)
@@ -169,11 +174,17 @@ internal sealed partial class DeliveryWorker : BackgroundService, IOutboxListene
         }
         finally
         {
+            bool full;
             lock (lane.Claimed)
+            {
+                full = lane.Claimed.Count >= lane.Capacity;
                 lane.Claimed.Remove(delivery.Id);
+            }
+
             lane.Slots.Release();
             global.Release();
-            lane.Wake.Set();
+            if (wake || full)
+                lane.Wake.Set();
             Interlocked.Decrement(ref running);
         }
     }

@@ -11,7 +11,7 @@ namespace Herald.Webhooks.Outbound.Sqlite;
 /// log's writer loop (<see cref="SqliteOutbox"/>), reads through a few read connections of their
 /// own (WAL: readers never block the writer).
 /// </summary>
-internal sealed class SqliteWebhookStore : IWebhookSubscriptionStore, IWebhookOutbox, IDisposable
+internal sealed partial class SqliteWebhookStore : IWebhookSubscriptionStore, IWebhookOutbox, IDisposable
 {
     // 4: the delivery worker's lanes and the API share them; more concurrent readers open temporary ones.
     private const int MaxPooledReaders = 4;
@@ -22,6 +22,7 @@ internal sealed class SqliteWebhookStore : IWebhookSubscriptionStore, IWebhookOu
     private readonly SqliteOutbox outbox;
     private readonly string connectionString;
     private readonly ConcurrentBag<SqliteConnection> readers = [];
+    private readonly ConcurrentBag<DueReader> dueReaders = [];
     private int disposed;
 
     public SqliteWebhookStore(SqliteChannelLog log, SqliteOutbox outbox)
@@ -67,14 +68,19 @@ internal sealed class SqliteWebhookStore : IWebhookSubscriptionStore, IWebhookOu
 
     public ValueTask<DueBatch> TakeDueAsync(string subscription, bool ordered, long nowMs, int limit, IReadOnlySet<long> claimed, CancellationToken cancellationToken = default)
     {
-        var connection = Rent();
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
+        if (!dueReaders.TryTake(out var reader))
+            reader = new DueReader(Open());
         try
         {
-            return ValueTask.FromResult(ordered ? TakeHead(connection, subscription, nowMs, claimed) : TakeDue(connection, subscription, nowMs, limit, claimed));
+            return ValueTask.FromResult(ordered ? reader.TakeHead(subscription, nowMs, claimed) : reader.TakeDue(subscription, nowMs, limit, claimed));
         }
         finally
         {
-            Return(connection);
+            if (Volatile.Read(ref disposed) == 0 && dueReaders.Count < MaxPooledReaders)
+                dueReaders.Add(reader);
+            else
+                reader.Dispose();
         }
     }
 
@@ -137,60 +143,8 @@ internal sealed class SqliteWebhookStore : IWebhookSubscriptionStore, IWebhookOu
             return;
         while (readers.TryTake(out var reader))
             reader.Dispose();
-    }
-
-    private static DueBatch TakeDue(SqliteConnection connection, string subscription, long nowMs, int limit, IReadOnlySet<long> claimed)
-    {
-        using var read = Transaction(connection);
-        var due = new List<DueDelivery>(Math.Min(limit, 256));
-        using (var command = connection.CreateCommand())
-        {
-            // Claimed deliveries are due too and come first: ask for as many more.
-            command.CommandText = """
-                SELECT id, webhook_id, body, attempts, total FROM webhook_deliveries INDEXED BY webhook_deliveries_due
-                WHERE subscription = $subscription AND state = 0 AND next_ms <= $now ORDER BY next_ms, id LIMIT $limit
-                """;
-            command.Parameters.AddWithValue("$subscription", subscription);
-            command.Parameters.AddWithValue("$now", nowMs);
-            command.Parameters.AddWithValue("$limit", limit + claimed.Count);
-            using var row = command.ExecuteReader();
-            while (row.Read() && due.Count < limit)
-            {
-                var id = row.GetInt64(0);
-                if (!claimed.Contains(id))
-                    due.Add(new DueDelivery(id, row.GetString(1), row.GetFieldValue<byte[]>(2), (int)row.GetInt64(3), (int)row.GetInt64(4)));
-            }
-        }
-
-        if (due.Count > 0)
-            return new DueBatch(due, null);
-
-        using var next = connection.CreateCommand();
-        next.CommandText = "SELECT min(next_ms) FROM webhook_deliveries WHERE subscription = $subscription AND state = 0 AND next_ms > $now";
-        next.Parameters.AddWithValue("$subscription", subscription);
-        next.Parameters.AddWithValue("$now", nowMs);
-        return new DueBatch([], next.ExecuteScalar() is long nextMs ? nextMs : null);
-    }
-
-    private static DueBatch TakeHead(SqliteConnection connection, string subscription, long nowMs, IReadOnlySet<long> claimed)
-    {
-        using var read = Transaction(connection);
-        using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT id, webhook_id, body, attempts, total, next_ms FROM webhook_deliveries INDEXED BY webhook_deliveries_pending
-            WHERE subscription = $subscription AND state = 0 ORDER BY id LIMIT 1
-            """;
-        command.Parameters.AddWithValue("$subscription", subscription);
-        using var row = command.ExecuteReader();
-        if (!row.Read())
-            return new DueBatch([], null);
-        var id = row.GetInt64(0);
-        if (claimed.Contains(id))
-            return new DueBatch([], null);
-        var nextMs = row.GetInt64(5);
-        return nextMs > nowMs
-            ? new DueBatch([], nextMs)
-            : new DueBatch([new DueDelivery(id, row.GetString(1), row.GetFieldValue<byte[]>(2), (int)row.GetInt64(3), (int)row.GetInt64(4))], null);
+        while (dueReaders.TryTake(out var dueReader))
+            dueReader.Dispose();
     }
 
     private static List<WebhookDelivery> ReadDeliveries(SqliteCommand command)
@@ -256,8 +210,11 @@ internal sealed class SqliteWebhookStore : IWebhookSubscriptionStore, IWebhookOu
     private SqliteConnection Rent()
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
-        if (readers.TryTake(out var reader))
-            return reader;
+        return readers.TryTake(out var reader) ? reader : Open();
+    }
+
+    private SqliteConnection Open()
+    {
         var connection = new SqliteConnection(connectionString);
         connection.Open();
         return connection;

@@ -31,6 +31,8 @@ internal sealed partial class InboundWebhookEndpoint(
     /// <summary>The <c>type</c> of webhook publications whose scheme carries no event type.</summary>
     public const string DefaultType = "webhook";
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, PreparedSource> prepared = new(StringComparer.Ordinal);
+
     public static void AddServices(IServiceCollection services) => services.AddSingleton<InboundWebhookEndpoint>();
 
     public static void Map(IEndpointRouteBuilder endpoints) =>
@@ -58,8 +60,9 @@ internal sealed partial class InboundWebhookEndpoint(
         if (body is null)
             return TooLarge(source, config.MaxBodyBytes);
 
-        var verifier = WebhookVerifiers.For(scheme);
-        var keys = config.Secrets.Select(verifier.DecodeSecret).OfType<byte[]>().ToList();
+        var prepared = Prepare(source, config, scheme);
+        var verifier = prepared.Verifier;
+        var keys = prepared.Keys;
         var headers = request.Headers;
         var verification = verifier.Verify(
             name => headers.TryGetValue(name, out var value) ? value.ToString() : null,
@@ -93,9 +96,8 @@ internal sealed partial class InboundWebhookEndpoint(
             var root = document.RootElement;
             verification = verifier.Describe(verification, root);
 
-            var template = ChannelTemplate.Parse(config.Channel, out var templateError);
-            if (template is null)
-                return Reject(source, 400, "invalid_channel", "Invalid channel name", templateError);
+            if (prepared.Template is not { } template)
+                return Reject(source, 400, "invalid_channel", "Invalid channel name", prepared.TemplateError);
             if (!template.TryFill(root, out var channel, out var channelError))
                 return Reject(source, 400, "invalid_channel", "Invalid channel name", channelError);
 
@@ -133,6 +135,18 @@ internal sealed partial class InboundWebhookEndpoint(
                 statusCode: result.Duplicate ? StatusCodes.Status200OK : StatusCodes.Status202Accepted);
         }
     }
+
+    /// <summary>A source's decoded keys and parsed template, computed once (the options are fixed after start).</summary>
+    private PreparedSource Prepare(string source, WebhookSourceOptions config, WebhookScheme scheme) =>
+        prepared.GetOrAdd(source, static (_, arguments) =>
+        {
+            var (config, scheme) = arguments;
+            var verifier = WebhookVerifiers.For(scheme);
+            var template = ChannelTemplate.Parse(config.Channel, out var templateError);
+            return new PreparedSource(verifier, [.. config.Secrets.Select(verifier.DecodeSecret).OfType<byte[]>()], template, templateError);
+        }, (config, scheme));
+
+    private sealed record PreparedSource(IWebhookVerifier Verifier, IReadOnlyList<byte[]> Keys, ChannelTemplate? Template, string TemplateError);
 
     private static string TypeOf(string? eventType) =>
         string.IsNullOrEmpty(eventType) ? DefaultType

@@ -91,11 +91,7 @@ public sealed class SsrfGuardTests : IAsyncLifetime
     [Fact]
     public async Task With_private_targets_allowed_the_same_sender_reaches_loopback()
     {
-        var options = new HeraldOptions();
-        options.Webhooks.Outbound.AllowPrivateTargets = true;
-        using var sender = new WebhookSender(Options.Create(options), TimeProvider.System);
-        var delivery = new DueDelivery(1, "msg_test", Encoding.UTF8.GetBytes("{}"), 0, 0);
-        var result = await sender.SendAsync(new Uri(receiver.Url("hook")), new byte[32], delivery, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        var result = await SendAllowingPrivateAsync("hook");
         Assert.Equal(200, result.StatusCode);
         Assert.Single(receiver.All);
     }
@@ -103,14 +99,19 @@ public sealed class SsrfGuardTests : IAsyncLifetime
     [Fact]
     public async Task Redirects_are_not_followed_and_count_as_failed_attempts()
     {
+        receiver.Script("moved", 307);
+        var result = await SendAllowingPrivateAsync("moved");
+        Assert.Equal(307, result.StatusCode);
+        Assert.False(result.Succeeded);
+        Assert.Equal("moved", Assert.Single(receiver.All).Path);
+    }
+
+    private async Task<SendResult> SendAllowingPrivateAsync(string path)
+    {
         var options = new HeraldOptions();
         options.Webhooks.Outbound.AllowPrivateTargets = true;
         using var sender = new WebhookSender(Options.Create(options), TimeProvider.System);
-        receiver.Script("moved", 307);
         var delivery = new DueDelivery(1, "msg_test", Encoding.UTF8.GetBytes("{}"), 0, 0);
-        var result = await sender.SendAsync(new Uri(receiver.Url("moved")), new byte[32], delivery, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.Equal(307, result.StatusCode);
-        Assert.False(result.Succeeded);
-        Assert.Single(receiver.All);
+        return await sender.SendAsync(new Uri(receiver.Url(path)), new byte[32], delivery, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
     }
 }

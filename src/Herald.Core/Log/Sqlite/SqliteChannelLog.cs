@@ -242,7 +242,8 @@ public sealed partial class SqliteChannelLog : IChannelLog
         command.ExecuteNonQuery();
     }
 
-    private static SqliteCommand Prepare(SqliteConnection connection, string sql, out SqliteParameter[] parameters, params string[] names)
+    /// <summary>A command with its named parameters, prepared on first run and rebound after; also for <see cref="ISqliteLogExtension"/> statements.</summary>
+    internal static SqliteCommand Prepare(SqliteConnection connection, string sql, out SqliteParameter[] parameters, params string[] names)
     {
         var command = connection.CreateCommand();
         command.CommandText = sql;

@@ -22,5 +22,9 @@ internal sealed partial class DeliveryWorker
         [LoggerMessage(EventId = 1803, EventName = "WebhookTakeFailed", Level = LogLevel.Error,
             Message = "Webhook subscription {Subscription}: reading its due deliveries failed; retrying in a second")]
         public static partial void TakeFailed(ILogger logger, string subscription, Exception exception);
+
+        [LoggerMessage(EventId = 1804, EventName = "WebhookReconcileFailed", Level = LogLevel.Error,
+            Message = "Reading the webhook subscriptions failed; the delivery lanes are left as they are until the next change")]
+        public static partial void ReconcileFailed(ILogger logger, Exception exception);
     }
 }

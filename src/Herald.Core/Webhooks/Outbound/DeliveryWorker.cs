@@ -77,7 +77,16 @@ internal sealed partial class DeliveryWorker : BackgroundService, IOutboxListene
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                await ReconcileAsync(stoppingToken);
+                try
+                {
+                    await ReconcileAsync(stoppingToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // The lanes that run keep running; the next change or safety poll tries again.
+                    Log.ReconcileFailed(logger, e);
+                }
+
                 await changed.WaitAsync(SafetyPoll, stoppingToken);
             }
         }

@@ -51,11 +51,11 @@ internal sealed partial class SqliteOutbox(OutboundWebhookOptions options, Outbo
             schema.ExecuteNonQuery();
         }
 
-        insertDelivery = Prepare(InsertDeliverySql, out insertDeliveryParameters, "$subscription", "$webhook", "$channel", "$seq", "$body", "$next", "$created");
+        insertDelivery = SqliteChannelLog.Prepare(connection, InsertDeliverySql, out insertDeliveryParameters, "$subscription", "$webhook", "$channel", "$seq", "$body", "$next", "$created");
         insertDeliveryParameters[4].SqliteType = SqliteType.Blob;
-        insertAttempt = Prepare(InsertAttemptSql, out insertAttemptParameters, "$delivery", "$number", "$time", "$status", "$latency", "$error");
-        updateDelivery = Prepare(UpdateDeliverySql, out updateDeliveryParameters, "$id", "$state", "$attempts", "$total", "$next");
-        upsertSubscription = Prepare(UpsertSubscriptionSql, out upsertSubscriptionParameters,
+        insertAttempt = SqliteChannelLog.Prepare(connection, InsertAttemptSql, out insertAttemptParameters, "$delivery", "$number", "$time", "$status", "$latency", "$error");
+        updateDelivery = SqliteChannelLog.Prepare(connection, UpdateDeliverySql, out updateDeliveryParameters, "$id", "$state", "$attempts", "$total", "$next");
+        upsertSubscription = SqliteChannelLog.Prepare(connection, UpsertSubscriptionSql, out upsertSubscriptionParameters,
             "$id", "$url", "$channels", "$secret", "$enabled", "$ordered", "$description", "$created", "$updated", "$reason");
         LoadSubscriptions();
         committed = new Dictionary<string, WebhookSubscription>(working, StringComparer.Ordinal);
@@ -275,15 +275,5 @@ internal sealed partial class SqliteOutbox(OutboundWebhookOptions options, Outbo
         sweep.Parameters.AddWithValue("$boundary", first);
         sweep.Parameters.AddWithValue("$limit", SweepBatch);
         sweep.ExecuteNonQuery();
-    }
-
-    private SqliteCommand Prepare(string sql, out SqliteParameter[] parameters, params string[] names)
-    {
-        var command = connection.CreateCommand();
-        command.CommandText = sql;
-        parameters = new SqliteParameter[names.Length];
-        for (var i = 0; i < names.Length; i++)
-            parameters[i] = command.Parameters.Add(new SqliteParameter(names[i], null));
-        return command;
     }
 }

@@ -1,3 +1,4 @@
+using Herald.Log.Sqlite;
 using Microsoft.Data.Sqlite;
 
 namespace Herald.Webhooks.Outbound.Sqlite;
@@ -128,13 +129,6 @@ internal sealed partial class SqliteWebhookStore
                 : null;
         }
 
-        private SqliteCommand Command(string sql, params string[] parameters)
-        {
-            var command = connection.CreateCommand();
-            command.CommandText = sql;
-            foreach (var name in parameters)
-                command.Parameters.Add(new SqliteParameter(name, null));
-            return command;
-        }
+        private SqliteCommand Command(string sql, params string[] parameters) => SqliteChannelLog.Prepare(connection, sql, out _, parameters);
     }
 }

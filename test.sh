@@ -101,6 +101,17 @@ if [ -d bench/Herald.AppendBench ]; then
   fi
 fi
 
+# The webhook benchmark: a real herald delivering to a verifying receiver for a few seconds,
+# failing on any lost delivery, bad signature or reused webhook-id.
+if [ -d bench/Herald.WebhookBench ]; then
+  log "bench smoke (outbound webhooks, 2 s)"
+  if dotnet run -c Release --no-build --project bench/Herald.WebhookBench -- --seconds 2 --warmup 1 --rate 500 --publishers 4 --drain 60 --check; then
+    passed=$((passed + 1))
+  else
+    status=1; failed=$((failed + 1))
+  fi
+fi
+
 # And the load generator: a few seconds of WebSocket and SSE fan-out against a real server,
 # failing on any gap, duplicate or loss.
 if [ -x bench/loadgen.sh ]; then

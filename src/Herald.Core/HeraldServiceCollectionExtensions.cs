@@ -36,6 +36,7 @@ public static class HeraldServiceCollectionExtensions
         Transports.LongPoll.LongPollEndpoint.AddServices(services);
         Webhooks.Inbound.InboundWebhookEndpoint.AddServices(services);
         Stats.StatsEndpoint.AddServices(services);
+        Webhooks.Outbound.OutboundWebhooks.AddServices(services);
         services.AddProblemDetails(o => o.CustomizeProblemDetails = Http.ProblemDefaults.Customize);
         return services;
     }
@@ -46,7 +47,7 @@ public static class HeraldServiceCollectionExtensions
         var sink = services.GetRequiredService<IPublicationSink>();
         var time = services.GetRequiredService<TimeProvider>();
         if (string.Equals(options.Store, "memory", StringComparison.OrdinalIgnoreCase))
-            return new MemoryChannelLog(sink, time);
+            return new MemoryChannelLog(new Transports.LongPoll.CompositeSink(sink, Webhooks.Outbound.OutboundWebhooks.MemorySink(services)), time);
 
         var directory = Path.GetFullPath(options.DataDirectory);
         Directory.CreateDirectory(directory);
@@ -54,7 +55,9 @@ public static class HeraldServiceCollectionExtensions
             Path.Combine(directory, "herald.db"),
             sink,
             time,
-            services.GetRequiredService<ILogger<SqliteChannelLog>>());
+            services.GetRequiredService<ILogger<SqliteChannelLog>>(),
+            options: null,
+            Webhooks.Outbound.OutboundWebhooks.SqliteExtension(services));
     }
 }
 

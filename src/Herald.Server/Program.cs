@@ -7,4 +7,5 @@ root.Subcommands.Add(ClientCommands.CreatePublish());
 root.Subcommands.Add(ClientCommands.CreateHistory());
 root.Subcommands.Add(TailCommand.Create());
 root.Subcommands.Add(TokenCommand.Create());
+root.Subcommands.Add(WebhookCommands.Create());
 return await root.Parse(args).InvokeAsync();

@@ -280,6 +280,22 @@ public abstract partial class ChannelLogSpec<T> : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Meta_is_stored_with_the_publication_and_read_back_unchanged()
+    {
+        var log = NewLog();
+        var meta = Encoding.UTF8.GetBytes("{\"source\":\"github\",\"deliveryId\":\"d-1\"}");
+        var appended = await Append(log, Message("chat:a", "1", key: "k") with { Meta = meta });
+        await Append(log, Message("chat:a", "2"));
+
+        Assert.Equal(meta, appended.Publication.Meta.ToArray());
+        var read = (await Read(log, "chat:a", 0, 10)).Publications;
+        Assert.Equal(meta, read[0].Meta.ToArray());
+        Assert.True(read[1].Meta.IsEmpty);
+        Assert.Equal(meta, (await Append(log, Message("chat:a", "3", key: "k"))).Publication.Meta.ToArray());
+        Assert.Equal(meta, Sink.Published[0].Meta.ToArray());
+    }
+
+    [Fact]
     public async Task A_repeated_idempotency_key_returns_the_original_publication_and_appends_nothing()
     {
         var log = NewLog();

@@ -1,3 +1,4 @@
+using System.Text;
 using Herald.Log;
 using Herald.Log.Sqlite;
 
@@ -35,6 +36,33 @@ public sealed class SqliteChannelLogTests : ChannelLogSpec<SqliteChannelLog>
         Assert.True((await Append(after, Message("chat:a", "6", key: "k"))).Duplicate);
         var next = await Append(after, Message("chat:a", "7"));
         Assert.Equal(new Position(state.Epoch, 7), next.Publication.Position);
+    }
+
+    [Fact]
+    public async Task A_database_from_before_meta_is_upgraded_in_place_and_keeps_its_publications()
+    {
+        Directory.CreateDirectory(directory);
+        using (var old = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={DatabasePath};Pooling=False"))
+        {
+            old.Open();
+            using var create = old.CreateCommand();
+            create.CommandText = """
+                CREATE TABLE channels (name TEXT NOT NULL PRIMARY KEY, epoch TEXT NOT NULL, top INTEGER NOT NULL, ttl_ms INTEGER NOT NULL, history INTEGER NOT NULL) WITHOUT ROWID;
+                CREATE TABLE publications (channel TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL, time_ms INTEGER NOT NULL, from_id TEXT, type TEXT, data BLOB NOT NULL, PRIMARY KEY (channel, seq)) WITHOUT ROWID;
+                INSERT INTO channels VALUES ('chat:a', 'oldepoch', 1, 3600000, 100);
+                INSERT INTO publications VALUES ('chat:a', 1, '0197a1b2c3d4e5f60718293a4b5c6d7e', $now, NULL, NULL, X'31');
+                """;
+            create.Parameters.AddWithValue("$now", Time.GetUtcNow().ToUnixTimeMilliseconds());
+            create.ExecuteNonQuery();
+        }
+
+        var log = NewLog();
+        var old1 = Assert.Single((await Read(log, "chat:a", 0, 10)).Publications);
+        Assert.Equal("1", Text(old1));
+        Assert.True(old1.Meta.IsEmpty);
+        var next = await Append(log, Message("chat:a", "2") with { Meta = Encoding.UTF8.GetBytes("{}") });
+        Assert.Equal(new Position("oldepoch", 2), next.Publication.Position);
+        Assert.Equal("{}", Encoding.UTF8.GetString((await Read(log, "chat:a", 1, 10)).Publications[0].Meta.Span));
     }
 
     [Fact]

@@ -40,6 +40,7 @@ public static class HeraldEndpoints
         Transports.LongPoll.LongPollEndpoint.Map(endpoints);
         Webhooks.Inbound.InboundWebhookEndpoint.Map(endpoints);
         Stats.StatsEndpoint.Map(endpoints);
+        Webhooks.Outbound.OutboundWebhooks.Map(endpoints);
 
         endpoints.MapGet("/healthz", () => TypedResults.Json(new HealthResponse("ok"), HeraldJsonContext.Default.HealthResponse))
             .WithTags("Health")

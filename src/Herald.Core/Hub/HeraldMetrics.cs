@@ -30,8 +30,4 @@ public static class HeraldMetrics
     /// <summary>Messages handed to transports.</summary>
     public static Counter<long> MessagesWritten { get; } =
         s_meter.CreateCounter<long>("herald.session.messages", "{message}", "Messages written by session writer loops");
-
-    /// <summary>Inbound webhook deliveries refused (tags: <c>source</c>, <c>reason</c> = the problem code).</summary>
-    public static Counter<long> WebhookRejections { get; } =
-        s_meter.CreateCounter<long>("herald.webhooks.inbound.rejections", "{delivery}", "Inbound webhook deliveries rejected");
 }

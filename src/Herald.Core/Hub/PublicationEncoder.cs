@@ -18,6 +18,7 @@ namespace Herald.Hub;
 /// <item><term>time</term><description>when it was appended, ISO 8601 in UTC (<c>Z</c>).</description></item>
 /// <item><term>from</term><description>the publishing user id; omitted for server publishes.</description></item>
 /// <item><term>msgType</term><description>the application-defined kind; omitted when not set. Not <c>type</c>, which names the envelope.</description></item>
+/// <item><term>meta</term><description>server-set facts about the origin (an inbound webhook's source and delivery id); omitted when none.</description></item>
 /// <item><term>data</term><description>the payload, exactly the JSON the publisher sent (only insignificant line breaks removed).</description></item>
 /// </list>
 /// </summary>
@@ -32,6 +33,7 @@ public static class PublicationEncoder
     private static readonly JsonEncodedText s_time = JsonEncodedText.Encode("time");
     private static readonly JsonEncodedText s_from = JsonEncodedText.Encode("from");
     private static readonly JsonEncodedText s_msgType = JsonEncodedText.Encode("msgType");
+    private static readonly JsonEncodedText s_meta = JsonEncodedText.Encode("meta");
     private static readonly JsonEncodedText s_data = JsonEncodedText.Encode("data");
 
     // One scratch buffer and writer per thread: encoding then costs exactly one exact-size array.
@@ -113,6 +115,12 @@ public static class PublicationEncoder
             writer.WriteString(s_from, publication.From);
         if (publication.Type is not null)
             writer.WriteString(s_msgType, publication.Type);
+        if (!publication.Meta.IsEmpty)
+        {
+            writer.WritePropertyName(s_meta);
+            writer.WriteRawValue(publication.Meta.Span, skipInputValidation: true);
+        }
+
         writer.WritePropertyName(s_data);
         WriteData(writer, publication.Data.Span);
         writer.WriteEndObject();

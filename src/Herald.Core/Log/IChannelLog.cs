@@ -43,13 +43,15 @@ public sealed record Retention(int HistorySize, TimeSpan HistoryTtl, TimeSpan Id
     public static Retention Default { get; } = new(1000, TimeSpan.FromHours(24), TimeSpan.FromMinutes(10));
 }
 
+/// <param name="Meta">Where the publication came from, as a compact JSON object (e.g. an inbound webhook's source and delivery id); null for none.</param>
 public sealed record AppendRequest(
     string Channel,
     ReadOnlyMemory<byte> Data,
     Retention Retention,
     string? From = null,
     string? Type = null,
-    string? IdempotencyKey = null);
+    string? IdempotencyKey = null,
+    byte[]? Meta = null);
 
 public readonly record struct AppendResult(Publication Publication, bool Duplicate);
 

@@ -40,6 +40,7 @@ public sealed partial class MemoryChannelLog
                 Time = time,
                 From = request.From,
                 Type = request.Type,
+                Meta = request.Meta,
                 Data = data,
             };
 

@@ -21,6 +21,9 @@ public sealed class Publication
     /// <summary>Optional application-defined kind of message.</summary>
     public string? Type { get; init; }
 
+    /// <summary>Server-set facts about where it came from: a compact JSON object, or empty (most publications).</summary>
+    public ReadOnlyMemory<byte> Meta { get; init; }
+
     /// <summary>The message payload: one complete JSON value, UTF-8 encoded, stored as received.</summary>
     public required ReadOnlyMemory<byte> Data { get; init; }
 

@@ -8,4 +8,6 @@ namespace Herald.Server.Commands;
 [JsonSerializable(typeof(JsonElement))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(int))]
+[JsonSerializable(typeof(bool))]
+[JsonSerializable(typeof(string[]))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

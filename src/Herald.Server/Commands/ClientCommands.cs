@@ -92,14 +92,15 @@ internal static class ClientCommands
         return client;
     }
 
-    private static async Task<int> SendAsync(HttpClient client, HttpRequestMessage request, CancellationToken cancellationToken)
+    internal static async Task<int> SendAsync(HttpClient client, HttpRequestMessage request, CancellationToken cancellationToken)
     {
         try
         {
             using var response = await client.SendAsync(request, cancellationToken);
             var text = await response.Content.ReadAsStringAsync(cancellationToken);
             var output = response.IsSuccessStatusCode ? Console.Out : Console.Error;
-            await output.WriteLineAsync(text);
+            if (text.Length > 0)
+                await output.WriteLineAsync(text);
             return response.IsSuccessStatusCode ? 0 : 1;
         }
         catch (HttpRequestException e)

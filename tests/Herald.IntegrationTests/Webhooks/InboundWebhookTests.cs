@@ -72,6 +72,14 @@ public sealed class InboundWebhookTests : IAsyncLifetime
         Assert.Equal(delivery.ExpectedType, publication.Json.GetProperty("msgType").GetString());
         Assert.Equal(room, publication.Json.GetProperty("data").GetProperty("marker").GetString());
         Assert.Equal(answer.GetProperty("id").GetString(), publication.Json.GetProperty("id").GetString());
+        var meta = publication.Json.GetProperty("meta");
+        Assert.Equal(source, meta.GetProperty("source").GetString());
+        Assert.Equal(delivery.Id, meta.GetProperty("deliveryId").GetString());
+
+        // History and every resume see the same publication, meta included.
+        using var api = server.CreateClient();
+        var stored = Assert.Single(await api.ReadAllAsync(delivery.Channel));
+        Assert.Equal(delivery.Id, stored.GetProperty("meta").GetProperty("deliveryId").GetString());
     }
 
     [Theory]
@@ -136,6 +144,41 @@ public sealed class InboundWebhookTests : IAsyncLifetime
 
         using (var noPath = await SendAsync(Delivery.For("apikey", room) with { Body = "{\"rooms\":\"x\"}" }))
             await AssertProblemAsync(noPath, HttpStatusCode.BadRequest, "invalid_channel");
+    }
+
+    [Fact]
+    public async Task Accepted_duplicate_and_rejected_deliveries_are_counted_in_metrics_by_source_and_reason()
+    {
+        var counted = new System.Collections.Concurrent.ConcurrentDictionary<string, long>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "Herald" && instrument.Name.StartsWith("herald.webhooks.inbound.", StringComparison.Ordinal))
+                l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            var labels = new Dictionary<string, object?>();
+            foreach (var tag in tags)
+                labels[tag.Key] = tag.Value;
+            if (labels.GetValueOrDefault("source") is "stripe" or "(unknown)")
+                counted.AddOrUpdate($"{instrument.Name}/{labels.GetValueOrDefault("source")}/{labels.GetValueOrDefault("outcome") ?? labels.GetValueOrDefault("reason")}", value, (_, n) => n + value);
+        });
+        listener.Start();
+
+        var delivery = Delivery.For("stripe", NewRoom());
+        using (await SendAsync(delivery)) { }
+        using (await SendAsync(delivery)) { }
+        using (await SendAsync(delivery with { Body = delivery.Body + " " })) { }
+        using (await SendAsync(Delivery.For("stripe", NewRoom(), timestamp: DateTimeOffset.UtcNow.AddHours(-1).ToUnixTimeSeconds()))) { }
+        using (var client = server.CreateClient(apiKey: null))
+        using (await client.PostAsync(new Uri("v1/webhooks/in/nope", UriKind.Relative), new StringContent("{}")).WaitAsync(HttpJson.Timeout)) { }
+
+        Assert.Equal(1, counted.GetValueOrDefault("herald.webhooks.inbound.accepted/stripe/published"));
+        Assert.Equal(1, counted.GetValueOrDefault("herald.webhooks.inbound.accepted/stripe/duplicate"));
+        Assert.Equal(1, counted.GetValueOrDefault("herald.webhooks.inbound.rejections/stripe/invalid_signature"));
+        Assert.Equal(1, counted.GetValueOrDefault("herald.webhooks.inbound.rejections/stripe/stale_timestamp"));
+        Assert.True(counted.GetValueOrDefault("herald.webhooks.inbound.rejections/(unknown)/unknown_source") >= 1);
     }
 
     private async Task AssertRefusedAsync(Delivery delivery, string code)

@@ -42,6 +42,21 @@ public sealed class PublicationEncoderTests
     }
 
     [Fact]
+    public void Meta_is_written_before_the_data_when_the_publication_has_some()
+    {
+        var publication = Sample("1", from: "webhook:github", type: "push");
+        publication = new Publication
+        {
+            Channel = publication.Channel, Offset = publication.Offset, Epoch = publication.Epoch, Id = publication.Id, Time = publication.Time,
+            From = publication.From, Type = publication.Type, Data = publication.Data,
+            Meta = Encoding.UTF8.GetBytes("{\"source\":\"github\",\"deliveryId\":\"d-1\"}"),
+        };
+        var json = Encoding.UTF8.GetString(PublicationEncoder.Encode(publication, WireFormat.Json));
+        Assert.EndsWith("\"msgType\":\"push\",\"meta\":{\"source\":\"github\",\"deliveryId\":\"d-1\"},\"data\":1}", json, StringComparison.Ordinal);
+        Assert.DoesNotContain("meta", Encoding.UTF8.GetString(PublicationEncoder.Encode(Sample("1"), WireFormat.Json)), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Pretty_printed_data_is_compacted_so_a_message_stays_on_one_line()
     {
         foreach (var format in new[] { WireFormat.Json, WireFormat.Ndjson, WireFormat.Sse })

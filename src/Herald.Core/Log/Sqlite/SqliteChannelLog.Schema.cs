@@ -24,6 +24,7 @@ public sealed partial class SqliteChannelLog
             from_id TEXT,
             type    TEXT,
             data    BLOB    NOT NULL,
+            meta    BLOB,
             PRIMARY KEY (channel, seq)
         ) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS idempotency (
@@ -46,15 +47,15 @@ public sealed partial class SqliteChannelLog
         """;
 
     private const string InsertPublicationSql = """
-        INSERT INTO publications (channel, seq, id, time_ms, from_id, type, data)
-        VALUES ($channel, $seq, $id, $time, $from, $type, $data)
+        INSERT INTO publications (channel, seq, id, time_ms, from_id, type, data, meta)
+        VALUES ($channel, $seq, $id, $time, $from, $type, $data, $meta)
         """;
 
     private const string TrimPublicationsSql = "DELETE FROM publications WHERE channel = $channel AND seq <= $cut";
 
     /// <summary>The original publication of a live key; its data is gone (NULL) once trimmed, its position and id are not.</summary>
     private const string SelectKeySql = """
-        SELECT i.seq, i.id, i.time_ms, p.from_id, p.type, p.data
+        SELECT i.seq, i.id, i.time_ms, p.from_id, p.type, p.data, p.meta
         FROM idempotency i LEFT JOIN publications p ON p.channel = i.channel AND p.seq = i.seq
         WHERE i.channel = $channel AND i.key = $key AND i.expires_ms > $now
         """;
@@ -82,12 +83,12 @@ public sealed partial class SqliteChannelLog
         """;
 
     private const string ReadForwardSql = """
-        SELECT seq, id, time_ms, from_id, type, data FROM publications
+        SELECT seq, id, time_ms, from_id, type, data, meta FROM publications
         WHERE channel = $channel AND seq > $after AND time_ms > $cutoff ORDER BY seq LIMIT $limit
         """;
 
     private const string ReadReverseSql = """
-        SELECT seq, id, time_ms, from_id, type, data FROM publications
+        SELECT seq, id, time_ms, from_id, type, data, meta FROM publications
         WHERE channel = $channel AND seq < $before AND seq > $low AND time_ms > $cutoff ORDER BY seq DESC LIMIT $limit
         """;
 }

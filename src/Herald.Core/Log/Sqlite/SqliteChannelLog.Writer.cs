@@ -40,6 +40,14 @@ public sealed partial class SqliteChannelLog
                 PRAGMA journal_size_limit = 67108864;
                 """);
             Execute(connection, SchemaSql);
+            // Databases from before publications carried 'meta' get the column (NULL for their rows).
+            using (var column = connection.CreateCommand())
+            {
+                column.CommandText = "SELECT count(*) FROM pragma_table_info('publications') WHERE name = 'meta'";
+                if (column.ExecuteScalar() is 0L)
+                    Execute(connection, "ALTER TABLE publications ADD COLUMN meta BLOB");
+            }
+
             return new WriterConnection(connection);
         }
         catch (SqliteException ex)
@@ -86,6 +94,7 @@ public sealed partial class SqliteChannelLog
         }
         finally
         {
+            extension?.Dispose();
             writer.Dispose();
         }
     }
@@ -116,6 +125,10 @@ public sealed partial class SqliteChannelLog
                     else
                         Remove(remove.Channel);
                 }
+                else if (operation is IPendingWork work)
+                {
+                    RunWork(work, nowMs);
+                }
             }
 
             foreach (var row in dirtyRows)
@@ -137,11 +150,13 @@ public sealed partial class SqliteChannelLog
             if (nowMs >= nextSweepMs)
             {
                 writer.Sweep(nowMs);
+                extension?.OnSweep(nowMs);
                 nextSweepMs = nowMs + (long)options.SweepInterval.TotalMilliseconds;
             }
 
             writer.Commit.ExecuteNonQuery();
             Interlocked.Increment(ref committedTransactions);
+            extension?.OnCommitted();
         }
 #pragma warning disable CA1031 // One failed commit fails its own batch; the writer goes on with the next.
         catch (Exception ex)
@@ -159,6 +174,7 @@ public sealed partial class SqliteChannelLog
 
             // The cached tops may include rolled-back appends: reload from the database.
             channelRows.Clear();
+            extension?.OnRolledBack();
             var failure = new InvalidOperationException($"The SQLite channel log '{DatabasePath}' could not commit: {ex.Message}", ex);
             foreach (var operation in batch)
                 Fail(operation, failure);
@@ -189,6 +205,10 @@ public sealed partial class SqliteChannelLog
                 else
                     remove.TrySetResult();
             }
+            else if (operation is IPendingWork work)
+            {
+                work.Complete();
+            }
         }
 
         if (sink is null)
@@ -207,6 +227,8 @@ public sealed partial class SqliteChannelLog
             append.TrySetException(failure);
         else if (operation is PendingRemove remove)
             remove.TrySetException(failure);
+        else if (operation is IPendingWork work)
+            work.Fail(failure);
     }
 
     private void Publish(Publication publication)
@@ -243,12 +265,14 @@ public sealed partial class SqliteChannelLog
             Time = DateTimeOffset.FromUnixTimeMilliseconds(nowMs),
             From = request.From,
             Type = request.Type,
+            Meta = request.Meta,
             Data = append.Data,
         };
 
         writer.Insert(publication, append.Data, nowMs);
         if (key is not null)
             writer.UpsertKey(publication, key, nowMs, nowMs + (long)request.Retention.IdempotencyWindow.TotalMilliseconds);
+        extension?.OnAppended(publication, nowMs);
 
         row.Top = publication.Offset;
         row.HistorySize = Math.Max(1, request.Retention.HistorySize);

@@ -35,15 +35,19 @@ public sealed partial class SqliteChannelLog
             Begin = Prepare(connection, "BEGIN IMMEDIATE", out _);
             Commit = Prepare(connection, "COMMIT", out _);
             Rollback = Prepare(connection, "ROLLBACK", out _);
+            Savepoint = Prepare(connection, "SAVEPOINT work", out _);
+            Release = Prepare(connection, "RELEASE work", out _);
+            RollbackToSavepoint = Prepare(connection, "ROLLBACK TO work", out _);
             selectChannel = Prepare(connection, SelectChannelSql, out selectChannelParameters, "$channel");
             upsertChannel = Prepare(connection, UpsertChannelSql, out upsertChannelParameters, "$channel", "$epoch", "$top", "$ttl", "$history");
-            insertPublication = Prepare(connection, InsertPublicationSql, out insertParameters, "$channel", "$seq", "$id", "$time", "$from", "$type", "$data");
+            insertPublication = Prepare(connection, InsertPublicationSql, out insertParameters, "$channel", "$seq", "$id", "$time", "$from", "$type", "$data", "$meta");
             trim = Prepare(connection, TrimPublicationsSql, out trimParameters, "$channel", "$cut");
             selectKey = Prepare(connection, SelectKeySql, out selectKeyParameters, "$channel", "$key", "$now");
             upsertKey = Prepare(connection, UpsertKeySql, out upsertKeyParameters, "$channel", "$key", "$seq", "$id", "$time", "$expires");
             removeChannel = Prepare(connection, RemoveChannelSql, out removeParameters, "$channel");
             sweep = Prepare(connection, SweepExpiredSql, out sweepParameters, "$now");
             insertParameters[6].SqliteType = SqliteType.Blob;
+            insertParameters[7].SqliteType = SqliteType.Blob;
         }
 
         public SqliteCommand Begin { get; }
@@ -51,6 +55,15 @@ public sealed partial class SqliteChannelLog
         public SqliteCommand Commit { get; }
 
         public SqliteCommand Rollback { get; }
+
+        public SqliteCommand Savepoint { get; }
+
+        public SqliteCommand Release { get; }
+
+        public SqliteCommand RollbackToSavepoint { get; }
+
+        /// <summary>For an <see cref="ISqliteLogExtension"/> to prepare its own statements on.</summary>
+        public SqliteConnection Connection => connection;
 
         public ChannelRow? LoadChannel(string channel)
         {
@@ -81,6 +94,7 @@ public sealed partial class SqliteChannelLog
             insertParameters[4].Value = OrNull(publication.From);
             insertParameters[5].Value = OrNull(publication.Type);
             insertParameters[6].Value = data;
+            insertParameters[7].Value = publication.Meta.IsEmpty ? DBNull.Value : publication.Meta.ToArray();
             insertPublication.ExecuteNonQuery();
         }
 
@@ -129,6 +143,9 @@ public sealed partial class SqliteChannelLog
             Begin.Dispose();
             Commit.Dispose();
             Rollback.Dispose();
+            Savepoint.Dispose();
+            Release.Dispose();
+            RollbackToSavepoint.Dispose();
             selectChannel.Dispose();
             upsertChannel.Dispose();
             insertPublication.Dispose();

@@ -42,6 +42,18 @@ public sealed partial class SqliteChannelLog : IChannelLog
         TimeProvider? time = null,
         ILogger<SqliteChannelLog>? logger = null,
         SqliteChannelLogOptions? options = null)
+        : this(databasePath, sink, time, logger, options, extension: null)
+    {
+    }
+
+    /// <param name="extension">Shares the writer's transactions (see <see cref="ISqliteLogExtension"/>); disposed with the log.</param>
+    internal SqliteChannelLog(
+        string databasePath,
+        IPublicationSink? sink,
+        TimeProvider? time,
+        ILogger<SqliteChannelLog>? logger,
+        SqliteChannelLogOptions? options,
+        ISqliteLogExtension? extension)
     {
         ArgumentException.ThrowIfNullOrEmpty(databasePath);
         this.sink = sink;
@@ -61,12 +73,16 @@ public sealed partial class SqliteChannelLog : IChannelLog
         }.ToString();
 
         ownership = TakeOwnership(DatabasePath);
+        this.extension = extension;
         try
         {
             writer = OpenWriter();
+            OpenExtension();
         }
         catch
         {
+            writer?.Dispose();
+            extension?.Dispose();
             ownership.Dispose();
             throw;
         }
@@ -226,7 +242,8 @@ public sealed partial class SqliteChannelLog : IChannelLog
         command.ExecuteNonQuery();
     }
 
-    private static SqliteCommand Prepare(SqliteConnection connection, string sql, out SqliteParameter[] parameters, params string[] names)
+    /// <summary>A command with its named parameters, prepared on first run and rebound after; also for <see cref="ISqliteLogExtension"/> statements.</summary>
+    internal static SqliteCommand Prepare(SqliteConnection connection, string sql, out SqliteParameter[] parameters, params string[] names)
     {
         var command = connection.CreateCommand();
         command.CommandText = sql;
@@ -249,6 +266,7 @@ public sealed partial class SqliteChannelLog : IChannelLog
         From = row.IsDBNull(first + 3) ? null : row.GetString(first + 3),
         Type = row.IsDBNull(first + 4) ? null : row.GetString(first + 4),
         Data = row.IsDBNull(first + 5) ? ReadOnlyMemory<byte>.Empty : row.GetFieldValue<byte[]>(first + 5),
+        Meta = row.IsDBNull(first + 6) ? ReadOnlyMemory<byte>.Empty : row.GetFieldValue<byte[]>(first + 6),
     };
 
     /// <summary>An append waiting for the writer; it is its own completion source to save an allocation per append.</summary>

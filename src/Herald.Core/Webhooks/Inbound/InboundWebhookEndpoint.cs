@@ -31,6 +31,8 @@ internal sealed partial class InboundWebhookEndpoint(
     /// <summary>The <c>type</c> of webhook publications whose scheme carries no event type.</summary>
     public const string DefaultType = "webhook";
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, PreparedSource> prepared = new(StringComparer.Ordinal);
+
     public static void AddServices(IServiceCollection services) => services.AddSingleton<InboundWebhookEndpoint>();
 
     public static void Map(IEndpointRouteBuilder endpoints) =>
@@ -58,8 +60,9 @@ internal sealed partial class InboundWebhookEndpoint(
         if (body is null)
             return TooLarge(source, config.MaxBodyBytes);
 
-        var verifier = WebhookVerifiers.For(scheme);
-        var keys = config.Secrets.Select(verifier.DecodeSecret).OfType<byte[]>().ToList();
+        var prepared = Prepare(source, config, scheme);
+        var verifier = prepared.Verifier;
+        var keys = prepared.Keys;
         var headers = request.Headers;
         var verification = verifier.Verify(
             name => headers.TryGetValue(name, out var value) ? value.ToString() : null,
@@ -93,9 +96,8 @@ internal sealed partial class InboundWebhookEndpoint(
             var root = document.RootElement;
             verification = verifier.Describe(verification, root);
 
-            var template = ChannelTemplate.Parse(config.Channel, out var templateError);
-            if (template is null)
-                return Reject(source, 400, "invalid_channel", "Invalid channel name", templateError);
+            if (prepared.Template is not { } template)
+                return Reject(source, 400, "invalid_channel", "Invalid channel name", prepared.TemplateError);
             if (!template.TryFill(root, out var channel, out var channelError))
                 return Reject(source, 400, "invalid_channel", "Invalid channel name", channelError);
 
@@ -112,9 +114,11 @@ internal sealed partial class InboundWebhookEndpoint(
                 settings.PolicyFor(channel).ToRetention(config.DedupeWindow),
                 From: FromPrefix + source,
                 Type: TypeOf(verification.EventType),
-                IdempotencyKey: deliveryId is null ? null : $"webhook:{source}:{deliveryId}");
+                IdempotencyKey: deliveryId is null ? null : $"webhook:{source}:{deliveryId}",
+                Meta: MetaOf(source, deliveryId));
             var result = await log.AppendAsync(append, context.RequestAborted);
             var publication = result.Publication;
+            WebhookMetrics.InboundAccepted.Add(1, new KeyValuePair<string, object?>("source", source), new KeyValuePair<string, object?>("outcome", result.Duplicate ? "duplicate" : "published"));
             if (result.Duplicate)
                 Log.Duplicate(logger, source, deliveryId);
 
@@ -132,10 +136,38 @@ internal sealed partial class InboundWebhookEndpoint(
         }
     }
 
+    /// <summary>A source's decoded keys and parsed template, computed once (the options are fixed after start).</summary>
+    private PreparedSource Prepare(string source, WebhookSourceOptions config, WebhookScheme scheme) =>
+        prepared.GetOrAdd(source, static (_, arguments) =>
+        {
+            var (config, scheme) = arguments;
+            var verifier = WebhookVerifiers.For(scheme);
+            var template = ChannelTemplate.Parse(config.Channel, out var templateError);
+            return new PreparedSource(verifier, [.. config.Secrets.Select(verifier.DecodeSecret).OfType<byte[]>()], template, templateError);
+        }, (config, scheme));
+
+    private sealed record PreparedSource(IWebhookVerifier Verifier, IReadOnlyList<byte[]> Keys, ChannelTemplate? Template, string TemplateError);
+
     private static string TypeOf(string? eventType) =>
         string.IsNullOrEmpty(eventType) ? DefaultType
         : eventType.Length > PublishBody.MaxTypeLength ? eventType[..PublishBody.MaxTypeLength]
         : eventType;
+
+    /// <summary>The publication's <c>meta</c>: <c>{"source":"github","deliveryId":"72d3…"}</c> (no <c>deliveryId</c> when the scheme has none).</summary>
+    internal static byte[] MetaOf(string source, string? deliveryId)
+    {
+        var buffer = new ArrayBufferWriter<byte>(128);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("source", source);
+            if (deliveryId is not null)
+                writer.WriteString("deliveryId", deliveryId);
+            writer.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
 
     /// <summary>The body without insignificant whitespace, as a publish stores its data.</summary>
     private static byte[] Compact(JsonElement root)
@@ -151,7 +183,7 @@ internal sealed partial class InboundWebhookEndpoint(
 
     private IResult Reject(string source, int status, string code, string title, string detail)
     {
-        HeraldMetrics.WebhookRejections.Add(1, new KeyValuePair<string, object?>("source", source), new KeyValuePair<string, object?>("reason", code));
+        WebhookMetrics.InboundRejections.Add(1, new KeyValuePair<string, object?>("source", source), new KeyValuePair<string, object?>("reason", code));
         Log.Rejected(logger, source, status, code, detail);
         return Problems.Make(status, code, title, detail);
     }

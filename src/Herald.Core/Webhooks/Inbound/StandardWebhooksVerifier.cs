@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 
 namespace Herald.Webhooks.Inbound;
@@ -12,16 +11,7 @@ namespace Herald.Webhooks.Inbound;
 /// </summary>
 internal sealed class StandardWebhooksVerifier : IWebhookVerifier
 {
-    public const string Prefix = "whsec_";
-
-    public byte[]? DecodeSecret(string secret)
-    {
-        var encoded = secret.StartsWith(Prefix, StringComparison.Ordinal) ? secret[Prefix.Length..] : secret;
-        var buffer = new byte[encoded.Length];
-        return encoded.Length > 0 && Convert.TryFromBase64String(encoded, buffer, out var written) && written > 0
-            ? buffer[..written]
-            : null;
-    }
+    public byte[]? DecodeSecret(string secret) => StandardWebhooksSignature.DecodeSecret(secret);
 
     public WebhookVerification Verify(Func<string, string?> header, ReadOnlySpan<byte> body, IReadOnlyList<byte[]> keys, TimeSpan tolerance, DateTimeOffset now)
     {
@@ -33,11 +23,7 @@ internal sealed class StandardWebhooksVerifier : IWebhookVerifier
         if (!long.TryParse(timestamp, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
             return WebhookVerification.Invalid("webhook-timestamp must be integer unix seconds.");
 
-        // The signed content is "{id}.{timestamp}.{body}"; the body is taken byte for byte.
-        var prefix = Encoding.UTF8.GetBytes($"{id}.{timestamp}.");
-        var content = new byte[prefix.Length + body.Length];
-        prefix.CopyTo(content, 0);
-        body.CopyTo(content.AsSpan(prefix.Length));
+        var content = StandardWebhooksSignature.SignedContent(id, timestamp, body);
 
         var matched = false;
         Span<byte> candidate = stackalloc byte[HMACSHA256.HashSizeInBytes];

@@ -18,11 +18,14 @@ public enum WebhookScheme
     ApiKey,
 }
 
-/// <summary>Inbound webhooks, bound from <c>Herald:Webhooks</c>.</summary>
+/// <summary>Webhooks both ways, bound from <c>Herald:Webhooks</c>.</summary>
 public sealed class WebhookOptions
 {
-    /// <summary>Sources by name; a source named <c>github</c> receives at <c>POST /v1/webhooks/in/github</c>.</summary>
+    /// <summary>Inbound sources by name; a source named <c>github</c> receives at <c>POST /v1/webhooks/in/github</c>.</summary>
     public IDictionary<string, WebhookSourceOptions> Sources { get; } = new Dictionary<string, WebhookSourceOptions>(StringComparer.Ordinal);
+
+    /// <summary>Outbound deliveries to subscribed endpoints.</summary>
+    public Herald.Webhooks.Outbound.OutboundWebhookOptions Outbound { get; set; } = new();
 
     internal List<string> Validate()
     {
@@ -35,6 +38,7 @@ public sealed class WebhookOptions
             errors.AddRange(source.Validate(prefix));
         }
 
+        errors.AddRange(Outbound.Validate());
         return errors;
     }
 

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Inbound webhook throughput with wrk: GitHub-scheme deliveries to POST /v1/webhooks/in/gh, each
+# verified on its raw body and appended (with its delivery id for dedupe) to the durable SQLite
+# log. The server runs on core 0 and wrk on core 1 (taskset), as in bench/http/run.sh.
+# Usage: bench/webhooks/inbound.sh [seconds=10] [connections=64]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+seconds=${1:-10}; connections=${2:-64}
+command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk"; exit 1; }
+dotnet build src/Herald.Server -c Release -nologo -v:q >/dev/null
+
+secret='bench-github-secret'
+export BODY='{"ref":"refs/heads/main","repository":{"full_name":"octo/bench"},"head_commit":{"id":"4b825dc642cb6eb9a060e54bf8d69288fbee4904","message":"benchmark"}}'
+export SIGNATURE="sha256=$(printf '%s' "$BODY" | openssl dgst -sha256 -hmac "$secret" | awk '{print $NF}')"
+data=$(mktemp -d); port=18081
+taskset -c 0 dotnet src/Herald.Server/bin/Release/net10.0/herald.dll serve --urls "http://127.0.0.1:$port" --data "$data" \
+  --Herald:ApiKeys:0=bench-key-0123456789 --Logging:LogLevel:Default=Warning \
+  --Herald:Webhooks:Sources:gh:Scheme=GitHub --Herald:Webhooks:Sources:gh:Secrets:0="$secret" \
+  --Herald:Webhooks:Sources:gh:Channel='notify:{repository.full_name}' >/dev/null &
+server=$!
+trap 'kill $server 2>/dev/null; rm -rf "$data"' EXIT
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+
+# One delivery by hand first: it must be accepted (202), or the run measures refusals.
+status=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v1/webhooks/in/gh" -H 'Content-Type: application/json' \
+  -H "X-Hub-Signature-256: $SIGNATURE" -H 'X-GitHub-Event: push' -H 'X-GitHub-Delivery: check-1' --data-raw "$BODY")
+[ "$status" = 202 ] || { echo "the signed delivery was answered $status, not 202"; exit 1; }
+
+run() { taskset -c 1 wrk -t1 -c"$connections" -d"${seconds}s" --latency -s bench/webhooks/inbound.lua "$@"; }
+# The server's CPU time (utime + stime, clock ticks) from /proc: CPU per request is steadier than requests/s when other work shares the cores.
+cpu() { awk '{print $14 + $15}' "/proc/$server/stat"; }
+echo "warm-up"; run "http://127.0.0.1:$port/v1/webhooks/in/gh" >/dev/null
+before=$(cpu)
+result=$(run "http://127.0.0.1:$port/v1/webhooks/in/gh")
+after=$(cpu)
+echo "$result"
+rps=$(awk '/Requests\/sec/ {print $2}' <<<"$result")
+non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$result"); non2xx=${non2xx:-0}
+stored=$(curl -s "http://127.0.0.1:$port/v1/channels/notify:octo-bench/messages?reverse=true&limit=1" | sed -E 's/.*"top":([0-9]+).*/\1/')
+echo
+echo "| endpoint | requests/s | p99 latency | non-2xx |"
+echo "|---|---|---|---|"
+echo "| POST /v1/webhooks/in/{source} (GitHub HMAC, SQLite, durable) | $rps | $(awk '/ 99%/ {print $2}' <<<"$result") | $non2xx |"
+requests=$(awk '/requests in/ {print $1}' <<<"$result")
+awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="$requests" -v s="$seconds" \
+  'BEGIN { printf "server CPU: %.0f %% of a core, %.0f µs per request\n", 100 * t / hz / s, 1e6 * t / hz / n }'
+echo "publications stored on notify:octo-bench (check + warm-up + run): $stored"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -64,9 +64,9 @@ fi
 
 # And the load generator: a few seconds of WebSocket and SSE fan-out against a real server,
 # failing on any gap, duplicate or loss.
-if [ -x bench/loadgen.sh ]; then
+if [ -x bench.sh ]; then
   log "bench smoke (load generator, ws + sse)"
-  if bench/loadgen.sh smoke; then passed=$((passed + 1)); else status=1; failed=$((failed + 1)); fi
+  if ./bench.sh smoke >/dev/null; then passed=$((passed + 1)); else status=1; failed=$((failed + 1)); fi
 fi
 
 [ "$failed" = 0 ] || status=1

@@ -107,7 +107,7 @@ phase_durable() {
 
 case $mode in
   smoke)
-    dotnet build Herald.slnx -c Release -nologo -v:q -clp:NoSummary >/dev/null
+    [[ -n ${NO_BUILD:-} ]] || dotnet build Herald.slnx -c Release -nologo -v:q -clp:NoSummary >/dev/null
     start_server herald
     loadgen smoke --api-key $key
     exit ;;

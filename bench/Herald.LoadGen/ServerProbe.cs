@@ -150,7 +150,7 @@ internal sealed class ServerProbe(int pid)
         using var body = new MemoryStream();
         using var writer = new BinaryWriter(body, Encoding.Unicode);
         writer.Write(new byte[20]);
-        writer.Write(16u);
+        writer.Write(1u); // circular buffer, MB: no events are wanted, and a bigger buffer shows up in the RSS being measured
         writer.Write(1u);
         writer.Write((byte)0);
         writer.Write(1u);

@@ -53,7 +53,9 @@ internal sealed class Subscriber(string channel)
     /// <summary>One Herald JSON message (also RawBroadcaster's): a publication, a subscribe reply, a heartbeat, an error or a goodbye.</summary>
     public bool OnMessage(ReadOnlySpan<byte> json, long now)
     {
-        if (json.StartsWith("{\"type\":\"publication\""u8))
+        var head = json[..Math.Min(json.Length, 256)];
+        // WebSocket pushes start with the type; NDJSON lines put the cursor first.
+        if (json.StartsWith("{\"type\":\"publication\""u8) || head.IndexOf("\"type\":\"publication\""u8) >= 0)
         {
             if (Sequenced)
                 OnSequenced(json, now, "\"w\":"u8, "\"s\":"u8, "\"t\":"u8);
@@ -62,7 +64,6 @@ internal sealed class Subscriber(string channel)
             return true;
         }
 
-        var head = json[..Math.Min(json.Length, 256)];
         if (head.IndexOf("\"type\":\"ping\""u8) >= 0)
             PingPending = true;
         else if (head.IndexOf("\"type\":\"subscribed\""u8) >= 0)

@@ -69,9 +69,10 @@ internal static class WebSocketWire
         long remaining = 0; // payload bytes of the current data frame still to come
         var fin = false;
         var messagePublications = subscriber.Received;
-        while (await connection.ReceiveAsync(cancellationToken))
+        var now = Stopwatch.GetTimestamp();
+        // Bytes may already be there (sent with the 101): process them before the first receive.
+        do
         {
-            var now = Stopwatch.GetTimestamp();
             byte[]? pong = null;
             while (true)
             {
@@ -137,7 +138,11 @@ internal static class WebSocketWire
                 await connection.SendAsync(pong, cancellationToken);
             if (afterRead is not null)
                 await afterRead();
+            if (!await connection.ReceiveAsync(cancellationToken))
+                break;
+            now = Stopwatch.GetTimestamp();
         }
+        while (true);
 
         return "the server closed the connection";
     }

@@ -4,7 +4,8 @@
 set -euo pipefail
 dir=${1:?usage: bench/tables.sh RESULTS_DIR}
 n='def n: if . == null then "—" elif (. | type) == "number" then (. * 100 | round / 100 | tostring) else tostring end;
-   def k: if . == null then "—" else (. | round | tostring | [splits("")] | reverse | [range(0; length; 3) as $i | .[$i:$i+3] | reverse | join("")] | reverse | join(",")) end;'
+   def k: if . == null then "—" else (round | tostring) as $s | if ($s | length) <= 3 then $s else (($s[0:($s | length) - 3] | tonumber | k) + "," + $s[-3:]) end end;
+   def sat: if .saturationOffered > 0 then "**\(.saturationDeliveriesPerSecond|k)** (\(.saturationOffered|k), \(.saturationP99Ms|n))" else "none kept up" end;'
 
 if [[ -s $dir/fanout.jsonl || -s $dir/longpoll.jsonl ]]; then
   for file in fanout longpoll; do
@@ -16,14 +17,14 @@ if [[ -s $dir/fanout.jsonl || -s $dir/longpoll.jsonl ]]; then
       echo "| system | saturation: deliveries/s (offered publishes/s, p99 ms) | server µs/delivery there | peak deliveries/s (rate, p99 ms) | generator CPU at peak | clean |"
       echo "|---|---|---|---|---|---|"
       jq -r --argjson s "$subscribers" "$n"' select(.phase=="fanout-summary" and .subscribers >= ($s * 0.98) and .subscribers <= $s) |
-        "| \(.system) | **\(.saturationDeliveriesPerSecond|k)** (\(.saturationOffered|k), \(.saturationP99Ms|n)) | \(.saturationServerCpuMicrosPerDelivery|n) | \(.peakDeliveriesPerSecond|k) (\(.peakRate), \(.peakP99Ms|n)) | \(.peakGeneratorCpuPercent|n) % | \(if .clean then "yes" else "**no**" end) |"' "$dir/$file.jsonl"
+        "| \(.system) | \(sat) | \(.saturationServerCpuMicrosPerDelivery|n) | \(.peakDeliveriesPerSecond|k) (\(.peakRate), \(.peakP99Ms|n)) | \(.peakGeneratorCpuPercent|n) % | \(if .clean then "yes" else "**no**" end) |"' "$dir/$file.jsonl"
       echo
       echo "<details><summary>every step</summary>"
       echo
-      echo "| system | offered/s | published/s | deliveries/s | p50 / p99 / p99.9 / max ms | per frame | server CPU % | µs/delivery | RSS MiB | generator CPU % (core busy) | gaps/dups/missing | kept up |"
+      echo "| system | offered/s | published/s | deliveries/s | p50 / p99 / p99.9 / max ms | per frame | server CPU % | µs/delivery | RSS MiB | generator CPU % (µs/delivery) | gaps/dups/missing | kept up |"
       echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
       jq -r --argjson s "$subscribers" "$n"' select(.phase=="fanout" and .subscribers >= ($s * 0.98) and .subscribers <= $s) |
-        "| \(.system) | \(.rate) | \(.publishedPerSecond|k) | \(.deliveriesPerSecond|k) | \(.latencyP50Ms|n) / \(.latencyP99Ms|n) / \(.latencyP999Ms|n) / \(.latencyMaxMs|n) | \(.publicationsPerFrame|n) | \(.serverCpuPercent|n) | \(.serverCpuMicrosPerDelivery|n) | \(.serverRssMiB|n) | \(.generatorCpuPercent|n) (\(.generatorCoreBusyPercent|n)) | \(.gaps)/\(.duplicates)/\(.missing) | \(if .keptUp then "yes" else "no" end) |"' "$dir/$file.jsonl"
+        "| \(.system) | \(.rate) | \(.publishedPerSecond|k) | \(.deliveriesPerSecond|k) | \(.latencyP50Ms|n) / \(.latencyP99Ms|n) / \(.latencyP999Ms|n) / \(.latencyMaxMs|n) | \(.publicationsPerFrame|n) | \(.serverCpuPercent|n) | \(.serverCpuMicrosPerDelivery|n) | \(.serverRssMiB|n) | \(.generatorCpuPercent|n) (\(.generatorCpuMicrosPerDelivery|n)) | \(.gaps)/\(.duplicates)/\(.missing) | \(if .keptUp then "yes" else "no" end) |"' "$dir/$file.jsonl"
       echo
       echo "</details>"
     done

@@ -152,7 +152,10 @@ internal static class Fanout
                 Top = top,
             };
             step.Add(shares, latency, go, published.Seconds);
-            step.GeneratorCpuPercent = Math.Round(100 * (shares.Sum(s => s.GeneratorCpuSeconds) + (Environment.CpuUsage.TotalTime - ownCpu).TotalSeconds) / wall, 1);
+            var generatorCpu = shares.Sum(s => s.GeneratorCpuSeconds) + (Environment.CpuUsage.TotalTime - ownCpu).TotalSeconds;
+            step.GeneratorCpuPercent = Math.Round(100 * generatorCpu / wall, 1);
+            // The generator's own cost per delivery (publisher included): 10^6 / this is what one core of it can receive.
+            step.GeneratorCpuMicrosPerDelivery = step.Deliveries > 0 ? Math.Round(generatorCpu * 1e6 / step.Deliveries, 3) : 0;
             step.GeneratorCoreBusyPercent = ServerProbe.BusyPercent(generatorTicks, ServerProbe.CoreTicks(generatorCore));
             step.ServerCoreBusyPercent = ServerProbe.BusyPercent(serverTicks, ServerProbe.CoreTicks(serverCore));
             if (probe is not null)

@@ -38,6 +38,7 @@ internal sealed class FanoutStep
     public double ServerCoreBusyPercent { get; set; }
     public double ServerRssMiB { get; set; }
     public double GeneratorCpuPercent { get; set; }
+    public double GeneratorCpuMicrosPerDelivery { get; set; }
     public double GeneratorCoreBusyPercent { get; set; }
     public bool KeptUp { get; set; }
     public string? FirstError { get; set; }
@@ -70,7 +71,7 @@ internal sealed class FanoutStep
         + $"latency p50 {LatencyP50Ms} p99 {LatencyP99Ms} p99.9 {LatencyP999Ms} max {LatencyMaxMs} ms; {PublicationsPerFrame}/frame; "
         + $"gaps {Gaps} dups {Duplicates} missing {Missing} disconnected {Disconnected} errors {PublishErrors}; "
         + $"server CPU {ServerCpuPercent} % ({ServerCpuMicrosPerDelivery} µs/delivery, core {ServerCoreBusyPercent} % busy), RSS {ServerRssMiB} MiB; "
-        + $"generator CPU {GeneratorCpuPercent} % (core {GeneratorCoreBusyPercent} % busy){(KeptUp ? "; kept up" : "")}");
+        + $"generator CPU {GeneratorCpuPercent} % ({GeneratorCpuMicrosPerDelivery} µs/delivery; core {GeneratorCoreBusyPercent} % busy){(KeptUp ? "; kept up" : "")}");
 }
 
 /// <summary>The run's verdict: the saturation (best step that kept up) and the peak (most deliveries/s of any step, <c>max</c> included).</summary>

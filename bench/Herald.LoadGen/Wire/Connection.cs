@@ -1,5 +1,6 @@
 using System.Buffers.Text;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Herald.LoadGen.Wire;
@@ -37,6 +38,8 @@ internal sealed class Connection : IDisposable
     public void Consume(int count) => _start += count;
 
     /// <summary>Receives more bytes after the unread ones; false when the peer closed.</summary>
+    /// <remarks>Pooled builder: a receive that waits would otherwise allocate its state machine box, once per frame.</remarks>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<bool> ReceiveAsync(CancellationToken cancellationToken)
     {
         if (_start == _end)

@@ -14,7 +14,9 @@ release=bin/Release/net10.0
 port=$((20000 + RANDOM % 20000)); server=""; server_pid=""; server_log=""; server_data=""
 
 build_all() {
-  dotnet build "$root/Herald.slnx" -c Release -nologo -v:q -clp:NoSummary >/dev/null
+  local log; log=$(mktemp)
+  dotnet build "$root/Herald.slnx" -c Release -nologo -v:q -clp:NoSummary >"$log" 2>&1 || { cat "$log" >&2; rm -f "$log"; return 1; }
+  rm -f "$log"
   local io=$root/bench/peers/socketio
   [[ -d $io/node_modules/socket.io ]] || (cd "$io" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 }

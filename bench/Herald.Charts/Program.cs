@@ -57,14 +57,18 @@ void Save(Plot plot, string name)
 }
 
 var steps = rows.Where(r => Text(r, "phase") == "fanout").ToList();
-foreach (var size in steps.GroupBy(r => Number(r, "subscribers") >= 4000 ? 5000 : 1000))
+foreach (var size in steps.GroupBy(r => (int)(Math.Round(Number(r, "subscribers") / 100) * 100)))
 {
     var systems = size.GroupBy(r => Text(r, "system") ?? Text(r, "target") ?? "?").ToList();
     var lines = systems.Select(g => (g.Key, g.Select(r => (X: Number(r, "offered") > 0 ? Number(r, "offered") : Number(r, "publishedPerSecond"), Y: Number(r, "deliveriesPerSecond"))).OrderBy(p => p.X).ToList())).ToList();
     Save(Lines(lines, $"Fan-out, 1 channel × {size.Key:N0} subscribers: deliveries/s vs offered rate", "offered publishes / s (max: achieved)", "deliveries / s", log: false), $"fanout-deliveries-{size.Key}.png");
     var p99 = systems.Select(g => (g.Key, g.Where(r => Number(r, "offered") > 0).Select(r => (X: Number(r, "offered"), Y: Number(r, "latencyP99Ms"))).OrderBy(p => p.X).ToList())).ToList();
     Save(Lines(p99, $"Fan-out, 1 × {size.Key:N0}: p99 publish-to-delivery latency vs offered rate", "offered publishes / s", "p99 latency (ms, log scale)", log: true), $"fanout-p99-{size.Key}.png");
-    var atSaturation = systems.Select(g => (g.Key, g.Where(r => r.GetProperty("keptUp").GetBoolean()).MaxBy(r => Number(r, "deliveriesPerSecond")) ?? g.MaxBy(r => Number(r, "deliveriesPerSecond")))).ToList();
+    var atSaturation = systems.Select(g =>
+    {
+        var kept = g.Where(r => r.TryGetProperty("keptUp", out var k) && k.ValueKind == JsonValueKind.True).ToList();
+        return (g.Key, (kept.Count > 0 ? kept : g.ToList()).MaxBy(r => Number(r, "deliveriesPerSecond")));
+    }).ToList();
     Save(LatencyBars(atSaturation, $"Fan-out, 1 × {size.Key:N0}: latency at each system's saturation"), $"fanout-latency-{size.Key}.png");
 }
 
@@ -75,7 +79,7 @@ if (chat.Count > 0)
 var idle = rows.Where(r => Text(r, "phase") == "idle").GroupBy(r => Text(r, "system") ?? "?")
     .Select(g => (g.Key, g.MaxBy(r => Number(r, "requested")))).ToList();
 if (idle.Count > 0)
-    Save(IdleBars(idle!), "idle-memory.png");
+    Save(IdleBars(idle), "idle-memory.png");
 
 if (written.Count == 0)
 {

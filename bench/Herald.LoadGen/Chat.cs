@@ -65,7 +65,7 @@ internal static class Chat
                 await child.SendAsync("stop");
             foreach (var child in children)
                 await child.ExitAsync();
-            return report.Gaps == 0 && report.Duplicates == 0 && report.Missing == 0 && report.Deliveries > 0 ? 0 : 1;
+            return report.Clean ? 0 : 1;
         }
         finally
         {
@@ -82,45 +82,12 @@ internal static class Chat
         var ownCpu = Environment.CpuUsage.TotalTime;
         foreach (var child in children)
             await child.SendAsync(string.Create(CultureInfo.InvariantCulture, $"round {start} {seconds} {sequenceBase}"));
-        var shares = new List<ChatShare>();
-        foreach (var child in children)
-        {
-            var json = await child.WaitForAsync("RESULT", TimeSpan.FromSeconds(seconds + 90));
-            if (json is not null)
-                shares.Add(JsonSerializer.Deserialize(json, LoadGenJson.Default.ChatShare)!);
-        }
-
+        var shares = await Share.CollectAsync(children, LoadGenJson.Default.ChatShare, TimeSpan.FromSeconds(seconds + 90));
         var wall = (double)(Stopwatch.GetTimestamp() - start) / Stopwatch.Frequency;
-        var latency = Latency.Create();
-        foreach (var share in shares.Where(s => s.Histogram.Length > 0))
-            Latency.AddTo(latency, share.Histogram);
-        var report = new ChatReport { Seconds = seconds };
-        foreach (var share in shares)
-        {
-            report.Sent += share.Sent;
-            report.Deliveries += share.Deliveries;
-            report.Expected += share.Expected;
-            report.Missing += share.Missing;
-            report.Gaps += share.Gaps;
-            report.Duplicates += share.Duplicates;
-            report.Disconnected += share.Disconnected;
-            report.FirstError ??= share.FirstError;
-        }
-
-        var last = shares.Select(s => s.LastReceivedTicks).DefaultIfEmpty(start).Max();
-        report.ActiveSeconds = Math.Round(Math.Max(seconds, (double)(last - start) / Stopwatch.Frequency), 3);
+        var report = new ChatReport { Seconds = seconds, Sent = shares.Sum(s => s.Sent) };
+        report.Add(shares, start, seconds);
         report.SentPerSecond = Math.Round(report.Sent / (double)seconds);
-        report.DeliveriesPerSecond = Math.Round(report.Deliveries / report.ActiveSeconds);
-        (report.LatencyP50Ms, report.LatencyP99Ms, report.LatencyP999Ms, report.LatencyMaxMs) = Latency.Percentiles(latency);
-        report.GeneratorCpuPercent = Math.Round(100 * (shares.Sum(s => s.GeneratorCpuSeconds) + (Environment.CpuUsage.TotalTime - ownCpu).TotalSeconds) / wall, 1);
-        if (probe is not null)
-        {
-            var cpu = probe.CpuSeconds() - serverCpu;
-            report.ServerCpuPercent = Math.Round(100 * cpu / wall, 1);
-            report.ServerCpuMicrosPerDelivery = report.Deliveries > 0 ? Math.Round(cpu * 1e6 / report.Deliveries, 2) : 0;
-            report.ServerRssMiB = Math.Round(probe.RssKiB() / 1024.0, 1);
-        }
-
+        report.Measure(probe, serverCpu, shares.Sum(s => s.GeneratorCpuSeconds) + (Environment.CpuUsage.TotalTime - ownCpu).TotalSeconds, wall);
         return report;
     }
 
@@ -155,7 +122,7 @@ internal static class Chat
             Latency.Recording = true;
             var sent = await SendAsync(crowd, target, start, seconds, sequenceBase, firstRoom * members, rooms * members, members, payload);
             var expected = (long)members * seconds;
-            await DrainAsync(crowd, marks.Select(m => m.Last + expected).ToArray());
+            await crowd.DrainAsync((i, s) => s.Last >= marks[i].Last + expected, TimeSpan.FromSeconds(30));
             Latency.Recording = false;
             var share = new ChatShare { Sent = sent };
             for (var i = 0; i < crowd.Subscribers.Count; i++)
@@ -224,54 +191,14 @@ internal static class Chat
         return sent;
     }
 
-    /// <summary>Until every member received its round's messages, or nothing arrived for 3 s, or 30 s passed.</summary>
-    private static async Task DrainAsync(Crowd crowd, long[] targets)
-    {
-        var until = Stopwatch.GetTimestamp() + 30 * Stopwatch.Frequency;
-        long lastTotal = -1, lastChange = Stopwatch.GetTimestamp();
-        while (Stopwatch.GetTimestamp() < until)
-        {
-            var done = true;
-            for (var i = 0; i < crowd.Subscribers.Count && done; i++)
-            {
-                var s = crowd.Subscribers[i];
-                done = !s.IsAcked || s.Ended || s.Last >= targets[i];
-            }
-
-            if (done)
-                return;
-            var total = crowd.Subscribers.Sum(s => s.Received);
-            if (total != lastTotal)
-            {
-                lastTotal = total;
-                lastChange = Stopwatch.GetTimestamp();
-            }
-            else if (Stopwatch.GetElapsedTime(lastChange) > TimeSpan.FromSeconds(3))
-            {
-                return;
-            }
-
-            await Task.Delay(20);
-        }
-    }
 }
 
-internal sealed class ChatShare
+internal sealed class ChatShare : Share
 {
     public long Sent { get; set; }
-    public long Deliveries { get; set; }
-    public long Expected { get; set; }
-    public long Missing { get; set; }
-    public long Gaps { get; set; }
-    public long Duplicates { get; set; }
-    public int Disconnected { get; set; }
-    public long LastReceivedTicks { get; set; }
-    public double GeneratorCpuSeconds { get; set; }
-    public string? FirstError { get; set; }
-    public string Histogram { get; set; } = "";
 }
 
-internal sealed class ChatReport
+internal sealed class ChatReport : Measurement
 {
     public string Phase { get; set; } = "chat";
     public string Target { get; set; } = "";
@@ -282,23 +209,6 @@ internal sealed class ChatReport
     public int Seconds { get; set; }
     public long Sent { get; set; }
     public double SentPerSecond { get; set; }
-    public long Expected { get; set; }
-    public long Deliveries { get; set; }
-    public double DeliveriesPerSecond { get; set; }
-    public long Missing { get; set; }
-    public long Gaps { get; set; }
-    public long Duplicates { get; set; }
-    public int Disconnected { get; set; }
-    public double LatencyP50Ms { get; set; }
-    public double LatencyP99Ms { get; set; }
-    public double LatencyP999Ms { get; set; }
-    public double LatencyMaxMs { get; set; }
-    public double ActiveSeconds { get; set; }
-    public double ServerCpuPercent { get; set; }
-    public double ServerCpuMicrosPerDelivery { get; set; }
-    public double ServerRssMiB { get; set; }
-    public double GeneratorCpuPercent { get; set; }
-    public string? FirstError { get; set; }
 
     public string Describe() => string.Create(CultureInfo.InvariantCulture,
         $"chat {Target} {Transport}: {Rooms} rooms × {Members}, {Connections} connected; sent {Sent} ({SentPerSecond}/s), delivered {Deliveries}/{Expected} = {DeliveriesPerSecond}/s; "

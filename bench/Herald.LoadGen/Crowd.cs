@@ -77,6 +77,40 @@ internal sealed class Crowd(Target target, Endpoint endpoint, int bufferBytes) :
         await Task.WhenAny(Task.WhenAll(tasks), Task.Delay(TimeSpan.FromSeconds(10)));
     }
 
+    /// <summary>
+    /// Waits until <paramref name="reached"/> holds for every open subscriber (by index), or nothing
+    /// arrived for 3 s, or <paramref name="limit"/> passed: the drain after a step.
+    /// </summary>
+    public async Task DrainAsync(Func<int, Subscriber, bool> reached, TimeSpan limit)
+    {
+        var until = Stopwatch.GetTimestamp() + (long)(limit.TotalSeconds * Stopwatch.Frequency);
+        long lastTotal = -1, lastChange = Stopwatch.GetTimestamp();
+        while (Stopwatch.GetTimestamp() < until)
+        {
+            var done = true;
+            for (var i = 0; i < Subscribers.Count && done; i++)
+            {
+                var s = Subscribers[i];
+                done = !s.IsAcked || s.Ended || reached(i, s);
+            }
+
+            if (done)
+                return;
+            var total = Subscribers.Sum(s => s.Received);
+            if (total != lastTotal)
+            {
+                lastTotal = total;
+                lastChange = Stopwatch.GetTimestamp();
+            }
+            else if (Stopwatch.GetElapsedTime(lastChange) > TimeSpan.FromSeconds(3))
+            {
+                return;
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
     public string? FirstError() => Subscribers.Select(s => s.Error).FirstOrDefault(e => e is not null);
 
     public void Dispose() => _stop.Dispose();

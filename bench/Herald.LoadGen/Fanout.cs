@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using HdrHistogram;
 
 namespace Herald.LoadGen;
 
@@ -125,18 +124,8 @@ internal static class Fanout
             var top = await target.TopAsync(endpoint, channel, apiKey);
             foreach (var child in children)
                 await child.SendAsync(string.Create(CultureInfo.InvariantCulture, $"drain {top} {drainSeconds}"));
-            var shares = new List<FanoutShare>();
-            foreach (var child in children)
-            {
-                var json = await child.WaitForAsync("RESULT", TimeSpan.FromSeconds(drainSeconds + 60));
-                if (json is not null)
-                    shares.Add(JsonSerializer.Deserialize(json, LoadGenJson.Default.FanoutShare)!);
-            }
-
+            var shares = await Share.CollectAsync(children, LoadGenJson.Default.FanoutShare, TimeSpan.FromSeconds(drainSeconds + 60));
             var wall = Stopwatch.GetElapsedTime(go).TotalSeconds;
-            var latency = Latency.Create();
-            foreach (var share in shares.Where(s => s.Histogram.Length > 0))
-                Latency.AddTo(latency, share.Histogram);
             var step = new FanoutStep
             {
                 Target = target.System,
@@ -151,21 +140,11 @@ internal static class Fanout
                 PublishedPerSecond = Math.Round(published.Published / published.Seconds, 1),
                 Top = top,
             };
-            step.Add(shares, latency, go, published.Seconds);
-            var generatorCpu = shares.Sum(s => s.GeneratorCpuSeconds) + (Environment.CpuUsage.TotalTime - ownCpu).TotalSeconds;
-            step.GeneratorCpuPercent = Math.Round(100 * generatorCpu / wall, 1);
-            // The generator's own cost per delivery (publisher included): 10^6 / this is what one core of it can receive.
-            step.GeneratorCpuMicrosPerDelivery = step.Deliveries > 0 ? Math.Round(generatorCpu * 1e6 / step.Deliveries, 3) : 0;
+            step.Add(shares, go, published.Seconds);
+            step.AddFrames(shares);
+            step.Measure(probe, serverCpu, shares.Sum(s => s.GeneratorCpuSeconds) + (Environment.CpuUsage.TotalTime - ownCpu).TotalSeconds, wall);
             step.GeneratorCoreBusyPercent = ServerProbe.BusyPercent(generatorTicks, ServerProbe.CoreTicks(generatorCore));
             step.ServerCoreBusyPercent = ServerProbe.BusyPercent(serverTicks, ServerProbe.CoreTicks(serverCore));
-            if (probe is not null)
-            {
-                var cpu = probe.CpuSeconds() - serverCpu;
-                step.ServerCpuPercent = Math.Round(100 * cpu / wall, 1);
-                step.ServerCpuMicrosPerDelivery = step.Deliveries > 0 ? Math.Round(cpu * 1e6 / step.Deliveries, 2) : 0;
-                step.ServerRssMiB = Math.Round(probe.RssKiB() / 1024.0, 1);
-            }
-
             step.FirstError ??= published.FirstError;
             return step;
         }

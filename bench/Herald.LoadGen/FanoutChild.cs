@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 
@@ -39,7 +38,7 @@ internal static class FanoutChild
                     break;
                 case "drain":
                     var top = long.Parse(words[1], CultureInfo.InvariantCulture);
-                    await DrainAsync(crowd, top, TimeSpan.FromSeconds(double.Parse(words[2], CultureInfo.InvariantCulture)));
+                    await crowd.DrainAsync((_, s) => s.Last >= top, TimeSpan.FromSeconds(double.Parse(words[2], CultureInfo.InvariantCulture)));
                     Latency.Recording = false;
                     var share = Tally(crowd, marks, top);
                     share.GeneratorCpuSeconds = (Environment.CpuUsage.TotalTime - cpu).TotalSeconds;
@@ -53,30 +52,6 @@ internal static class FanoutChild
 
         await crowd.CloseAsync();
         return 0;
-    }
-
-    /// <summary>Until every open subscriber reached <paramref name="top"/>, or nothing arrived for 3 s, or <paramref name="limit"/> passed.</summary>
-    private static async Task DrainAsync(Crowd crowd, long top, TimeSpan limit)
-    {
-        var until = Stopwatch.GetTimestamp() + (long)(limit.TotalSeconds * Stopwatch.Frequency);
-        long lastTotal = -1, lastChange = Stopwatch.GetTimestamp();
-        while (Stopwatch.GetTimestamp() < until)
-        {
-            if (crowd.Subscribers.All(s => !s.IsAcked || s.Ended || s.Last >= top))
-                return;
-            var total = crowd.Subscribers.Sum(s => s.Received);
-            if (total != lastTotal)
-            {
-                lastTotal = total;
-                lastChange = Stopwatch.GetTimestamp();
-            }
-            else if (Stopwatch.GetElapsedTime(lastChange) > TimeSpan.FromSeconds(3))
-            {
-                return;
-            }
-
-            await Task.Delay(20);
-        }
     }
 
     private static FanoutShare Tally(Crowd crowd, Mark[] marks, long top)
@@ -109,18 +84,8 @@ internal static class FanoutChild
 }
 
 /// <summary>What one generator process measured in one step.</summary>
-internal sealed class FanoutShare
+internal sealed class FanoutShare : Share
 {
-    public long Expected { get; set; }
-    public long Deliveries { get; set; }
-    public long Missing { get; set; }
-    public long Gaps { get; set; }
-    public long Duplicates { get; set; }
-    public int Disconnected { get; set; }
     public long Frames { get; set; }
     public long FramePublications { get; set; }
-    public long LastReceivedTicks { get; set; }
-    public double GeneratorCpuSeconds { get; set; }
-    public string? FirstError { get; set; }
-    public string Histogram { get; set; } = "";
 }

@@ -1,10 +1,9 @@
 using System.Globalization;
-using HdrHistogram;
 
 namespace Herald.LoadGen;
 
 /// <summary>One step of a fan-out: the JSON line the scripts and charts read.</summary>
-internal sealed class FanoutStep
+internal sealed class FanoutStep : Measurement
 {
     public string Phase { get; set; } = "fanout";
     public string Target { get; set; } = "";
@@ -19,51 +18,17 @@ internal sealed class FanoutStep
     public double PublishedPerSecond { get; set; }
     public long PublishErrors { get; set; }
     public long Top { get; set; }
-    public long Expected { get; set; }
-    public long Deliveries { get; set; }
-    public double DeliveriesPerSecond { get; set; }
-    public long Missing { get; set; }
-    public long Gaps { get; set; }
-    public long Duplicates { get; set; }
-    public int Disconnected { get; set; }
     public double PublicationsPerFrame { get; set; }
     public double FramesPerSecond { get; set; }
-    public double LatencyP50Ms { get; set; }
-    public double LatencyP99Ms { get; set; }
-    public double LatencyP999Ms { get; set; }
-    public double LatencyMaxMs { get; set; }
-    public double ActiveSeconds { get; set; }
-    public double ServerCpuPercent { get; set; }
-    public double ServerCpuMicrosPerDelivery { get; set; }
     public double ServerCoreBusyPercent { get; set; }
-    public double ServerRssMiB { get; set; }
-    public double GeneratorCpuPercent { get; set; }
-    public double GeneratorCpuMicrosPerDelivery { get; set; }
     public double GeneratorCoreBusyPercent { get; set; }
     public bool KeptUp { get; set; }
-    public string? FirstError { get; set; }
 
-    /// <summary>Sums the shares; deliveries/s over the time from the first publish to the last delivery (at least the publishing time).</summary>
-    public void Add(List<FanoutShare> shares, LongHistogram latency, long go, double publishSeconds)
+    public void AddFrames(List<FanoutShare> shares)
     {
-        foreach (var share in shares)
-        {
-            Expected += share.Expected;
-            Deliveries += share.Deliveries;
-            Missing += share.Missing;
-            Gaps += share.Gaps;
-            Duplicates += share.Duplicates;
-            Disconnected += share.Disconnected;
-            FirstError ??= share.FirstError;
-        }
-
-        var last = shares.Select(s => s.LastReceivedTicks).DefaultIfEmpty(go).Max();
-        ActiveSeconds = Math.Round(Math.Max(publishSeconds, (double)(last - go) / System.Diagnostics.Stopwatch.Frequency), 3);
-        DeliveriesPerSecond = ActiveSeconds > 0 ? Math.Round(Deliveries / ActiveSeconds) : 0;
         var frames = shares.Sum(s => s.Frames);
         PublicationsPerFrame = frames > 0 ? Math.Round((double)shares.Sum(s => s.FramePublications) / frames, 2) : 0;
         FramesPerSecond = ActiveSeconds > 0 ? Math.Round(frames / ActiveSeconds) : 0;
-        (LatencyP50Ms, LatencyP99Ms, LatencyP999Ms, LatencyMaxMs) = Latency.Percentiles(latency);
     }
 
     public string Describe() => string.Create(CultureInfo.InvariantCulture,

@@ -50,6 +50,16 @@ internal sealed class Subscriber(string channel)
     /// <summary>Chat and per-publisher sequences: the last sequence number seen from each sender (index = sender).</summary>
     public long[] SenderLast { get; set; } = [];
 
+    /// <summary>Counts one frame (a WebSocket message, a stream read, a poll answer) when publications arrived since <paramref name="receivedBefore"/>, which moves on.</summary>
+    public void CountFrame(ref long receivedBefore)
+    {
+        if (Received <= receivedBefore)
+            return;
+        Frames++;
+        FramePublications += Received - receivedBefore;
+        receivedBefore = Received;
+    }
+
     /// <summary>One Herald JSON message (also RawBroadcaster's): a publication, a subscribe reply, a heartbeat, an error or a goodbye.</summary>
     public bool OnMessage(ReadOnlySpan<byte> json, long now)
     {

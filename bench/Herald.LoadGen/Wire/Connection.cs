@@ -37,6 +37,23 @@ internal sealed class Connection : IDisposable
 
     public void Consume(int count) => _start += count;
 
+    /// <summary>
+    /// Hands the unread bytes of the current frame or chunk (at most <paramref name="remaining"/>,
+    /// which goes down) to <paramref name="splitter"/>; the piece ends a message when it is the last
+    /// of one (<paramref name="lastOfMessage"/> and nothing remains). False when nothing is unread.
+    /// </summary>
+    public bool FeedUnread(ref long remaining, bool lastOfMessage, RecordSplitter splitter, IRecordSink sink, long now)
+    {
+        var unread = Unread;
+        if (unread.IsEmpty)
+            return false;
+        var take = (int)Math.Min(remaining, unread.Length);
+        remaining -= take;
+        splitter.Feed(unread[..take], lastOfMessage && remaining == 0, sink, now);
+        Consume(take);
+        return true;
+    }
+
     /// <summary>Receives more bytes after the unread ones; false when the peer closed.</summary>
     /// <remarks>Pooled builder: a receive that waits would otherwise allocate its state machine box, once per frame.</remarks>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]

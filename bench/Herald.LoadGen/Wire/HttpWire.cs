@@ -38,24 +38,22 @@ internal static class HttpWire
             var before = subscriber?.Received ?? 0;
             while (true)
             {
-                var unread = connection.Unread;
                 if (remaining > 0)
                 {
-                    if (unread.IsEmpty)
+                    if (!connection.FeedUnread(ref remaining, !head.Chunked, splitter, sink, now))
                         break;
-                    var take = (int)Math.Min(remaining, unread.Length);
-                    remaining -= take;
-                    var end = !head.Chunked && remaining == 0;
-                    splitter.Feed(unread[..take], end, sink, now);
-                    connection.Consume(take);
-                    if (end)
-                        return Count(subscriber, before, true);
+                    if (!head.Chunked && remaining == 0)
+                    {
+                        subscriber?.CountFrame(ref before);
+                        return true;
+                    }
                     trailer = head.Chunked && remaining == 0;
                     continue;
                 }
 
                 if (!head.Chunked)
                     break;
+                var unread = connection.Unread;
                 if (trailer)
                 {
                     if (unread.Length < 2)
@@ -83,28 +81,17 @@ internal static class HttpWire
 
                     connection.Consume(2);
                     splitter.Feed([], true, sink, now);
-                    return Count(subscriber, before, true);
+                    subscriber?.CountFrame(ref before);
+                    return true;
                 }
 
                 remaining = size;
             }
 
-            Count(subscriber, before, false);
+            subscriber?.CountFrame(ref before);
             if (!await connection.ReceiveAsync(cancellationToken))
                 return false;
             now = Stopwatch.GetTimestamp();
         }
-    }
-
-    /// <summary>Publications per read (streams) or per answer (polls), as WebSocket counts them per frame.</summary>
-    private static bool Count(Subscriber? subscriber, long before, bool result)
-    {
-        if (subscriber is not null && subscriber.Received > before)
-        {
-            subscriber.Frames++;
-            subscriber.FramePublications += subscriber.Received - before;
-        }
-
-        return result;
     }
 }

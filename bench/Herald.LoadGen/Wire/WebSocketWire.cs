@@ -76,20 +76,16 @@ internal static class WebSocketWire
             byte[]? pong = null;
             while (true)
             {
-                var unread = connection.Unread;
                 if (remaining > 0)
                 {
-                    if (unread.IsEmpty)
+                    if (!connection.FeedUnread(ref remaining, fin, splitter, sink, now))
                         break;
-                    var take = (int)Math.Min(remaining, unread.Length);
-                    remaining -= take;
-                    splitter.Feed(unread[..take], fin && remaining == 0, sink, now);
-                    connection.Consume(take);
                     if (fin && remaining == 0)
-                        EndMessage(subscriber, ref messagePublications);
+                        subscriber.CountFrame(ref messagePublications);
                     continue;
                 }
 
+                var unread = connection.Unread;
                 if (unread.Length < 2)
                     break;
                 var opcode = (byte)(unread[0] & 0x0F);
@@ -130,7 +126,7 @@ internal static class WebSocketWire
                 if (length == 0 && fin)
                 {
                     splitter.Feed([], true, sink, now);
-                    EndMessage(subscriber, ref messagePublications);
+                    subscriber.CountFrame(ref messagePublications);
                 }
             }
 
@@ -145,15 +141,5 @@ internal static class WebSocketWire
         while (true);
 
         return "the server closed the connection";
-    }
-
-    private static void EndMessage(Subscriber subscriber, ref long before)
-    {
-        var publications = subscriber.Received - before;
-        if (publications <= 0)
-            return;
-        subscriber.Frames++;
-        subscriber.FramePublications += publications;
-        before = subscriber.Received;
     }
 }

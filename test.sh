@@ -22,6 +22,7 @@ need_apt node nodejs   # third-party clients (ws, eventsource) run under node
 need_apt npm npm
 need_apt jq jq           # the load generator's scripts
 need_apt taskset util-linux
+need_apt pgrep procps     # bench/lib.sh finds the server process under its timeout
 
 # npm packages, from the lock files, for every package that has one.
 for lock in $(git ls-files '*package-lock.json' 2>/dev/null); do

@@ -18,6 +18,23 @@ if [[ -s $dir/fanout.jsonl || -s $dir/longpoll.jsonl ]]; then
       echo "|---|---|---|---|---|---|"
       jq -r --argjson s "$subscribers" "$n"' select(.phase=="fanout-summary" and .subscribers >= ($s * 0.98) and .subscribers <= $s) |
         "| \(.system) | \(sat) | \(.saturationServerCpuMicrosPerDelivery|n) | \(.peakDeliveriesPerSecond|k) (\(.peakRate), \(.peakP99Ms|n)) | \(.peakGeneratorCpuPercent|n) % | \(if .clean then "yes" else "**no**" end) |"' "$dir/$file.jsonl"
+      if [[ $file == fanout && -n $(jq -c --argjson s "$subscribers" 'select(.phase=="fanout-summary" and .system=="herald-ws" and .subscribers >= ($s * 0.98) and .subscribers <= $s)' "$dir/$file.jsonl") ]]; then
+        echo
+        echo "Targets (issue 4), Herald over WebSocket against each system in the same run:"
+        echo
+        echo "| against | saturation ratio (target) | peak ratio | p99 at half of SignalR's saturation rate: Herald / SignalR |"
+        echo "|---|---|---|---|"
+        jq -rs --argjson s "$subscribers" "$n"'
+          [.[] | select(.subscribers >= ($s * 0.98) and .subscribers <= $s)] as $all
+          | ($all | map(select(.phase=="fanout-summary")) | map({key: .system, value: .}) | from_entries) as $sum
+          | (($sum["signalr"].saturationOffered // 0) / 2) as $half
+          | def at($sys): [$all[] | select(.phase=="fanout" and .system==$sys and .offered > 0 and .offered <= $half)] | max_by(.offered);
+          def ratio($a; $b): if ($b // 0) > 0 then ($a / $b * 100 | round / 100 | tostring) + "×" else "—" end;
+          ["signalr", "socketio", "raw", "raw-pack"][] as $peer | select($sum[$peer] != null)
+          | {"signalr": "≥ 2.5×", "socketio": "≥ 10×", "raw": "≥ 1.3×", "raw-pack": "—"}[$peer] as $target
+          | "| \($peer) | \(ratio($sum["herald-ws"].saturationDeliveriesPerSecond; $sum[$peer].saturationDeliveriesPerSecond)) (\($target)) | \(ratio($sum["herald-ws"].peakDeliveriesPerSecond; $sum[$peer].peakDeliveriesPerSecond)) | "
+            + (if $peer == "signalr" and $half > 0 then "\(at("herald-ws").latencyP99Ms | n) / \(at("signalr").latencyP99Ms | n) ms at \(at("signalr").offered | k)/s" else "" end) + " |"' "$dir/$file.jsonl"
+      fi
       echo
       echo "<details><summary>every step</summary>"
       echo

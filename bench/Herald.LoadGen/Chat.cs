@@ -122,7 +122,7 @@ internal static class Chat
             Latency.Recording = true;
             var sent = await SendAsync(crowd, target, start, seconds, sequenceBase, firstRoom * members, rooms * members, members, payload);
             var expected = (long)members * seconds;
-            await crowd.DrainAsync((i, s) => s.Last >= marks[i].Last + expected, TimeSpan.FromSeconds(30));
+            await crowd.DrainAsync((i, s) => s.Last >= marks[i].Last + expected, TimeSpan.FromSeconds(60));
             Latency.Recording = false;
             var share = new ChatShare { Sent = sent };
             for (var i = 0; i < crowd.Subscribers.Count; i++)

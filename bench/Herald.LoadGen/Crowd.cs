@@ -79,7 +79,8 @@ internal sealed class Crowd(Target target, Endpoint endpoint, int bufferBytes) :
 
     /// <summary>
     /// Waits until <paramref name="reached"/> holds for every open subscriber (by index), or nothing
-    /// arrived for 3 s, or <paramref name="limit"/> passed: the drain after a step.
+    /// arrived for 10 s, or <paramref name="limit"/> passed: the drain after a step. (10 s: on a shared
+    /// machine a starved server can go quiet for seconds and still deliver everything.)
     /// </summary>
     public async Task DrainAsync(Func<int, Subscriber, bool> reached, TimeSpan limit)
     {
@@ -102,7 +103,7 @@ internal sealed class Crowd(Target target, Endpoint endpoint, int bufferBytes) :
                 lastTotal = total;
                 lastChange = Stopwatch.GetTimestamp();
             }
-            else if (Stopwatch.GetElapsedTime(lastChange) > TimeSpan.FromSeconds(3))
+            else if (Stopwatch.GetElapsedTime(lastChange) > TimeSpan.FromSeconds(10))
             {
                 return;
             }

@@ -61,7 +61,7 @@ internal static class Fanout
             var warmup = options.Double("warmup-seconds", 3);
             if (warmup > 0)
             {
-                var warm = await run.StepAsync(options.Double("warmup-rate", 20), warmup, options.Double("drain", 30));
+                var warm = await run.StepAsync(options.Double("warmup-rate", 20), warmup, options.Double("drain", 60));
                 Log($"warm-up: {warm.Describe()}");
             }
 
@@ -72,7 +72,7 @@ internal static class Fanout
                 var max = rates[i] == "max";
                 if (!max && misses >= options.Int("stop-after-misses", 2))
                     continue;
-                var step = await run.StepAsync(max ? 0 : double.Parse(rates[i], CultureInfo.InvariantCulture), seconds, options.Double("drain", 30));
+                var step = await run.StepAsync(max ? 0 : double.Parse(rates[i], CultureInfo.InvariantCulture), seconds, options.Double("drain", 60));
                 step.Index = i;
                 step.KeptUp = rules.KeptUp(step);
                 steps.Add(step);

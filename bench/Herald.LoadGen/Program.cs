@@ -5,7 +5,7 @@
 //   fanout   --subscribers N --url http://127.0.0.1:PORT --rates 20,50,100,max --seconds S
 //            [--connections 64] [--warmup-seconds 3 --warmup-rate 20] [--payload 100] [--processes K]
 //            [--api-key KEY] [--server-pid PID] [--source-ips 127.0.0.2,...] [--slo-p99-ms 250] [--keep-up 0.95]
-//            [--drain 30] [--stop-after-misses 2] [--buffer 16384]
+//            [--drain 60] [--stop-after-misses 2] [--buffer 16384]
 //            one JSON line per step, then one summary line (Fanout.cs)
 //   chat     --rooms 1000 --members 10 --seconds S --url .. [--processes K] [--payload 100] (Chat.cs)
 //   idle     --connections N --url .. [--processes K] [--rate 1000] [--server-pid PID [--server-gc]

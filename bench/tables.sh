@@ -41,7 +41,7 @@ if [[ -s $dir/fanout.jsonl || -s $dir/longpoll.jsonl ]]; then
       echo "| system | offered/s | published/s | deliveries/s | p50 / p99 / p99.9 / max ms | per frame | server CPU % | µs/delivery | RSS MiB | generator CPU % (µs/delivery) | gaps/dups/missing | kept up |"
       echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
       jq -r --argjson s "$subscribers" "$n"' select(.phase=="fanout" and .subscribers >= ($s * 0.98) and .subscribers <= $s) |
-        "| \(.system) | \(.rate) | \(.publishedPerSecond|k) | \(.deliveriesPerSecond|k) | \(.latencyP50Ms|n) / \(.latencyP99Ms|n) / \(.latencyP999Ms|n) / \(.latencyMaxMs|n) | \(.publicationsPerFrame|n) | \(.serverCpuPercent|n) | \(.serverCpuMicrosPerDelivery|n) | \(.serverRssMiB|n) | \(.generatorCpuPercent|n) (\(.generatorCpuMicrosPerDelivery|n)) | \(.gaps)/\(.duplicates)/\(.missing) | \(if .keptUp then "yes" else "no" end) |"' "$dir/$file.jsonl"
+        "| \(.system) | \(.rate) | \(.publishedPerSecond|k) | \(.deliveriesPerSecond|k) | \(.latencyP50Ms|n) / \(.latencyP99Ms|n) / \(.latencyP999Ms|n) / \(.latencyMaxMs|n) | \(.publicationsPerFrame|n) | \(.serverCpuPercent|n) | \(.serverCpuMicrosPerDelivery|n) | \(.serverRssMiB|n) | \(.generatorCpuPercent|n) (\(.generatorCpuMicrosPerDelivery|n)) | \(.gaps)/\(.duplicates)/\(.missing)\(if (.resets // 0) > 0 then " (\(.resets|k) resets)" else "" end) | \(if .keptUp then "yes" else "no" end) |"' "$dir/$file.jsonl"
       echo
       echo "</details>"
     done

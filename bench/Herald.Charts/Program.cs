@@ -111,8 +111,15 @@ static Plot Lines(List<(string Label, List<(double X, double Y)> Points)> series
     plot.XLabel(x);
     plot.YLabel(y);
     plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = Rate };
-    // Log scale: the values are log10(ms), labelled back in ms.
-    plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = log ? v => Ms(Math.Pow(10, v)) : Rate };
+    // Log scale: the values are log10(ms), ticked at whole powers of ten and labelled back in ms.
+    plot.Axes.Left.TickGenerator = log
+        ? new ScottPlot.TickGenerators.NumericAutomatic
+        {
+            MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
+            IntegerTicksOnly = true,
+            LabelFormatter = v => Ms(Math.Pow(10, v)),
+        }
+        : new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = Rate };
     plot.ShowLegend(Alignment.UpperLeft);
     return plot;
 }

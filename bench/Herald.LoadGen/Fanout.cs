@@ -152,7 +152,7 @@ internal static class Fanout
 }
 
 /// <summary>
-/// A step kept up when nothing failed (no publish error, gap, duplicate, loss or disconnection),
+/// A step kept up when nothing failed (no publish error, gap, duplicate, reset, loss or disconnection),
 /// the publisher achieved ≥ <paramref name="Fraction"/> of the offered rate, the subscribers
 /// received ≥ <paramref name="Fraction"/> of offered × subscribers deliveries per second (measured
 /// until the last delivery, so a server that falls behind and catches up during the drain fails
@@ -163,7 +163,7 @@ internal sealed record SaturationRule(double Fraction, double P99Ms)
 {
     public bool KeptUp(FanoutStep step) =>
         step.Offered > 0
-        && step.PublishErrors == 0 && step.Gaps == 0 && step.Duplicates == 0 && step.Missing == 0 && step.Disconnected == 0
+        && step.PublishErrors == 0 && step.Gaps == 0 && step.Duplicates == 0 && step.Resets == 0 && step.Missing == 0 && step.Disconnected == 0
         && step.PublishedPerSecond >= Fraction * step.Offered
         && step.DeliveriesPerSecond >= Fraction * step.Offered * step.Subscribers
         && step.LatencyP99Ms <= P99Ms;

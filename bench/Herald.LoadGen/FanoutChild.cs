@@ -30,7 +30,7 @@ internal static class FanoutChild
             switch (words[0])
             {
                 case "step":
-                    marks = crowd.Subscribers.Select(s => new Mark(s.Received, s.Gaps, s.Duplicates, s.Frames, s.FramePublications, s.Last, s.Ended)).ToArray();
+                    marks = crowd.Subscribers.Select(s => new Mark(s.Received, s.Gaps, s.Duplicates, s.Resets, s.Frames, s.FramePublications, s.Last, s.Ended)).ToArray();
                     Latency.Reset();
                     Latency.Recording = true;
                     cpu = Environment.CpuUsage.TotalTime;
@@ -60,10 +60,11 @@ internal static class FanoutChild
         for (var i = 0; i < crowd.Subscribers.Count; i++)
         {
             var s = crowd.Subscribers[i];
-            var mark = i < marks.Length ? marks[i] : new Mark(0, 0, 0, 0, 0, s.Last, false);
+            var mark = i < marks.Length ? marks[i] : new Mark(0, 0, 0, 0, 0, 0, s.Last, false);
             share.Deliveries += s.Received - mark.Received;
             share.Gaps += s.Gaps - mark.Gaps;
             share.Duplicates += s.Duplicates - mark.Duplicates;
+            share.Resets += s.Resets - mark.Resets;
             share.Frames += s.Frames - mark.Frames;
             share.FramePublications += s.FramePublications - mark.FramePublications;
             share.LastReceivedTicks = Math.Max(share.LastReceivedTicks, s.LastReceivedTicks);
@@ -80,7 +81,7 @@ internal static class FanoutChild
         return share;
     }
 
-    private readonly record struct Mark(long Received, long Gaps, long Duplicates, long Frames, long FramePublications, long Last, bool Ended);
+    private readonly record struct Mark(long Received, long Gaps, long Duplicates, long Resets, long Frames, long FramePublications, long Last, bool Ended);
 }
 
 /// <summary>What one generator process measured in one step.</summary>

@@ -128,6 +128,11 @@ internal static class HeraldClient
                 Cursor = Encoding.ASCII.GetString(value[..value.IndexOf((byte)'"')]);
             }
 
+            // History is bounded (Herald:DefaultPolicy:HistorySize): a poll that fell further behind is
+            // answered with an explicit reset, never a silent gap.
+            if (body[..Math.Max(0, body.IndexOf("\"publications\":"u8))].IndexOf("\"recovered\":false"u8) >= 0)
+                subscriber.OnReset();
+
             var publications = body.IndexOf("\"publications\":["u8);
             if (publications < 0)
                 return;

@@ -13,6 +13,7 @@ internal class Share
     public long Missing { get; set; }
     public long Gaps { get; set; }
     public long Duplicates { get; set; }
+    public long Resets { get; set; }
     public int Disconnected { get; set; }
     public long LastReceivedTicks { get; set; }
     public double GeneratorCpuSeconds { get; set; }
@@ -42,6 +43,7 @@ internal abstract class Measurement
     public long Missing { get; set; }
     public long Gaps { get; set; }
     public long Duplicates { get; set; }
+    public long Resets { get; set; }
     public int Disconnected { get; set; }
     public double LatencyP50Ms { get; set; }
     public double LatencyP99Ms { get; set; }
@@ -71,6 +73,7 @@ internal abstract class Measurement
             Missing += share.Missing;
             Gaps += share.Gaps;
             Duplicates += share.Duplicates;
+            Resets += share.Resets;
             Disconnected += share.Disconnected;
             FirstError ??= share.FirstError;
             if (share.Histogram.Length > 0)

@@ -25,6 +25,9 @@ internal sealed class Subscriber(string channel)
 
     public long Duplicates { get; set; }
 
+    /// <summary>Explicit resets: the server said the position fell out of its history (<c>recovered: false</c>) and went on from its newest; never counted as gaps.</summary>
+    public long Resets { get; set; }
+
     /// <summary>WebSocket messages (streams: socket reads; polls: answers) that carried at least one publication, and the publications in them.</summary>
     public long Frames { get; set; }
 
@@ -81,6 +84,13 @@ internal sealed class Subscriber(string channel)
         else if (head.IndexOf("\"type\":\"error\""u8) >= 0 || head.IndexOf("\"type\":\"disconnect\""u8) >= 0)
             Error ??= Encoding.UTF8.GetString(json[..Math.Min(json.Length, 300)]);
         return false;
+    }
+
+    /// <summary>The server skipped ahead explicitly: the next publication starts a new run instead of being checked against the last.</summary>
+    public void OnReset()
+    {
+        Resets++;
+        Last = -1;
     }
 
     public void OnSubscribed(ReadOnlySpan<byte> json)

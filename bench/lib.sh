@@ -65,7 +65,7 @@ start_server() {
 # loadgen COMMAND [options...]: the generator on its core, against the running server.
 loadgen() {
   local command=$1; shift
-  DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 taskset -c "$GENERATOR_CORE" timeout "$GENERATOR_TIMEOUT" \
+  DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 taskset -c "$GENERATOR_CORE" timeout "$GENERATOR_TIMEOUT" \
     dotnet "$root/bench/Herald.LoadGen/$release/Herald.LoadGen.dll" "$command" \
     --url "http://127.0.0.1:$port" --source-ips "$sources" --server-pid "$server_pid" \
     --server-core "$SERVER_CORE" --generator-core "$GENERATOR_CORE" "$@"

@@ -29,7 +29,7 @@ if [[ -s $dir/fanout.jsonl || -s $dir/longpoll.jsonl ]]; then
           | ($all | map(select(.phase=="fanout-summary")) | map({key: .system, value: .}) | from_entries) as $sum
           | (($sum["signalr"].saturationOffered // 0) / 2) as $half
           | def at($sys): [$all[] | select(.phase=="fanout" and .system==$sys and .offered > 0 and .offered <= $half)] | max_by(.offered);
-          def ratio($a; $b): if ($b // 0) > 0 then ($a / $b * 100 | round / 100 | tostring) + "×" else "—" end;
+          def ratio($a; $b): if ($b // 0) > 0 and ($a // 0) > 0 then ($a / $b * 100 | round / 100 | tostring) + "×" else "—" end;
           ["signalr", "socketio", "raw", "raw-pack"][] as $peer | select($sum[$peer] != null)
           | {"signalr": "≥ 2.5×", "socketio": "≥ 10×", "raw": "≥ 1.3×", "raw-pack": "—"}[$peer] as $target
           | "| \($peer) | \(ratio($sum["herald-ws"].saturationDeliveriesPerSecond; $sum[$peer].saturationDeliveriesPerSecond)) (\($target)) | \(ratio($sum["herald-ws"].peakDeliveriesPerSecond; $sum[$peer].peakDeliveriesPerSecond)) | "

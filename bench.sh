@@ -27,14 +27,14 @@ if [[ $size == full ]]; then
   systems=${SYSTEMS:-herald-ws herald-sse herald-stream signalr socketio raw raw-pack}
   chat_rooms=1000; chat_seconds=10; idle_sizes=${IDLE_SIZES:-10000 18000}
   idle_systems="herald-ws herald-sse herald-stream herald-longpoll signalr socketio raw"
-  poll_seconds=5; longpoll_subscribers=1000; durable_seconds=10
+  poll_seconds=5; longpoll_subscribers=1000; longpoll_rates=10,50,100,200,400,800,max; durable_seconds=10
 else
   fanout_sizes=${FANOUT_SIZES:-1000}; step=${STEP_SECONDS:-2}
   rates_1000=${RATES_1000:-20,100,400,max}; rates_5000=${RATES_5000:-20,100,max}
   systems=${SYSTEMS:-herald-ws herald-sse signalr socketio raw raw-pack}
   chat_rooms=100; chat_seconds=3; idle_sizes=${IDLE_SIZES:-2000}
   idle_systems="herald-ws signalr socketio raw"
-  poll_seconds=2; longpoll_subscribers=200; durable_seconds=3
+  poll_seconds=2; longpoll_subscribers=200; longpoll_rates=10,50,200,max; durable_seconds=3
 fi
 
 # system label → server to start, generator target and transport
@@ -92,7 +92,7 @@ phase_poll() {
   for system in herald-longpoll socketio-polling; do
     start_server "$(server_of "$system")"
     # shellcheck disable=SC2046
-    loadgen fanout $(target_of "$system") --subscribers "$longpoll_subscribers" --rates 10,50,200,max --seconds "$step" \
+    loadgen fanout $(target_of "$system") --subscribers "$longpoll_subscribers" --rates "$longpoll_rates" --seconds "$step" \
       --payload 100 --connections 64 --api-key $key | label "$system" >>"$results/longpoll.jsonl" || true
   done
   stop_server

@@ -11,7 +11,7 @@ sources=$(seq -s, -f '127.0.0.%g' 2 17)
 SERVER_CORE=${SERVER_CORE:-0}; GENERATOR_CORE=${GENERATOR_CORE:-1}
 SERVER_TIMEOUT=${SERVER_TIMEOUT:-1200}; GENERATOR_TIMEOUT=${GENERATOR_TIMEOUT:-900}
 release=bin/Release/net10.0
-port=$((20000 + RANDOM % 20000)); server=""; server_pid=""; server_log=""; server_data=""
+server=""; server_pid=""; server_log=""; server_data=""; port=0
 
 build_all() {
   local log; log=$(mktemp)
@@ -31,10 +31,22 @@ trap stop_server EXIT INT TERM
 
 # start_server SYSTEM [extra server args...]
 #   herald (in-memory store) | herald-sqlite | signalr | socketio | socketio-polling | raw | raw-pack
+# Ports come from 10000–32767, below Linux's ephemeral range (32768–60999), so no client socket of
+# this or any other run holds one; a port another server took is retried with the next pick.
 start_server() {
+  local attempt
+  for attempt in 1 2 3 4 5; do
+    port=$((10000 + RANDOM % 22768))
+    start_server_on_port "$@" && return 0
+    grep -q "address already in use" "$server_log" 2>/dev/null || return 1
+  done
+  return 1
+}
+
+start_server_on_port() {
   stop_server
   local system=$1; shift
-  port=$((port + 1)); server_data=$(mktemp -d /tmp/herald-bench-XXXX); server_log=$server_data.log
+  server_data=$(mktemp -d /tmp/herald-bench-XXXX); server_log=$server_data.log
   local cmd
   case $system in
     herald|herald-sqlite)
@@ -58,7 +70,12 @@ start_server() {
   done
   server_pid=$(pgrep -P "$server" | head -n 1 || true)
   if [[ -z $server_pid ]] || ! curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then
-    echo "$system did not start:" >&2; cat "$server_log" >&2; return 1
+    if grep -q "address already in use" "$server_log"; then
+      echo "port $port is taken; trying another" >&2
+    else
+      echo "$system did not start:" >&2; cat "$server_log" >&2
+    fi
+    return 1
   fi
 }
 

@@ -23,6 +23,7 @@ need_apt npm npm
 need_apt jq jq           # the load generator's scripts
 need_apt taskset util-linux
 need_apt chromium chromium # the browser end-to-end tests (tests/e2e) drive Debian's chromium
+need_apt pgrep procps     # bench/lib.sh finds the server process under its timeout
 
 # npm packages, from the lock files, for every package that has one.
 for lock in $(git ls-files '*package-lock.json' 2>/dev/null); do
@@ -114,9 +115,9 @@ fi
 
 # And the load generator: a few seconds of WebSocket and SSE fan-out against a real server,
 # failing on any gap, duplicate or loss.
-if [ -x bench/loadgen.sh ]; then
+if [ -x bench.sh ]; then
   log "bench smoke (load generator, ws + sse)"
-  if bench/loadgen.sh smoke; then passed=$((passed + 1)); else status=1; failed=$((failed + 1)); fi
+  if NO_BUILD=1 ./bench.sh smoke >/dev/null; then passed=$((passed + 1)); else status=1; failed=$((failed + 1)); fi
 fi
 
 [ "$failed" = 0 ] || status=1

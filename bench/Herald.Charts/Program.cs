@@ -1,10 +1,12 @@
-// Charts from the load generator's JSON lines (bench/loadgen.sh, bench/compare.sh, OUT=…jsonl):
-//   fanout-deliveries.png  deliveries/s per system/transport (and deliveries/s vs offered rate when a
-//                          system was run at several numeric rates)
-//   fanout-latency.png     p50 / p99 / p99.9 delivery latency per system/transport
-//   idle-memory.png        server KiB per idle connection per system/transport
-// A chart is skipped when no row feeds it. When one system/transport appears more than once (at the
-// same rate), the last row given wins.
+// Charts from bench.sh's JSON lines (fanout.jsonl, longpoll.jsonl, chat.jsonl, idle.jsonl):
+//   fanout-deliveries-N.png  deliveries/s vs offered publish rate, one line per system, N subscribers
+//                            (the closed-loop "max" step is drawn at the rate it achieved)
+//   fanout-latency-N.png     p50 / p99 / p99.9 per system at its saturation step (the best step that
+//                            kept up; the peak step when none did)
+//   fanout-p99-N.png         p99 latency vs offered rate, one line per system
+//   chat-latency.png         p50 / p99 / p99.9 per system in the chat scenario
+//   idle-memory.png          server KiB per idle connection per system (the largest run of each)
+// A chart is skipped when no line feeds it.
 //
 // Usage: dotnet run -c Release --project bench/Herald.Charts -- <results.jsonl>... [--out docs/img]
 
@@ -12,7 +14,7 @@ using System.Globalization;
 using System.Text.Json;
 using ScottPlot;
 
-const int Width = 800, Height = 500;
+const int Width = 900, Height = 520;
 
 var files = new List<string>();
 var outDir = "docs/img";
@@ -20,103 +22,68 @@ for (var i = 0; i < args.Length; i++)
 {
     if (args[i] == "--out" && i + 1 < args.Length)
         outDir = args[++i];
-    else if (args[i] is "-h" or "--help")
-    {
-        Console.WriteLine("usage: Herald.Charts <results.jsonl>... [--out docs/img]");
-        return 0;
-    }
     else if (args[i].StartsWith("--", StringComparison.Ordinal))
     {
-        Console.Error.WriteLine($"unknown option '{args[i]}'");
+        Console.Error.WriteLine("usage: Herald.Charts <results.jsonl>... [--out docs/img]");
         return 2;
     }
     else
         files.Add(args[i]);
 }
 
-if (files.Count == 0)
-{
-    Console.Error.WriteLine("usage: Herald.Charts <results.jsonl>... [--out docs/img]");
-    return 2;
-}
-
-var rows = new List<Row>();
+var rows = new List<JsonElement>();
 foreach (var file in files)
 {
-    if (!File.Exists(file))
+    foreach (var line in File.ReadLines(file).Where(l => l.StartsWith('{')))
     {
-        Console.Error.WriteLine($"no such file: {file}");
-        return 1;
-    }
-
-    var lineNumber = 0;
-    foreach (var line in File.ReadLines(file))
-    {
-        lineNumber++;
-        if (string.IsNullOrWhiteSpace(line))
-            continue;
         try
         {
-            using var json = JsonDocument.Parse(line);
-            if (json.RootElement.ValueKind == JsonValueKind.Object && Row.From(json.RootElement) is { } row)
-                rows.Add(row);
+            rows.Add(JsonDocument.Parse(line).RootElement.Clone());
         }
         catch (JsonException e)
         {
-            Console.Error.WriteLine($"{file}:{lineNumber}: skipped, not JSON ({e.Message})");
+            Console.Error.WriteLine($"{file}: a line skipped, not JSON ({e.Message})");
         }
     }
 }
 
 Directory.CreateDirectory(outDir);
 var written = new List<string>();
-var fanout = rows.Where(r => r.Phase == "fanout").ToList();
-var idle = rows.Where(r => r.Phase == "idle").ToList();
-
-if (fanout.Count > 0)
+void Save(Plot plot, string name)
 {
-    // One row per system/transport for the bars: the full-rate ("max") run, else the highest offered rate.
-    var headline = fanout.GroupBy(r => r.Label)
-        .Select(g => g.Where(r => r.OfferedRate is null).LastOrDefault()
-            ?? g.OrderBy(r => r.OfferedRate).ThenBy(r => r.Index).Last())
-        .OrderBy(r => fanout.First(f => f.Label == r.Label).Index)
-        .ToList();
-    var sweeps = fanout.Where(r => r.OfferedRate is not null).GroupBy(r => r.Label)
-        .Select(g => (Label: g.Key, Points: g.GroupBy(r => r.OfferedRate!.Value)
-            .Select(p => (Rate: p.Key, Deliveries: p.Last().DeliveriesPerSecond)).OrderBy(p => p.Rate).ToList()))
-        .Where(s => s.Points.Count > 1)
-        .ToList();
+    var path = Path.Combine(outDir, name);
+    plot.SavePng(path, Width, Height);
+    written.Add(path);
+}
 
-    var deliveries = DeliveriesBars(headline);
-    var path = Path.Combine(outDir, "fanout-deliveries.png");
-    if (sweeps.Count == 0)
-        deliveries.SavePng(path, Width, Height);
-    else
+var steps = rows.Where(r => Text(r, "phase") == "fanout").ToList();
+foreach (var size in steps.GroupBy(r => (int)(Math.Round(Number(r, "subscribers") / 100) * 100)))
+{
+    var systems = size.GroupBy(r => Text(r, "system") ?? Text(r, "target") ?? "?").ToList();
+    var lines = systems.Select(g => (g.Key, g.Select(r => (X: Number(r, "offered") > 0 ? Number(r, "offered") : Number(r, "publishedPerSecond"), Y: Number(r, "deliveriesPerSecond"))).OrderBy(p => p.X).ToList())).ToList();
+    Save(Lines(lines, $"Fan-out, 1 channel × {size.Key:N0} subscribers: deliveries/s vs offered rate", "offered publishes / s (max: achieved)", "deliveries / s", log: false), $"fanout-deliveries-{size.Key}.png");
+    var p99 = systems.Select(g => (g.Key, g.Where(r => Number(r, "offered") > 0).Select(r => (X: Number(r, "offered"), Y: Number(r, "latencyP99Ms"))).OrderBy(p => p.X).ToList())).ToList();
+    Save(Lines(p99, $"Fan-out, 1 × {size.Key:N0}: p99 publish-to-delivery latency vs offered rate", "offered publishes / s", "p99 latency (ms, log scale)", log: true), $"fanout-p99-{size.Key}.png");
+    var atSaturation = systems.Select(g =>
     {
-        var multiplot = new Multiplot(deliveries); // starts with the bar chart as its only subplot
-        multiplot.AddPlot(DeliveriesVsRate(sweeps));
-        multiplot.Layout = new ScottPlot.MultiplotLayouts.Rows();
-        multiplot.SavePng(path, Width, Height * 2);
-    }
-
-    written.Add(path);
-
-    path = Path.Combine(outDir, "fanout-latency.png");
-    LatencyBars(headline).SavePng(path, Width, Height);
-    written.Add(path);
+        var kept = g.Where(r => r.TryGetProperty("keptUp", out var k) && k.ValueKind == JsonValueKind.True).ToList();
+        return (g.Key, (kept.Count > 0 ? kept : g.ToList()).MaxBy(r => Number(r, "deliveriesPerSecond")));
+    }).ToList();
+    Save(LatencyBars(atSaturation, $"Fan-out, 1 × {size.Key:N0}: latency at each system's saturation"), $"fanout-latency-{size.Key}.png");
 }
 
+var chat = rows.Where(r => Text(r, "phase") == "chat").GroupBy(r => Text(r, "system") ?? "?").Select(g => (g.Key, g.Last())).ToList();
+if (chat.Count > 0)
+    Save(LatencyBars(chat, "Chat, rooms × 10 members, 1 message/s each: latency over all receptions"), "chat-latency.png");
+
+var idle = rows.Where(r => Text(r, "phase") == "idle").GroupBy(r => Text(r, "system") ?? "?")
+    .Select(g => (g.Key, g.MaxBy(r => Number(r, "requested")))).ToList();
 if (idle.Count > 0)
-{
-    var latest = idle.GroupBy(r => r.Label).Select(g => g.Last()).OrderBy(r => idle.First(f => f.Label == r.Label).Index).ToList();
-    var path = Path.Combine(outDir, "idle-memory.png");
-    IdleBars(latest).SavePng(path, Width, Height);
-    written.Add(path);
-}
+    Save(IdleBars(idle), "idle-memory.png");
 
 if (written.Count == 0)
 {
-    Console.Error.WriteLine($"no fan-out or idle rows in {string.Join(", ", files)}: nothing to draw");
+    Console.Error.WriteLine("no fan-out, chat or idle lines: nothing to draw");
     return 1;
 }
 
@@ -124,110 +91,89 @@ foreach (var path in written)
     Console.WriteLine(path);
 return 0;
 
-static Plot DeliveriesBars(List<Row> rows)
+static Plot Lines(List<(string Label, List<(double X, double Y)> Points)> series, string title, string x, string y, bool log)
 {
     var plot = new Plot();
     var palette = new ScottPlot.Palettes.Category10();
-    var bars = rows.Select((r, i) => new Bar
+    for (var i = 0; i < series.Count; i++)
     {
-        Position = i,
-        Value = r.DeliveriesPerSecond,
-        FillColor = palette.GetColor(i),
-        Label = Rate(r.DeliveriesPerSecond),
-    }).ToList();
-    var barPlot = plot.Add.Bars(bars);
-    barPlot.ValueLabelStyle.FontSize = 14;
-    barPlot.ValueLabelStyle.Bold = true;
-    Categories(plot, rows.Select(r => r.Label).ToList(), 0, 1);
-    plot.Title("Fan-out: deliveries per second" + Subtitle(rows));
-    plot.YLabel("deliveries / s");
-    plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = Rate };
-    plot.Axes.Margins(bottom: 0, top: 0.15);
-    return plot;
-}
-
-static Plot DeliveriesVsRate(List<(string Label, List<(double Rate, double Deliveries)> Points)> sweeps)
-{
-    var plot = new Plot();
-    var palette = new ScottPlot.Palettes.Category10();
-    for (var i = 0; i < sweeps.Count; i++)
-    {
-        var (label, points) = sweeps[i];
-        var scatter = plot.Add.Scatter(points.Select(p => p.Rate).ToArray(), points.Select(p => p.Deliveries).ToArray());
-        scatter.LegendText = label.Replace('\n', ' ');
+        var points = series[i].Points.Where(p => p.X > 0 && (!log || p.Y > 0)).ToList();
+        if (points.Count == 0)
+            continue;
+        var scatter = plot.Add.Scatter(points.Select(p => p.X).ToArray(), points.Select(p => log ? Math.Log10(p.Y) : p.Y).ToArray());
+        scatter.LegendText = series[i].Label;
         scatter.Color = palette.GetColor(i);
         scatter.LineWidth = 2;
-        scatter.MarkerSize = 8;
+        scatter.MarkerSize = 7;
     }
 
-    plot.Title("Fan-out: deliveries per second vs offered publish rate");
-    plot.XLabel("offered publish rate (publications / s)");
-    plot.YLabel("deliveries / s");
-    plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = Rate };
+    plot.Title(title);
+    plot.XLabel(x);
+    plot.YLabel(y);
     plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = Rate };
+    // Log scale: the values are log10(ms), ticked at whole powers of ten and labelled back in ms.
+    plot.Axes.Left.TickGenerator = log
+        ? new ScottPlot.TickGenerators.NumericAutomatic
+        {
+            MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
+            IntegerTicksOnly = true,
+            LabelFormatter = v => Ms(Math.Pow(10, v)),
+        }
+        : new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = Rate };
     plot.ShowLegend(Alignment.UpperLeft);
     return plot;
 }
 
-static Plot LatencyBars(List<Row> rows)
+static Plot LatencyBars(List<(string Label, JsonElement Row)> rows, string title)
 {
     var plot = new Plot();
     var palette = new ScottPlot.Palettes.Category10();
-    (string Name, Func<Row, double> Value)[] series =
-        [("p50", r => r.LatencyP50Ms), ("p99", r => r.LatencyP99Ms), ("p99.9", r => r.LatencyP999Ms)];
+    string[] names = ["p50", "p99", "p99.9"];
+    string[] fields = ["latencyP50Ms", "latencyP99Ms", "latencyP999Ms"];
     const int groupWidth = 4; // three bars and a gap
     var bars = new List<Bar>();
     for (var i = 0; i < rows.Count; i++)
     {
-        for (var s = 0; s < series.Length; s++)
+        for (var s = 0; s < fields.Length; s++)
         {
-            var value = series[s].Value(rows[i]);
-            bars.Add(new Bar
-            {
-                Position = i * groupWidth + s,
-                Value = value,
-                FillColor = palette.GetColor(s),
-                Label = Ms(value),
-            });
+            var value = Number(rows[i].Row, fields[s]);
+            bars.Add(new Bar { Position = i * groupWidth + s, Value = value, FillColor = palette.GetColor(s), Label = Ms(value) });
         }
     }
 
-    var barPlot = plot.Add.Bars(bars);
-    barPlot.ValueLabelStyle.FontSize = 12;
-    for (var s = 0; s < series.Length; s++)
-        plot.Legend.ManualItems.Add(new LegendItem { LabelText = series[s].Name + " latency", FillColor = palette.GetColor(s) });
+    plot.Add.Bars(bars).ValueLabelStyle.FontSize = 11;
+    for (var s = 0; s < names.Length; s++)
+        plot.Legend.ManualItems.Add(new LegendItem { LabelText = names[s], FillColor = palette.GetColor(s) });
     plot.ShowLegend(Alignment.UpperLeft);
     Categories(plot, rows.Select(r => r.Label).ToList(), 1, groupWidth);
-    plot.Title("Fan-out: publish-to-delivery latency" + Subtitle(rows));
+    plot.Title(title);
     plot.YLabel("latency (ms)");
     plot.Axes.Margins(bottom: 0, top: 0.2);
     return plot;
 }
 
-static Plot IdleBars(List<Row> rows)
+static Plot IdleBars(List<(string Label, JsonElement Row)> rows)
 {
     var plot = new Plot();
     var palette = new ScottPlot.Palettes.Category10();
     var bars = rows.Select((r, i) => new Bar
     {
         Position = i,
-        Value = r.KiBPerConnection,
+        Value = Number(r.Row, "kiBPerConnection"),
         FillColor = palette.GetColor(i),
-        Label = r.KiBPerConnection.ToString("0.#", CultureInfo.InvariantCulture) + " KiB",
+        Label = Number(r.Row, "kiBPerConnection").ToString("0.#", CultureInfo.InvariantCulture) + " KiB",
     }).ToList();
-    var barPlot = plot.Add.Bars(bars);
-    barPlot.ValueLabelStyle.FontSize = 14;
-    barPlot.ValueLabelStyle.Bold = true;
+    plot.Add.Bars(bars).ValueLabelStyle.FontSize = 13;
     Categories(plot, rows.Select(r => r.Label).ToList(), 0, 1);
-    var connections = rows.Select(r => r.Connections).Where(c => c > 0).Distinct().ToList();
-    plot.Title("Idle connections: server memory per connection"
-        + (connections.Count == 1 ? $"\n{connections[0]:N0} connections, RSS after an induced GC" : ""));
+    var connections = rows.Select(r => Number(r.Row, "requested")).Distinct().ToList();
+    plot.Title("Idle connections: server memory per connection (RSS after an induced GC)"
+        + (connections.Count == 1 ? $"\n{connections[0]:N0} connections" : ""));
     plot.YLabel("KiB per idle connection");
     plot.Axes.Margins(bottom: 0, top: 0.15);
     return plot;
 }
 
-// Category names under the bars (or bar groups): one tick per category, long names on two lines.
+// Category names under the bars (or bar groups).
 static void Categories(Plot plot, List<string> labels, double offset, double step)
 {
     var ticks = new ScottPlot.TickGenerators.NumericManual();
@@ -235,21 +181,8 @@ static void Categories(Plot plot, List<string> labels, double offset, double ste
         ticks.AddMajor(offset + i * step, labels[i]);
     plot.Axes.Bottom.TickGenerator = ticks;
     plot.Axes.Bottom.MajorTickStyle.Length = 0;
-    plot.Axes.Bottom.TickLabelStyle.FontSize = 13;
     plot.HideGrid();
     plot.Grid.YAxisStyle.IsVisible = true;
-}
-
-static string Subtitle(List<Row> rows)
-{
-    var subscribers = rows.Select(r => r.Subscribers).Where(s => s > 0).Distinct().ToList();
-    var rates = rows.Select(r => r.Rate).Distinct().ToList();
-    var parts = new List<string>();
-    if (subscribers.Count == 1)
-        parts.Add($"{subscribers[0]:N0} subscribers");
-    if (rates is ["max"])
-        parts.Add("publisher at full rate");
-    return parts.Count > 0 ? "\n" + string.Join(", ", parts) : "";
 }
 
 static string Rate(double value) => value switch
@@ -261,58 +194,8 @@ static string Rate(double value) => value switch
 
 static string Ms(double value) => value.ToString(value >= 100 ? "0" : value >= 10 ? "0.#" : "0.##", CultureInfo.InvariantCulture);
 
-/// <summary>One JSON line of the load generator, reduced to what the charts use.</summary>
-internal sealed record Row(
-    int Index,
-    string Phase,
-    string Label,
-    string Rate,
-    double? OfferedRate,
-    int Subscribers,
-    int Connections,
-    double DeliveriesPerSecond,
-    double LatencyP50Ms,
-    double LatencyP99Ms,
-    double LatencyP999Ms,
-    double KiBPerConnection)
-{
-    private static int count;
+static string? Text(JsonElement e, string name) =>
+    e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 
-    public static Row? From(JsonElement e)
-    {
-        var phase = Text(e, "phase")
-            ?? (e.TryGetProperty("deliveriesPerSecond", out _) ? "fanout" : e.TryGetProperty("kiBPerConnection", out _) ? "idle" : null);
-        if (phase is not ("fanout" or "idle"))
-            return null;
-        var transport = Text(e, "transport") ?? "?";
-        var label = Text(e, "system") is { Length: > 0 } system ? system : $"Herald ({TransportName(transport)})";
-        var rate = Text(e, "rate") ?? (e.TryGetProperty("rate", out var r) && r.ValueKind == JsonValueKind.Number ? r.GetDouble().ToString(CultureInfo.InvariantCulture) : "max");
-        double? offered = double.TryParse(rate, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) ? parsed : null;
-        return new Row(count++, phase, Wrap(label), rate, offered,
-            (int)Number(e, "acked"), (int)Number(e, "requested"),
-            Number(e, "deliveriesPerSecond"), Number(e, "latencyP50Ms"), Number(e, "latencyP99Ms"), Number(e, "latencyP999Ms"),
-            Number(e, "kiBPerConnection"));
-    }
-
-    private static string TransportName(string transport) => transport switch
-    {
-        "ws" => "WebSocket",
-        "sse" => "SSE",
-        "stream" => "HTTP stream",
-        "longpoll" => "long polling",
-        _ => transport,
-    };
-
-    // "ASP.NET Core SignalR (JSON, WebSocket)" → two lines, so that several names fit under the bars.
-    private static string Wrap(string label)
-    {
-        var paren = label.IndexOf(" (", StringComparison.Ordinal);
-        return paren > 0 && label.Length > 20 ? label[..paren] + "\n" + label[(paren + 1)..] : label;
-    }
-
-    private static string? Text(JsonElement e, string name) =>
-        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-
-    private static double Number(JsonElement e, string name) =>
-        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : 0;
-}
+static double Number(JsonElement e, string name) =>
+    e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : 0;

@@ -29,6 +29,12 @@ internal sealed class Child : IDisposable
             UseShellExecute = false,
         };
 
+        // Receives complete on the socket engine's thread, not a thread-pool hop away: the generator's
+        // receive path is then one recv and the parse (see Wire/Connection.cs).
+        info.Environment["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1";
+        // Idle thread-pool workers would spin (sched_yield) on the generator's one core looking for work.
+        info.Environment["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0";
+
         // Under 'dotnet Herald.LoadGen.dll' the process path is the dotnet host: pass the assembly again.
         if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
             info.ArgumentList.Add(typeof(Child).Assembly.Location);

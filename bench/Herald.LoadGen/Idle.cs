@@ -13,13 +13,13 @@ internal static class Idle
 {
     public static async Task<int> RunAsync(Options options)
     {
-        var kind = Transports.Parse(options.Required("transport"));
+        var target = Target.Parse(options);
         var total = options.Int("connections", 1000);
         var processes = Math.Max(1, options.Int("processes", 1));
         var channel = options.Get("channel", "bench:idle");
         var perConnection = options.Flag("channel-per-connection");
         var childIndex = options.Int("child-index", 0);
-        string ChannelOf(int i) => perConnection ? $"{channel}-{childIndex}-{i}" : channel;
+        Subscriber Create(int i) => new(perConnection ? $"{channel}-{childIndex}-{i}" : channel);
 
         using var endpoint = new Endpoint(options.Required("url"), Connector.Parse(options.Get("source-ips")), options.Int("poll-wait", 60)) { NoSubscribe = options.Flag("no-subscribe") };
         var rate = options.Double("rate", 1000);
@@ -27,8 +27,8 @@ internal static class Idle
 
         if (options.Flag("child"))
         {
-            using var crowd = new Crowd(kind, endpoint, 512);
-            await crowd.OpenAsync(total, ChannelOf, rate, 256, openTimeout);
+            using var crowd = new Crowd(target, endpoint, 1024);
+            await crowd.OpenAsync(total, Create, rate, 256, openTimeout);
             Console.WriteLine($"OPEN {crowd.Acked} {crowd.Failed}");
             await Console.In.ReadLineAsync();
             var result = new IdleShare(crowd.Acked - crowd.Ended, crowd.Failed, crowd.Ended, crowd.FirstError());
@@ -39,14 +39,14 @@ internal static class Idle
 
         var probe = options.Get("server-pid") is { } pid ? new ServerProbe(int.Parse(pid, CultureInfo.InvariantCulture)) : null;
         var gc = options.Flag("server-gc");
-        var report = new IdleReport { Transport = options.Required("transport"), Requested = total, Processes = processes };
+        var report = new IdleReport { Target = target.System, Transport = target.Transport, Requested = total, Processes = processes };
         if (probe is not null)
         {
             var warmup = options.Int("warmup", 100);
             if (warmup > 0)
             {
-                using var warm = new Crowd(kind, endpoint, 512);
-                await warm.OpenAsync(warmup, i => $"{channel}-warmup", rate, 256, openTimeout);
+                using var warm = new Crowd(target, endpoint, 1024);
+                await warm.OpenAsync(warmup, _ => new Subscriber($"{channel}-warmup"), rate, 256, openTimeout);
                 await warm.CloseAsync();
                 await Task.Delay(TimeSpan.FromSeconds(2));
             }
@@ -83,8 +83,8 @@ internal static class Idle
             }
             else
             {
-                own = new Crowd(kind, endpoint, 512);
-                await own.OpenAsync(total, ChannelOf, rate, 256, openTimeout);
+                own = new Crowd(target, endpoint, 1024);
+                await own.OpenAsync(total, Create, rate, 256, openTimeout);
                 report.Opened = own.Acked;
                 report.Failed = own.Failed;
             }
@@ -143,6 +143,8 @@ internal static class Idle
             var after = gc ? report.RssAfterGcKiB : report.RssAfterKiB;
             report.KiBPerConnection = Math.Round((double)(after - report.RssBeforeKiB) / report.StillOpen, 2);
             report.KiBPerConnectionNoGc = Math.Round((double)(report.RssAfterKiB - report.RssBeforeKiB) / report.StillOpen, 2);
+            // One node holding 1,000,000 such connections: the process's own RSS before any, plus 10^6 × the growth per connection.
+            report.ProjectedGiBPerMillion = Math.Round((report.RssBeforeKiB + report.KiBPerConnection * 1_000_000) / (1024.0 * 1024.0), 2);
             Log($"server RSS {report.RssBeforeKiB / 1024.0:F1} → {report.RssAfterKiB / 1024.0:F1} MiB"
                 + (gc ? $" ({report.RssAfterGcKiB / 1024.0:F1} MiB after an induced GC)" : string.Empty)
                 + $": {report.KiBPerConnection:F2} KiB per {report.Transport} connection ({report.StillOpen} open)");
@@ -161,6 +163,8 @@ internal sealed record IdleShare(int StillOpen, int Failed, int Ended, string? F
 
 internal sealed class IdleReport
 {
+    public string Phase { get; set; } = "idle";
+    public string Target { get; set; } = "";
     public string Transport { get; set; } = "";
     public int Requested { get; set; }
     public int Processes { get; set; }
@@ -179,5 +183,6 @@ internal sealed class IdleReport
     public int ThreadsAfter { get; set; }
     public double KiBPerConnection { get; set; }
     public double KiBPerConnectionNoGc { get; set; }
+    public double ProjectedGiBPerMillion { get; set; }
     public string? FirstError { get; set; }
 }

@@ -1,90 +1,109 @@
-using System.Buffers.Text;
 using System.Diagnostics;
 using System.Net.Http.Headers;
-using System.Text;
 
 namespace Herald.LoadGen;
 
 /// <summary>
-/// Publishes over HTTP keep-alive, POSTing <paramref name="body"/>(worker, its k-th message, send
-/// time) to <paramref name="path"/> — the one publisher of every target, which differ only in path
-/// and body (<see cref="ForHerald"/>, <see cref="SignalRClient"/>, <see cref="SocketIoClient"/>).
-/// Generator and server share one machine, so the subscriber's <see cref="Stopwatch.GetTimestamp"/>
-/// minus the body's send time is the publish→receive latency.
+/// The one publisher of every target: HTTP POSTs over <c>connections</c> keep-alive connections,
+/// at most one request in flight on each. Open loop at an offered rate R — message k is due at
+/// k/R after the start, whichever connection is free takes it, and it carries its due time as its
+/// timestamp, so a publisher held back by a slow server counts that wait as latency instead of
+/// hiding it — or closed loop (<c>max</c>): every connection sends its next message as soon as the
+/// last one is answered, stamped when sent. Each connection numbers its own messages (SignalR's
+/// sequence check needs that), and the numbering goes on across runs.
 /// </summary>
-internal sealed class Publisher(Connector connector, Uri baseUri, string path, string? apiKey, Func<int, long, long, byte[]> body)
+internal sealed class Publisher : IDisposable
 {
     private static readonly MediaTypeHeaderValue s_json = new("application/json");
+    private readonly Target _target;
+    private readonly string _path;
+    private readonly int _payloadBytes;
+    private readonly long[] _sequences;
+    private readonly HttpClient _client;
 
-    public long Published;
-    public long Errors;
-    public string? FirstError;
-
-    /// <summary>Herald: <c>POST /v1/channels/{ch}/messages</c> with <c>{"data":{"t":&lt;timestamp&gt;,"p":"xx…"}}</c>, the data exactly <paramref name="payloadBytes"/> bytes.</summary>
-    public static Publisher ForHerald(Connector connector, Uri baseUri, string channel, string apiKey, int payloadBytes) =>
-        new(connector, baseUri, $"v1/channels/{channel}/messages", apiKey, (_, _, timestamp) => HeraldBody(timestamp, payloadBytes));
-
-    /// <summary>Publishes for <paramref name="duration"/>: at <paramref name="rate"/> messages/s in all, or as fast as <paramref name="workers"/> connections allow when the rate is 0.</summary>
-    public async Task RunAsync(double rate, int workers, TimeSpan duration)
+    public Publisher(Target target, Endpoint endpoint, string channel, string? apiKey, int payloadBytes, int connections)
     {
-        using var client = new HttpClient(connector.CreateHandler(workers)) { Timeout = TimeSpan.FromSeconds(30), BaseAddress = baseUri };
+        _target = target;
+        _path = target.PublishPath(channel);
+        _payloadBytes = payloadBytes;
+        _sequences = new long[connections];
+        _client = new HttpClient(endpoint.Connector.CreateHandler(connections)) { Timeout = TimeSpan.FromSeconds(30), BaseAddress = endpoint.Base };
         if (apiKey is not null)
-            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
-        var started = Stopwatch.StartNew();
-        var tasks = Enumerable.Range(0, workers).Select(worker => Task.Run(async () =>
+            _client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+    }
+
+    public int Connections => _sequences.Length;
+
+    /// <summary>Publishes for <paramref name="duration"/> at <paramref name="rate"/> messages/s (0: closed loop, as fast as answered).</summary>
+    public async Task<PublishResult> RunAsync(double rate, TimeSpan duration)
+    {
+        var result = new PublishResult();
+        long next = -1;
+        var start = Stopwatch.GetTimestamp();
+        var end = start + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        var workers = Enumerable.Range(0, _sequences.Length).Select(worker => Task.Run(async () =>
         {
-            long sent = 0;
-            while (started.Elapsed < duration)
+            while (true)
             {
+                long stamp;
+                var now = Stopwatch.GetTimestamp();
                 if (rate > 0)
                 {
-                    // Open loop: message k of this worker is due at k·workers/rate; late ones go at once.
-                    var due = TimeSpan.FromSeconds((sent * workers + worker) / rate);
-                    if (due >= duration)
-                        break;
-                    if (due > started.Elapsed)
-                        await Task.Delay(due - started.Elapsed);
+                    var k = Interlocked.Increment(ref next);
+                    stamp = start + (long)(k * Stopwatch.Frequency / rate);
+                    if (stamp >= end)
+                        return;
+                    if (stamp > now)
+                        await Task.Delay(TimeSpan.FromSeconds((double)(stamp - now) / Stopwatch.Frequency));
+                }
+                else
+                {
+                    if (now >= end)
+                        return;
+                    stamp = now;
                 }
 
-                sent++;
-                using var content = new ByteArrayContent(body(worker, sent, Stopwatch.GetTimestamp()));
+                var sequence = ++_sequences[worker];
+                using var content = new ByteArrayContent(_target.PublishBody(worker, sequence, stamp, _payloadBytes));
                 content.Headers.ContentType = s_json;
                 try
                 {
-                    using var response = await client.PostAsync(path, content);
+                    using var response = await _client.PostAsync(_path, content);
                     if (response.IsSuccessStatusCode)
-                        Interlocked.Increment(ref Published);
+                        Interlocked.Increment(ref result.Published);
                     else
-                        Fail($"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+                        result.Fail($"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
                 }
                 catch (HttpRequestException e)
                 {
-                    Fail(e.Message);
+                    result.Fail(e.Message);
                 }
                 catch (TaskCanceledException e)
                 {
-                    Fail(e.Message);
+                    result.Fail(e.Message);
                 }
             }
         })).ToArray();
-        await Task.WhenAll(tasks);
+        await Task.WhenAll(workers);
+        result.Seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        return result;
     }
 
-    private void Fail(string error)
+    public void Dispose() => _client.Dispose();
+}
+
+internal sealed class PublishResult
+{
+    public long Published;
+    public long Errors;
+
+    public double Seconds { get; set; }
+
+    public string? FirstError { get; private set; }
+
+    public void Fail(string error)
     {
         Interlocked.Increment(ref Errors);
         FirstError ??= error;
-    }
-
-    /// <summary><c>{"data":{"t":&lt;timestamp&gt;,"p":"xx…"}}</c>, with <paramref name="prefix"/> members before <c>data</c>; the data part is <paramref name="payloadBytes"/> long.</summary>
-    public static byte[] HeraldBody(long timestamp, int payloadBytes, string prefix = "")
-    {
-        Span<byte> digits = stackalloc byte[20];
-        Utf8Formatter.TryFormat(timestamp, digits, out var length);
-        // {"t":<digits>,"p":"<pad>"} is payloadBytes long.
-        var pad = Math.Max(0, payloadBytes - 13 - length);
-        var body = new StringBuilder(payloadBytes + 16 + prefix.Length);
-        body.Append('{').Append(prefix).Append("\"data\":{\"t\":").Append(Encoding.ASCII.GetString(digits[..length])).Append(",\"p\":\"").Append('x', pad).Append("\"}}");
-        return Encoding.ASCII.GetBytes(body.ToString());
     }
 }

@@ -49,6 +49,10 @@ internal sealed class ServerProbe(int pid)
         return (0, 0);
     }
 
+    /// <summary>How busy a core was between two <see cref="CoreTicks"/> readings, in percent.</summary>
+    public static double BusyPercent((long Busy, long Total) before, (long Busy, long Total) after) =>
+        after.Total > before.Total ? Math.Round(100.0 * (after.Busy - before.Busy) / (after.Total - before.Total), 1) : 0;
+
     /// <summary>Which GC the server runs, from its thread names: server GC has ".NET Server GC" threads, background GC ".NET BGC".</summary>
     public string GcMode()
     {
@@ -146,7 +150,7 @@ internal sealed class ServerProbe(int pid)
         using var body = new MemoryStream();
         using var writer = new BinaryWriter(body, Encoding.Unicode);
         writer.Write(new byte[20]);
-        writer.Write(16u);
+        writer.Write(1u); // circular buffer, MB: no events are wanted, and a bigger buffer shows up in the RSS being measured
         writer.Write(1u);
         writer.Write((byte)0);
         writer.Write(1u);

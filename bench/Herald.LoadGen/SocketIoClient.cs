@@ -1,65 +1,92 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Net.WebSockets;
 using System.Text;
+using Herald.LoadGen.Wire;
 
 namespace Herald.LoadGen;
 
 /// <summary>
-/// <c>--target socketio</c>: the same scenarios against the Socket.IO peer (bench/peers/socketio),
-/// spoken as Engine.IO v4 / Socket.IO v5 over a raw <see cref="ClientWebSocket"/>. The generator
-/// publishes <c>{"offset":N,"data":{"t":&lt;Stopwatch timestamp&gt;,"p":"xx…"}}</c> — the sequence
-/// number and send time in the shape of a Herald publication — so <see cref="Subscriber"/> counts
-/// latency, gaps and duplicates exactly as for Herald.
+/// <c>--target socketio</c>: bench/peers/socketio spoken as Engine.IO v4 / Socket.IO v5, over a raw
+/// WebSocket (<c>--transport ws</c>) or HTTP long-polling (<c>--transport polling</c>), with no
+/// Socket.IO client library. Open <c>0{…}</c> → <c>40</c> → <c>40{"sid":…}</c> →
+/// <c>420["join",room]</c> → ack <c>430[{"top":N}]</c>; then <c>42["m",{"offset":N,"data":{…}}]</c>
+/// events (the peer numbers each room's messages, so <see cref="Subscriber"/> counts them as Herald's),
+/// and pings <c>2</c> answered <c>3</c>.
 /// </summary>
 internal static class SocketIoClient
 {
-    private static readonly byte[] s_connect = "40"u8.ToArray();
-    private static readonly byte[] s_pong = "3"u8.ToArray();
-
-    /// <summary>
-    /// <c>--target socketio</c> becomes <c>--transport socketio</c> (and <c>--channel bench</c> unless
-    /// one is given), so idle and fanout run it through <see cref="Crowd"/> unchanged. It runs before
-    /// any other target handling, which then sees no <c>--target</c>.
-    /// </summary>
-    public static string[] WithTarget(string[] args)
+    public static async Task WebSocketAsync(Subscriber subscriber, Endpoint endpoint, int bufferBytes, CancellationToken cancellationToken)
     {
-        var at = Array.IndexOf(args, "--target");
-        if (at < 0 || at + 1 >= args.Length || args[at + 1] != "socketio")
-            return args;
-        string[] rest = [.. args[..at], .. args[(at + 2)..], "--transport", "socketio"];
-        return Array.IndexOf(rest, "--channel") >= 0 ? rest : [.. rest, "--channel", "bench"];
+        using var connection = await Connection.OpenAsync(endpoint, bufferBytes, cancellationToken);
+        subscriber.Connection = connection;
+        await WebSocketWire.UpgradeAsync(connection, endpoint, "/socket.io/?EIO=4&transport=websocket", cancellationToken);
+        var sink = new Sink(subscriber);
+        // Over WebSocket every message is one packet.
+        var ended = await WebSocketWire.ReceiveAsync(connection, new RecordSplitter(0x1e, messageEndsRecord: true), sink, subscriber, async () =>
+        {
+            while (sink.TakeReply() is { } reply)
+                await WebSocketWire.SendTextAsync(connection, Encoding.UTF8.GetBytes(reply), cancellationToken);
+        }, cancellationToken);
+        subscriber.Error ??= ended;
     }
 
-    public static Uri SocketUri(Endpoint endpoint) =>
-        new UriBuilder(endpoint.Base) { Scheme = endpoint.Base.Scheme == "https" ? "wss" : "ws", Path = "/socket.io/", Query = "EIO=4&transport=websocket" }.Uri;
-
     /// <summary>
-    /// One connection: open <c>0{…}</c> → <c>40</c> → <c>40{"sid":…}</c> → <c>420["join",room]</c> →
-    /// ack <c>430[{"top":N}]</c>; then <c>42["m",{…}]</c> events, and <c>2</c> pings answered <c>3</c>.
-    /// Over WebSocket every frame is one Engine.IO packet.
+    /// HTTP long-polling on one keep-alive connection: a GET is held until the server has packets
+    /// (0x1e-separated); what the client says (connect, join, pong) goes in a POST between two GETs.
     /// </summary>
-    public static async Task RunAsync(Subscriber subscriber, Endpoint endpoint, int bufferBytes, CancellationToken cancellationToken)
+    public static async Task PollingAsync(Subscriber subscriber, Endpoint endpoint, int bufferBytes, CancellationToken cancellationToken)
     {
-        using var socket = new ClientWebSocket();
-        socket.Options.KeepAliveInterval = TimeSpan.Zero; // Engine.IO pings at its own level.
-        await socket.ConnectAsync(SocketUri(endpoint), endpoint.Invoker, cancellationToken);
-        var join = Encoding.UTF8.GetBytes($"420[\"join\",\"{subscriber.Channel}\"]");
-
-        var reader = new MessageReader(socket, bufferBytes);
-        while (await reader.ReceiveAsync(subscriber, 0, cancellationToken) is { } message)
+        using var connection = await Connection.OpenAsync(endpoint, bufferBytes, cancellationToken);
+        subscriber.Connection = connection;
+        var sink = new Sink(subscriber);
+        var splitter = new RecordSplitter(0x1e, messageEndsRecord: true);
+        var path = "/socket.io/?EIO=4&transport=polling";
+        while (true)
         {
-            var now = Stopwatch.GetTimestamp();
-            var packet = message.Span;
+            await HttpWire.GetAsync(connection, endpoint, path, null, cancellationToken);
+            await ReadAsync(connection, splitter, sink, subscriber, cancellationToken);
+            if (sink.Sid is { } sid && !path.Contains("&sid=", StringComparison.Ordinal))
+                path += "&sid=" + sid;
+            while (sink.TakeReply() is { } reply)
+            {
+                await HttpWire.PostAsync(connection, endpoint, path, "text/plain;charset=UTF-8", reply, cancellationToken);
+                await ReadAsync(connection, new RecordSplitter(0x1e, true), NoSink.Instance, null, cancellationToken);
+            }
+        }
+    }
+
+    private static async Task ReadAsync(Connection connection, RecordSplitter splitter, IRecordSink sink, Subscriber? subscriber, CancellationToken cancellationToken)
+    {
+        var head = await connection.ReadHeadAsync(cancellationToken);
+        if (head.Status != 200)
+            throw new IOException($"socket.io polling answered {head.Status}");
+        if (!await HttpWire.ReadBodyAsync(connection, head, splitter, sink, subscriber, cancellationToken))
+            throw new IOException("The server closed the connection during a poll.");
+    }
+
+    /// <summary>A chat message: <c>42["say",room,{…}]</c>, relayed by the peer to the room as <c>m</c>.</summary>
+    public static byte[] Say(string room, byte[] payload) =>
+        WebSocketWire.Frame(Encoding.UTF8.GetBytes($"42[\"say\",\"{room}\",{Encoding.ASCII.GetString(payload)}]"));
+
+    /// <summary>One Engine.IO packet; the answers it asks for wait in <see cref="TakeReply"/>.</summary>
+    private sealed class Sink(Subscriber subscriber) : IRecordSink
+    {
+        private readonly Queue<string> _replies = new();
+
+        public string? Sid { get; private set; }
+
+        public string? TakeReply() => _replies.TryDequeue(out var reply) ? reply : null;
+
+        public void OnRecord(ReadOnlySpan<byte> packet, long now)
+        {
             if (packet.StartsWith("42"u8))
             {
-                subscriber.OnPublication(packet, now);
-                subscriber.Frames++;
-                subscriber.FramePublications++;
+                if (subscriber.Sequenced)
+                    subscriber.OnSequenced(packet, now, "\"w\":"u8, "\"s\":"u8, "\"t\":"u8);
+                else
+                    subscriber.OnPublication(packet, now);
             }
             else if (packet.SequenceEqual("2"u8))
             {
-                await socket.SendAsync(s_pong, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+                _replies.Enqueue("3");
             }
             else if (packet.StartsWith("430"u8))
             {
@@ -69,37 +96,32 @@ internal static class SocketIoClient
             }
             else if (packet.StartsWith("40"u8))
             {
-                await socket.SendAsync(join, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+                _replies.Enqueue($"420[\"join\",\"{subscriber.Channel}\"]");
             }
             else if (packet.StartsWith("0"u8))
             {
-                await socket.SendAsync(s_connect, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+                var at = packet.IndexOf("\"sid\":\""u8);
+                if (at >= 0)
+                {
+                    var value = packet[(at + 7)..];
+                    Sid = Encoding.ASCII.GetString(value[..value.IndexOf((byte)'"')]);
+                }
+
+                _replies.Enqueue("40");
             }
             else if (packet.StartsWith("41"u8) || packet.StartsWith("44"u8) || packet.StartsWith("1"u8))
             {
                 subscriber.Error ??= "socket.io: " + Encoding.UTF8.GetString(packet[..Math.Min(packet.Length, 300)]);
-                return;
             }
         }
     }
 
-    /// <summary>The room's top sequence number (<c>GET /top/:room</c>), or -1.</summary>
-    public static async Task<long> TopAsync(Endpoint endpoint, string room)
+    private sealed class NoSink : IRecordSink
     {
-        var body = await endpoint.Client.GetByteArrayAsync(endpoint.Uri($"/top/{Uri.EscapeDataString(room)}"));
-        return Subscriber.Number(body, "\"top\":"u8);
-    }
+        public static readonly NoSink Instance = new();
 
-    /// <summary>
-    /// Publishes to the peer: <c>POST /publish/{room}</c> with <c>{"offset":N,"data":{"t":…,"p":"xx…"}}</c>,
-    /// N counting on from the room's <paramref name="top"/>. One publishing connection by default
-    /// (see <see cref="Fanout"/>): the number is given when the request is sent, so concurrent
-    /// requests could reach the peer out of order and read as gaps.
-    /// </summary>
-    public static Publisher Publisher(Connector connector, Uri baseUri, string room, int payloadBytes, long top)
-    {
-        var sequence = Math.Max(0, top);
-        return new Publisher(connector, baseUri, $"publish/{Uri.EscapeDataString(room)}", apiKey: null, (_, _, timestamp) =>
-            LoadGen.Publisher.HeraldBody(timestamp, payloadBytes, string.Create(CultureInfo.InvariantCulture, $"\"offset\":{Interlocked.Increment(ref sequence)},")));
+        public void OnRecord(ReadOnlySpan<byte> record, long now)
+        {
+        }
     }
 }

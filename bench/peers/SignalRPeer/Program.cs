@@ -5,6 +5,8 @@
 //   SignalRPeer --urls http://127.0.0.1:PORT [--no-logging]
 //
 // /hub                    the hub. Join(group): adds the caller to the group, returns true.
+//                         Say(group, payload): sends payload to the group (the caller included) as
+//                         "m" — the chat scenario, every member sending over its own connection.
 //                         Clients may connect the WebSocket directly (skipNegotiation).
 // POST /publish/{group}   broadcasts the request body (raw JSON text) as one string argument:
 //                         Clients.Group(group).SendAsync("m", body); answers 201.
@@ -42,7 +44,7 @@ app.Run();
 
 namespace SignalRPeer
 {
-    /// <summary>The benchmark hub: clients only join groups; messages come from POST /publish.</summary>
+    /// <summary>The benchmark hub: clients join groups; fan-out messages come from POST /publish, chat messages from Say.</summary>
     internal sealed class BenchHub : Hub
     {
         public async Task<bool> Join(string group)
@@ -50,6 +52,8 @@ namespace SignalRPeer
             await Groups.AddToGroupAsync(Context.ConnectionId, group);
             return true;
         }
+
+        public Task Say(string group, string payload) => Clients.Group(group).SendAsync("m", payload);
     }
 
     internal sealed class StrongBox

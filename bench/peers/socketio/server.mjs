@@ -2,11 +2,14 @@
 //
 //   node server.mjs --port 3000 [--polling]
 //
-// A client connects, emits `join` with a room name and gets an ack `{top}` (the highest sequence
-// number published to the room so far). `POST /publish/:room` with a JSON body emits it to the
-// room as event `m` and answers 201; `GET /top/:room` answers `{"top":N}`. The body's `offset`
-// (the generator's sequence number) is all the server looks at. Transports: WebSocket only by
-// default, long-polling only with --polling.
+// A client connects, emits `join` with a room name and gets an ack `{top}` (the number of messages
+// published to the room so far). `POST /publish/:room` with a JSON body `{"data":…}` numbers it —
+// the room's next offset — and emits `{offset, data}` to the room as event `m` (one encode per
+// broadcast, as Socket.IO does), then answers 201 `{room, offset}`; node runs one request at a time,
+// so every member sees the offsets in order, whatever the number of publishing connections.
+// `GET /top/:room` answers `{"top":N}`. Chat: a client's `say` event (room, data) is relayed to the
+// room (sender included) as `m` with the data as sent. Transports: WebSocket only by default,
+// long-polling only with --polling.
 import http from 'node:http';
 import { Server } from 'socket.io';
 
@@ -30,6 +33,7 @@ function answer(res, status, json) {
 
 // Socket.IO's engine takes /socket.io/ requests and hands every other request to this handler.
 const httpServer = http.createServer((req, res) => {
+  if (req.url === '/healthz') return answer(res, 200, { status: 'ok' });
   const match = route.exec(req.url ?? '');
   if (!match) return answer(res, 404, { error: 'not found' });
   const room = decodeURIComponent(match[2]);
@@ -45,9 +49,10 @@ const httpServer = http.createServer((req, res) => {
     } catch {
       return answer(res, 400, { error: 'body is not JSON' });
     }
-    if (typeof body?.offset === 'number' && body.offset > (tops.get(room) ?? 0)) tops.set(room, body.offset);
-    io.to(room).emit('m', body);
-    answer(res, 201, { room, offset: body?.offset ?? null });
+    const offset = (tops.get(room) ?? 0) + 1;
+    tops.set(room, offset);
+    io.to(room).emit('m', { offset, data: body?.data ?? null });
+    answer(res, 201, { room, offset });
   });
 });
 
@@ -61,6 +66,9 @@ io.on('connection', (socket) => {
     if (typeof room !== 'string') return;
     socket.join(room);
     if (typeof ack === 'function') ack({ top: tops.get(room) ?? 0 });
+  });
+  socket.on('say', (room, data) => {
+    if (typeof room === 'string') io.to(room).emit('m', data);
   });
 });
 

@@ -22,14 +22,14 @@ results=${RESULTS:-$(mktemp -d /tmp/herald-bench-XXXX)}
 mkdir -p "$results"
 
 if [[ $size == full ]]; then
-  fanout_sizes=${FANOUT_SIZES:-1000 5000}; step=${STEP_SECONDS:-5}
+  fanout_sizes=${FANOUT_SIZES:-1000 5000}; step=${STEP_SECONDS:-5}; warmup=${WARMUP_SECONDS:-15}
   rates_1000=${RATES_1000:-50,100,200,400,800,1600,3200,max}; rates_5000=${RATES_5000:-20,50,100,200,400,800,max}
   systems=${SYSTEMS:-herald-ws herald-sse herald-stream signalr socketio raw raw-pack}
   chat_rooms=1000; chat_seconds=10; idle_sizes=${IDLE_SIZES:-10000 18000}
   idle_systems="herald-ws herald-sse herald-stream herald-longpoll signalr socketio raw"
   poll_seconds=5; longpoll_subscribers=1000; longpoll_rates=10,50,100,200,400,800,max; durable_seconds=10
 else
-  fanout_sizes=${FANOUT_SIZES:-1000}; step=${STEP_SECONDS:-2}
+  fanout_sizes=${FANOUT_SIZES:-1000}; step=${STEP_SECONDS:-2}; warmup=${WARMUP_SECONDS:-3}
   rates_1000=${RATES_1000:-20,100,400,max}; rates_5000=${RATES_5000:-20,100,max}
   systems=${SYSTEMS:-herald-ws herald-sse signalr socketio raw raw-pack}
   chat_rooms=100; chat_seconds=3; idle_sizes=${IDLE_SIZES:-2000}
@@ -50,7 +50,7 @@ phase_fanout() {
       start_server "$(server_of "$system")"
       # shellcheck disable=SC2046
       loadgen fanout $(target_of "$system") --subscribers "$subscribers" --rates "$rates" --seconds "$step" \
-        --payload 100 --connections 64 --api-key $key | label "$system" >>"$results/fanout.jsonl" || true
+        --payload 100 --connections 64 --warmup-seconds "$warmup" --api-key $key | label "$system" >>"$results/fanout.jsonl" || true
     done
   done
   stop_server

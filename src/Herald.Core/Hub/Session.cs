@@ -19,9 +19,6 @@ public sealed partial class Session : IAsyncDisposable
 {
     // 5 s: a close handshake with a healthy client is one round trip; don't wait on a dead one.
     private static readonly TimeSpan s_closeTimeout = TimeSpan.FromSeconds(5);
-    // Work items queued in the pool beyond which a woken writer defers once (see RunWriterAsync):
-    // far above what request traffic queues, far below one fan-out's thousands of wake-ups.
-    private const int BusyQueueLength = 256;
     private static readonly int s_defaultMaxQueuedBytes = new HeraldOptions().MaxQueuedBytesPerSession;
 
     private readonly ChannelHub _hub;
@@ -177,20 +174,12 @@ public sealed partial class Session : IAsyncDisposable
                 {
                     if (!await wait)
                         break;
-
-                    // Woken through the pool's queue. On a node that has more queued than it
-                    // keeps up with (a fan-out to thousands queues a wake-up per session), go to
-                    // the back once more: the next publications reach this session meanwhile and
-                    // leave in the same write, so a busy node makes fewer, fuller writes instead
-                    // of falling behind one message per write. An idle node writes at once.
-                    if (ThreadPool.PendingWorkItemCount > BusyQueueLength)
-                        await Task.Yield();
                 }
                 else if (wait.Result)
                 {
                     // More arrived while the last batch was written: a busy session. Let the
                     // writers queued behind it go first; what reaches it meanwhile leaves in the
-                    // same write (coalescing).
+                    // same write (coalescing). An idle session was woken through the pool already.
                     await Task.Yield();
                 }
                 else

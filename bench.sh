@@ -11,7 +11,8 @@
 #   ./bench.sh fanout|chat|idle|poll|durable   one phase, at SIZE=quick|full (default quick)
 #
 # Knobs (environment): SYSTEMS="herald-ws signalr ..." to restrict fan-out, RATES_1000/RATES_5000,
-# STEP_SECONDS, IDLE_SIZES, SERVER_CORE/GENERATOR_CORE, SERVER_TIMEOUT/GENERATOR_TIMEOUT.
+# STEP_SECONDS, WARMUP_SECONDS, IDLE_SIZES, SERVER_CORE/GENERATOR_CORE, SERVER_TIMEOUT/GENERATOR_TIMEOUT,
+# HERALD_SERVER=path/to/herald.dll (another build of Herald, for a before/after comparison).
 set -euo pipefail
 cd "$(dirname "$0")"
 source bench/lib.sh

@@ -31,6 +31,7 @@ trap stop_server EXIT INT TERM
 
 # start_server SYSTEM [extra server args...]
 #   herald (in-memory store) | herald-sqlite | signalr | socketio | socketio-polling | raw | raw-pack
+#   HERALD_SERVER=path/to/herald.dll runs another build of Herald (a before/after comparison).
 # Ports come from 10000–32767, below Linux's ephemeral range (32768–60999), so no client socket of
 # this or any other run holds one; a port another server took is retried with the next pick.
 start_server() {
@@ -50,7 +51,7 @@ start_server_on_port() {
   local cmd
   case $system in
     herald|herald-sqlite)
-      cmd=(dotnet "$root/src/Herald.Server/$release/herald.dll" serve --urls "http://127.0.0.1:$port" --data "$server_data"
+      cmd=(dotnet "${HERALD_SERVER:-$root/src/Herald.Server/$release/herald.dll}" serve --urls "http://127.0.0.1:$port" --data "$server_data"
            --Herald:ApiKeys:0=$key --Logging:LogLevel:Default=Warning)
       [[ $system == herald ]] && cmd+=(--store memory) ;;
     signalr) cmd=(dotnet "$root/bench/peers/SignalRPeer/$release/SignalRPeer.dll" --urls "http://127.0.0.1:$port" --Logging:LogLevel:Default=Warning) ;;

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using Herald.Auth;
 using Herald.Http;
+using Herald.Transports.Sse;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -79,14 +80,11 @@ internal static class StatsEndpoint
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
         try
         {
-            var response = context.Response;
-            response.ContentType = "text/event-stream; charset=utf-8";
-            response.Headers.CacheControl = "no-store";
-            response.Headers["X-Accel-Buffering"] = "no";
+            SseTransport.PrepareEventStream(context.Response);
             context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
 
-            var output = response.BodyWriter;
-            output.Write(System.Text.Encoding.UTF8.GetBytes($"retry: {options.Value.Transports.SseRetryMilliseconds}\n\n"));
+            var output = context.Response.BodyWriter;
+            SseTransport.WriteRetry(output, options.Value.Transports.SseRetryMilliseconds);
             var snapshot = sampler.SnapshotUtf8();
             while (true)
             {

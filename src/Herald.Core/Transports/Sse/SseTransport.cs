@@ -26,16 +26,28 @@ internal sealed class SseTransport(HttpContext context, CursorTracker cursor, Tr
     public override void PrepareResponse(HttpResponse response)
     {
         ArgumentNullException.ThrowIfNull(response);
-        response.ContentType = "text/event-stream; charset=utf-8";
-        response.Headers.CacheControl = "no-cache";
-        response.Headers["X-Accel-Buffering"] = "no";
+        PrepareEventStream(response);
     }
 
     public override void WritePreamble(PipeWriter output)
     {
         ArgumentNullException.ThrowIfNull(output);
+        WriteRetry(output, options.SseRetryMilliseconds);
+    }
+
+    /// <summary>The headers of every event stream Herald serves (this transport's and <c>/v1/stats/stream</c>).</summary>
+    internal static void PrepareEventStream(HttpResponse response)
+    {
+        response.ContentType = "text/event-stream; charset=utf-8";
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no";
+    }
+
+    /// <summary>The stream's first field: how long a browser waits before it reconnects.</summary>
+    internal static void WriteRetry(PipeWriter output, int milliseconds)
+    {
         output.Write("retry: "u8);
-        WriteInteger(output, options.SseRetryMilliseconds);
+        WriteInteger(output, milliseconds);
         output.Write("\n\n"u8);
     }
 

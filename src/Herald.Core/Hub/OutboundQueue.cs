@@ -90,21 +90,10 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>, IThreadPoolWorkIte
         }
     }
 
-    /// <summary>Queues <paramref name="message"/> unless that would exceed the budget, in which case the queue closes.</summary>
-    public EnqueueResult TryEnqueue(in OutboundMessage message)
-    {
-        EnqueueResult result;
-        bool wake;
-        lock (Gate)
-            result = EnqueueLocked(message, out wake);
-        if (wake)
-            Wake();
-        return result;
-    }
-
     /// <summary>
-    /// <see cref="TryEnqueue"/> for a caller that holds <see cref="Gate"/>; when <paramref name="wake"/>
-    /// comes back true the caller must call <see cref="Wake"/> once it has released the lock.
+    /// Queues <paramref name="message"/> unless that would exceed the budget, in which case the queue
+    /// closes. The caller holds <see cref="Gate"/>; when <paramref name="wake"/> comes back true it
+    /// must call <see cref="Wake"/> once it has released the lock.
     /// </summary>
     public EnqueueResult EnqueueLocked(in OutboundMessage message, out bool wake)
     {
@@ -119,11 +108,7 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>, IThreadPoolWorkIte
             return EnqueueResult.Overflow;
         }
 
-        _pending.Add(message);
-        _pendingBytes += message.Bytes.Length;
-
-        // Only the first message after a drain wakes the writer; the rest ride along in its batch.
-        wake = _pending.Count == 1;
+        wake = Append(message);
         return EnqueueResult.Accepted;
     }
 
@@ -145,9 +130,7 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>, IThreadPoolWorkIte
 
                 if (_pending.Count == 0 || _pendingBytes + message.Bytes.Length <= _maxBytes)
                 {
-                    _pending.Add(message);
-                    _pendingBytes += message.Bytes.Length;
-                    wake = _pending.Count == 1;
+                    wake = Append(message);
                 }
                 else
                 {
@@ -165,6 +148,14 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>, IThreadPoolWorkIte
 
             await space.WaitAsync(cancellationToken);
         }
+    }
+
+    /// <summary>Under <see cref="Gate"/>: true for the first message after a drain, the only one that wakes the writer (the rest ride along in its batch).</summary>
+    private bool Append(in OutboundMessage message)
+    {
+        _pending.Add(message);
+        _pendingBytes += message.Bytes.Length;
+        return _pending.Count == 1;
     }
 
     /// <summary>Waits until there is something to take; false once the queue is closed.</summary>

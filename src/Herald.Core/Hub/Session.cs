@@ -106,16 +106,24 @@ public sealed partial class Session : IAsyncDisposable
 
     internal bool EnqueueLive(OutboundMessage message)
     {
-        switch (_queue.TryEnqueue(message))
-        {
-            case EnqueueResult.Accepted:
-                return true;
-            case EnqueueResult.Overflow:
-                OnOverflow();
-                return false;
-            default:
-                return false;
-        }
+        EnqueueResult result;
+        bool wake;
+        lock (_gate)
+            result = _queue.EnqueueLocked(message, out wake);
+        return Settle(result, wake);
+    }
+
+    /// <summary>
+    /// What follows <see cref="OutboundQueue.EnqueueLocked"/>, once the lock is released: wake the
+    /// writer, or close the session as a slow consumer. True when the message was queued.
+    /// </summary>
+    internal bool Settle(EnqueueResult result, bool wake)
+    {
+        if (wake)
+            _queue.Wake();
+        else if (result == EnqueueResult.Overflow)
+            OnOverflow();
+        return result == EnqueueResult.Accepted;
     }
 
     /// <summary>

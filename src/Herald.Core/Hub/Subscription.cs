@@ -70,10 +70,7 @@ internal sealed class Subscription
             result = _queue.EnqueueLocked(new OutboundMessage(publication.GetBytes(_format), publication.Publication), out wake);
         }
 
-        if (wake)
-            _queue.Wake();
-        else if (result == EnqueueResult.Overflow)
-            _session.OnOverflow();
+        _session.Settle(result, wake);
     }
 
     /// <summary>Sets the position history replay reached: buffered publications at or before it are skipped.</summary>

@@ -11,6 +11,9 @@ public static class HeraldMetrics
     // instruments without tags are allocation-free to record.
     private static readonly Meter s_meter = new(MeterName);
 
+    /// <summary>The one <c>Herald</c> meter, for instruments defined beside their feature (<c>WebhookMetrics</c>).</summary>
+    internal static Meter Meter => s_meter;
+
     /// <summary>Publications the hub fanned out to at least one local subscriber.</summary>
     public static Counter<long> PublicationsFannedOut { get; } =
         s_meter.CreateCounter<long>("herald.hub.publications", "{publication}", "Publications fanned out to local subscribers");

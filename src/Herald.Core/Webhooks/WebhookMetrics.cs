@@ -5,7 +5,7 @@ namespace Herald.Webhooks;
 /// <summary>Webhook instruments, on the <c>Herald</c> meter beside the hub's (<c>dotnet-counters monitor -n herald --counters Herald</c>).</summary>
 internal static class WebhookMetrics
 {
-    private static readonly Meter s_meter = new(Hub.HeraldMetrics.MeterName);
+    private static readonly Meter s_meter = Hub.HeraldMetrics.Meter;
 
     /// <summary>Inbound deliveries accepted (tags: <c>source</c>, <c>outcome</c> = <c>published</c> or <c>duplicate</c>).</summary>
     public static Counter<long> InboundAccepted { get; } =

@@ -53,7 +53,7 @@ internal sealed class StatsSampler : BackgroundService
         var last = _last;
         var now = _time.GetTimestamp();
         var connections = new ConnectionCounts(_registry.CountOf("ws"), _registry.CountOf("sse"), _registry.CountOf("stream"), _limiter.Held);
-        var top = _hub.TopChannels(_options.TopChannels).Select(c => new TopChannel(c.Channel, c.Subscribers)).ToArray();
+        var top = _hub.TopChannels(_options.TopChannels);
         return new StatsSnapshot(
             TruncateToMilliseconds(_time.GetUtcNow().UtcDateTime),
             Math.Round(_time.GetElapsedTime(_started, now).TotalSeconds, 3),

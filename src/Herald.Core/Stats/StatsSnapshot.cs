@@ -19,7 +19,7 @@ public sealed record StatsSnapshot(
     StatsRates Rates,
     StatsTotals Totals,
     int Channels,
-    IReadOnlyList<TopChannel> TopChannels);
+    IReadOnlyList<Hub.ChannelSubscribers> TopChannels);
 
 /// <summary>Open WebSocket, SSE and streaming connections, and long polls held now.</summary>
 public sealed record ConnectionCounts(int Ws, int Sse, int Stream, int LongPoll);
@@ -32,9 +32,6 @@ public sealed record StatsRates(double Publications, double Deliveries, double S
 
 /// <summary>Counts since the node started.</summary>
 public sealed record StatsTotals(long Publications, long Deliveries, long SlowConsumerDisconnects, long ShortPolls, long LongPolls);
-
-/// <summary>A channel and its subscribers on this node.</summary>
-public sealed record TopChannel(string Channel, int Subscribers);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(StatsSnapshot))]

@@ -23,8 +23,6 @@ public static class HeraldServiceCollectionExtensions
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new Hub.ChannelHub(sp.GetService<ILogger<Hub.ChannelHub>>()));
-        services.AddSingleton<IPublicationSink>(sp => new Transports.LongPoll.CompositeSink(
-            sp.GetRequiredService<Hub.ChannelHub>(), sp.GetRequiredService<Transports.LongPoll.PollWaiters>()));
         services.AddSingleton<IChannelLog>(CreateLog);
         services.AddSingleton<TokenValidator>();
         services.AddSingleton<Authenticator>();
@@ -44,16 +42,20 @@ public static class HeraldServiceCollectionExtensions
     private static IChannelLog CreateLog(IServiceProvider services)
     {
         var options = services.GetRequiredService<IOptions<HeraldOptions>>().Value;
-        var sink = services.GetRequiredService<IPublicationSink>();
+        var hub = services.GetRequiredService<Hub.ChannelHub>();
+        var polls = services.GetRequiredService<Transports.LongPoll.PollWaiters>();
         var time = services.GetRequiredService<TimeProvider>();
         if (string.Equals(options.Store, "memory", StringComparison.OrdinalIgnoreCase))
-            return new MemoryChannelLog(new Transports.LongPoll.CompositeSink(sink, Webhooks.Outbound.OutboundWebhooks.MemorySink(services)), time);
+        {
+            // The memory store has no transaction to share: its outbox hears of each publication as a sink.
+            return new MemoryChannelLog(new CompositeSink(hub, polls, Webhooks.Outbound.OutboundWebhooks.MemorySink(services)), time);
+        }
 
         var directory = Path.GetFullPath(options.DataDirectory);
         Directory.CreateDirectory(directory);
         return new SqliteChannelLog(
             Path.Combine(directory, "herald.db"),
-            sink,
+            new CompositeSink(hub, polls),
             time,
             services.GetRequiredService<ILogger<SqliteChannelLog>>(),
             options: null,

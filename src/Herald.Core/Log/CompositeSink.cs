@@ -1,10 +1,9 @@
-using Herald.Log;
-
-namespace Herald.Transports.LongPoll;
+namespace Herald.Log;
 
 /// <summary>
-/// Hands each committed publication to several sinks in turn (the hub's fan-out, then the held
-/// long polls), so the store still calls exactly one <see cref="IPublicationSink"/>.
+/// Hands each committed publication to several sinks in turn (the hub's fan-out, the held long
+/// polls, and with the memory store the outbound webhook outbox), so the store still calls exactly
+/// one <see cref="IPublicationSink"/>.
 /// </summary>
 internal sealed class CompositeSink(params IPublicationSink[] sinks) : IPublicationSink
 {

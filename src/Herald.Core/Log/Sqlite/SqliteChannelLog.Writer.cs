@@ -269,7 +269,7 @@ public sealed partial class SqliteChannelLog
             Data = append.Data,
         };
 
-        writer.Insert(publication, append.Data, nowMs);
+        writer.Insert(publication, append.Data, request.Meta, nowMs);
         if (key is not null)
             writer.UpsertKey(publication, key, nowMs, nowMs + (long)request.Retention.IdempotencyWindow.TotalMilliseconds);
         extension?.OnAppended(publication, nowMs);

@@ -85,7 +85,9 @@ public sealed partial class SqliteChannelLog
             upsertChannel.ExecuteNonQuery();
         }
 
-        public void Insert(Publication publication, byte[] data, long timeMs)
+        /// <param name="data">The publication's data as the array it was received in (bound as is, not copied).</param>
+        /// <param name="meta">Likewise its <c>meta</c>, or null for none.</param>
+        public void Insert(Publication publication, byte[] data, byte[]? meta, long timeMs)
         {
             insertParameters[0].Value = publication.Channel;
             insertParameters[1].Value = publication.Offset;
@@ -94,7 +96,7 @@ public sealed partial class SqliteChannelLog
             insertParameters[4].Value = OrNull(publication.From);
             insertParameters[5].Value = OrNull(publication.Type);
             insertParameters[6].Value = data;
-            insertParameters[7].Value = publication.Meta.IsEmpty ? DBNull.Value : publication.Meta.ToArray();
+            insertParameters[7].Value = meta is { Length: > 0 } ? meta : DBNull.Value;
             insertPublication.ExecuteNonQuery();
         }
 

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Inbound webhook throughput with wrk: GitHub-scheme deliveries to POST /v1/webhooks/in/gh, each
 # verified on its raw body and appended (with its delivery id for dedupe) to the durable SQLite
-# log. The server runs on core 0 and wrk on core 1 (taskset), as in bench/http/run.sh.
+# log. The server runs on core 0 and wrk on core 1 (bench/lib.sh), as in bench/http/run.sh.
 # Usage: bench/webhooks/inbound.sh [seconds=10] [connections=64]
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+source "$(dirname "$0")/../lib.sh"
+cd "$root"
 seconds=${1:-10}; connections=${2:-64}
 # A server pinned to one core is still tiering its hot paths (JIT) 10 s in: with a 10 s warm-up the
 # CPU per request read 83 or 164 µs from one run to the next, with 30 s 81-85 µs every time.
@@ -15,23 +16,17 @@ dotnet build src/Herald.Server -c Release -nologo -v:q >/dev/null
 secret='bench-github-secret'
 export BODY='{"ref":"refs/heads/main","repository":{"full_name":"octo/bench"},"head_commit":{"id":"4b825dc642cb6eb9a060e54bf8d69288fbee4904","message":"benchmark"}}'
 export SIGNATURE="sha256=$(printf '%s' "$BODY" | openssl dgst -sha256 -hmac "$secret" | awk '{print $NF}')"
-data=$(mktemp -d); port=18081
-taskset -c 0 dotnet src/Herald.Server/bin/Release/net10.0/herald.dll serve --urls "http://127.0.0.1:$port" --data "$data" \
-  --Herald:ApiKeys:0=bench-key-0123456789 --Logging:LogLevel:Default=Warning \
-  --Herald:Webhooks:Sources:gh:Scheme=GitHub --Herald:Webhooks:Sources:gh:Secrets:0="$secret" \
-  --Herald:Webhooks:Sources:gh:Channel='notify:{repository.full_name}' >/dev/null &
-server=$!
-trap 'kill $server 2>/dev/null; rm -rf "$data"' EXIT
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+start_server herald-sqlite --Herald:Webhooks:Sources:gh:Scheme=GitHub --Herald:Webhooks:Sources:gh:Secrets:0="$secret" \
+  --Herald:Webhooks:Sources:gh:Channel='notify:{repository.full_name}'
 
 # One delivery by hand first: it must be accepted (202), or the run measures refusals.
 status=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v1/webhooks/in/gh" -H 'Content-Type: application/json' \
   -H "X-Hub-Signature-256: $SIGNATURE" -H 'X-GitHub-Event: push' -H 'X-GitHub-Delivery: check-1' --data-raw "$BODY")
 [ "$status" = 202 ] || { echo "the signed delivery was answered $status, not 202"; exit 1; }
 
-run() { local d=$1; shift; taskset -c 1 wrk -t1 -c"$connections" -d"${d}s" --latency -s bench/webhooks/inbound.lua "$@"; }
+run() { local d=$1; shift; taskset -c "$GENERATOR_CORE" timeout $((d + 30)) wrk -t1 -c"$connections" -d"${d}s" --latency -s bench/webhooks/inbound.lua "$@"; }
 # The server's CPU time (utime + stime, clock ticks) from /proc: CPU per request is steadier than requests/s when other work shares the cores.
-cpu() { awk '{print $14 + $15}' "/proc/$server/stat"; }
+cpu() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }
 echo "warm-up: ${warmup}s"; run "$warmup" "http://127.0.0.1:$port/v1/webhooks/in/gh" >/dev/null
 before=$(cpu)
 result=$(run "$seconds" "http://127.0.0.1:$port/v1/webhooks/in/gh")

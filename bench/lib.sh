@@ -80,6 +80,22 @@ start_server_on_port() {
   fi
 }
 
+# wrk_setup [SECONDS=10] [CONNECTIONS=64]: for the wrk scripts (bench/http, bench/webhooks) — sets
+# $seconds, $connections and $warmup and builds the server. The warm-up is 30 s (WARMUP_SECONDS):
+# a server pinned to one core is still tiering its hot paths (JIT) 10 s in; with a 10 s warm-up the
+# inbound webhook run read 83 or 164 µs per request from one run to the next, with 30 s 81-85 µs.
+wrk_setup() {
+  seconds=${1:-10}; connections=${2:-64}; warmup=${WARMUP_SECONDS:-30}
+  command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk"; exit 1; }
+  dotnet build "$root/src/Herald.Server" -c Release -nologo -v:q >/dev/null
+}
+
+# wrk_run SECONDS [wrk options...] URL: wrk on the generator's core, under a timeout.
+wrk_run() {
+  local duration=$1; shift
+  taskset -c "$GENERATOR_CORE" timeout $((duration + 30)) wrk -t1 -c"$connections" -d"${duration}s" --latency "$@"
+}
+
 # loadgen COMMAND [options...]: the generator on its core, against the running server.
 loadgen() {
   local command=$1; shift

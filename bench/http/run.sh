@@ -5,18 +5,13 @@
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 cd "$root"
-seconds=${1:-10}; connections=${2:-64}
-# A server pinned to one core is still tiering its hot paths (JIT) 10 s in: 30 s of publishing first.
-warmup=${WARMUP_SECONDS:-30}
-command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk"; exit 1; }
-dotnet build src/Herald.Server -c Release -nologo -v:q >/dev/null
+wrk_setup "$@"
 start_server herald-sqlite
 export HERALD_API_KEY=$key
 
-run() { local d=$1; shift; taskset -c "$GENERATOR_CORE" timeout $((d + 30)) wrk -t1 -c"$connections" -d"${d}s" --latency "$@"; }
-echo "warm-up: ${warmup}s"; run "$warmup" -s bench/http/publish.lua "http://127.0.0.1:$port/v1/channels/bench:warm/messages" >/dev/null
-health=$(run "$seconds" "http://127.0.0.1:$port/healthz")
-publish=$(run "$seconds" -s bench/http/publish.lua "http://127.0.0.1:$port/v1/channels/bench:wrk/messages")
+echo "warm-up: ${warmup}s"; wrk_run "$warmup" -s bench/http/publish.lua "http://127.0.0.1:$port/v1/channels/bench:warm/messages" >/dev/null
+health=$(wrk_run "$seconds" "http://127.0.0.1:$port/healthz")
+publish=$(wrk_run "$seconds" -s bench/http/publish.lua "http://127.0.0.1:$port/v1/channels/bench:wrk/messages")
 rps() { awk '/Requests\/sec/ {print $2}' <<<"$1"; }
 p99() { awk '/ 99%/ {print $2}' <<<"$1"; }
 errors() { awk '/Non-2xx/ {print $NF}' <<<"$1"; }

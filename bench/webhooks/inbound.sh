@@ -6,12 +6,7 @@
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 cd "$root"
-seconds=${1:-10}; connections=${2:-64}
-# A server pinned to one core is still tiering its hot paths (JIT) 10 s in: with a 10 s warm-up the
-# CPU per request read 83 or 164 µs from one run to the next, with 30 s 81-85 µs every time.
-warmup=${WARMUP_SECONDS:-30}
-command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk"; exit 1; }
-dotnet build src/Herald.Server -c Release -nologo -v:q >/dev/null
+wrk_setup "$@"
 
 secret='bench-github-secret'
 export BODY='{"ref":"refs/heads/main","repository":{"full_name":"octo/bench"},"head_commit":{"id":"4b825dc642cb6eb9a060e54bf8d69288fbee4904","message":"benchmark"}}'
@@ -24,7 +19,7 @@ status=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v1/webho
   -H "X-Hub-Signature-256: $SIGNATURE" -H 'X-GitHub-Event: push' -H 'X-GitHub-Delivery: check-1' --data-raw "$BODY")
 [ "$status" = 202 ] || { echo "the signed delivery was answered $status, not 202"; exit 1; }
 
-run() { local d=$1; shift; taskset -c "$GENERATOR_CORE" timeout $((d + 30)) wrk -t1 -c"$connections" -d"${d}s" --latency -s bench/webhooks/inbound.lua "$@"; }
+run() { local duration=$1; shift; wrk_run "$duration" -s bench/webhooks/inbound.lua "$@"; }
 # The server's CPU time (utime + stime, clock ticks) from /proc: CPU per request is steadier than requests/s when other work shares the cores.
 cpu() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }
 echo "warm-up: ${warmup}s"; run "$warmup" "http://127.0.0.1:$port/v1/webhooks/in/gh" >/dev/null

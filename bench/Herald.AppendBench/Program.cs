@@ -7,8 +7,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using HdrHistogram;
-using Herald.Log;
-using Herald.Log.Sqlite;
+using Herald.Engine.Memory;
+using Herald.Engine;
+using Herald.Sqlite;
 
 var publishers = IntOption("--publishers", 64);
 var seconds = IntOption("--seconds", 10);

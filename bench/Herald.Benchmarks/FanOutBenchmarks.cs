@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using Herald.Hub;
-using Herald.Log;
+using Herald.Engine;
 
 namespace Herald.Benchmarks;
 

@@ -19,8 +19,14 @@ public sealed class HeraldOptions
     /// <summary>Where the SQLite store and the generated API key live.</summary>
     public string DataDirectory { get; set; } = "herald-data";
 
-    /// <summary><c>sqlite</c> (default, durable) or <c>memory</c>.</summary>
+    /// <summary>The engine <c>herald serve</c> uses: <c>sqlite</c> (default, durable) or <c>memory</c>. Hosts that call <c>UseSqlite()</c> etc. themselves ignore it.</summary>
     public string Store { get; set; } = "sqlite";
+
+    /// <summary>The values <see cref="Store"/> takes: the engines <c>herald serve</c> ships.</summary>
+    public static IReadOnlyList<string> Stores { get; } = ["sqlite", "memory"];
+
+    /// <summary>How this node follows its engine's broker.</summary>
+    public Hub.NodeOptions Node { get; set; } = new();
 
     /// <summary>Policy per namespace (the part of a channel name before ':').</summary>
     public IDictionary<string, ChannelPolicy> Namespaces { get; } = new Dictionary<string, ChannelPolicy>(StringComparer.Ordinal);
@@ -46,8 +52,6 @@ public sealed class HeraldOptions
     internal List<string> Validate()
     {
         var errors = new List<string>();
-        if (!Store.Equals("sqlite", StringComparison.OrdinalIgnoreCase) && !Store.Equals("memory", StringComparison.OrdinalIgnoreCase))
-            errors.Add($"Herald:Store must be 'sqlite' or 'memory', not '{Store}'.");
         if (string.IsNullOrWhiteSpace(DataDirectory))
             errors.Add("Herald:DataDirectory must not be empty.");
         if (IdempotencyWindow < TimeSpan.Zero)
@@ -56,6 +60,9 @@ public sealed class HeraldOptions
             errors.Add("Herald:MaxHistoryLimit must be at least 1.");
         if (MaxQueuedBytesPerSession < 1024)
             errors.Add("Herald:MaxQueuedBytesPerSession must be at least 1024.");
+        if (!Stores.Any(s => s.Equals(Store, StringComparison.OrdinalIgnoreCase)))
+            errors.Add($"Herald:Store must be one of {string.Join(", ", Stores)}, not '{Store}'.");
+        errors.AddRange(Node.Validate());
         errors.AddRange(Auth.Validate());
         errors.AddRange(Transports.Validate());
         errors.AddRange(Webhooks.Validate());

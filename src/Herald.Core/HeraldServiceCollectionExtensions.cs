@@ -1,8 +1,9 @@
 using Herald.Auth;
-using Herald.Log;
-using Herald.Log.Sqlite;
+using Herald.Engine;
+using Herald.Hub;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -12,9 +13,11 @@ public static class HeraldServiceCollectionExtensions
 {
     /// <summary>
     /// Registers Herald's core: options bound from the <c>Herald</c> section (validated on start),
-    /// the channel log chosen by <c>Herald:Store</c>, the hub, and the HTTP API's services.
+    /// the node (broker → sequencer → hub and held polls), the publish service, the transports and
+    /// the HTTP API's services. Choose the engine on the returned builder:
+    /// <code>services.AddHerald(configuration).UseSqlite();</code>
     /// </summary>
-    public static IServiceCollection AddHerald(this IServiceCollection services, IConfiguration configuration)
+    public static IHeraldBuilder AddHerald(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<HeraldOptions>()
             .Bind(configuration.GetSection(HeraldOptions.Section))
@@ -22,8 +25,25 @@ public static class HeraldServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<HeraldOptions>, HeraldOptionsValidator>();
 
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(sp => new Hub.ChannelHub(sp.GetService<ILogger<Hub.ChannelHub>>()));
-        services.AddSingleton<IChannelLog>(CreateLog);
+        services.AddSingleton(HeraldEngineExtensions.CreateEngine);
+        services.AddSingleton(sp => sp.GetRequiredService<HeraldEngine>().Log);
+        services.AddSingleton(sp => sp.GetRequiredService<HeraldEngine>().Broker);
+        services.AddSingleton(sp => new ChannelHub(sp.GetService<ILogger<ChannelHub>>()));
+        services.AddSingleton<PollWaiters>();
+        services.AddSingleton<PollCounters>();
+        services.AddSingleton(sp => new Node(
+            sp.GetRequiredService<IChannelLog>(),
+            sp.GetRequiredService<IBroker>(),
+            sp.GetRequiredService<ChannelHub>(),
+            sp.GetRequiredService<PollWaiters>(),
+            sp.GetRequiredService<IOptions<HeraldOptions>>().Value.Node,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<Node>>()));
+        // First of Herald's hosted services: the engine opens (or fails with a clear message) and
+        // the node starts following the broker before anything else runs.
+        services.AddHostedService<NodeStartup>();
+
+        services.AddSingleton<Publishing.PublishService>();
         services.AddSingleton<TokenValidator>();
         services.AddSingleton<Authenticator>();
         services.AddSingleton<Transports.ConnectionRegistry>();
@@ -36,30 +56,19 @@ public static class HeraldServiceCollectionExtensions
         Stats.StatsEndpoint.AddServices(services);
         Webhooks.Outbound.OutboundWebhooks.AddServices(services);
         services.AddProblemDetails(o => o.CustomizeProblemDetails = Http.ProblemDefaults.Customize);
-        return services;
+        return new HeraldBuilder(services, configuration);
     }
 
-    private static IChannelLog CreateLog(IServiceProvider services)
+    /// <summary>Opens the engine and starts the node when the host starts, so a misconfigured engine stops the start.</summary>
+    private sealed class NodeStartup(IServiceProvider services) : IHostedService
     {
-        var options = services.GetRequiredService<IOptions<HeraldOptions>>().Value;
-        var hub = services.GetRequiredService<Hub.ChannelHub>();
-        var polls = services.GetRequiredService<Transports.LongPoll.PollWaiters>();
-        var time = services.GetRequiredService<TimeProvider>();
-        if (string.Equals(options.Store, "memory", StringComparison.OrdinalIgnoreCase))
+        public Task StartAsync(CancellationToken cancellationToken)
         {
-            // The memory store has no transaction to share: its outbox hears of each publication as a sink.
-            return new MemoryChannelLog(new CompositeSink(hub, polls, Webhooks.Outbound.OutboundWebhooks.MemorySink(services)), time);
+            services.GetRequiredService<Node>();
+            return Task.CompletedTask;
         }
 
-        var directory = Path.GetFullPath(options.DataDirectory);
-        Directory.CreateDirectory(directory);
-        return new SqliteChannelLog(
-            Path.Combine(directory, "herald.db"),
-            new CompositeSink(hub, polls),
-            time,
-            services.GetRequiredService<ILogger<SqliteChannelLog>>(),
-            options: null,
-            Webhooks.Outbound.OutboundWebhooks.SqliteExtension(services));
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }
 

@@ -1,4 +1,4 @@
-using Herald.Log;
+using Herald.Engine;
 using Herald.Server.Web;
 using Herald.Transports.WebSocket;
 using Microsoft.Extensions.Options;
@@ -47,7 +47,7 @@ internal static partial class HeraldHost
         if (quiet)
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
 
-        builder.Services.AddHerald(builder.Configuration);
+        builder.Services.AddHerald(builder.Configuration).UseConfiguredStore();
         builder.Services.AddOpenApi();
         builder.Services.PostConfigure<HeraldOptions>(DataSecrets.Apply);
 

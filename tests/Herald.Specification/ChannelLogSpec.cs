@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.RegularExpressions;
-using Herald.Log;
+using Herald.Engine;
 
 namespace Herald.Specification;
 

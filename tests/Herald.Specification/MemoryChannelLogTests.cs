@@ -1,4 +1,5 @@
-using Herald.Log;
+using Herald.Engine;
+using Herald.Engine.Memory;
 
 namespace Herald.Specification;
 

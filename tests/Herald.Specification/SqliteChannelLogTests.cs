@@ -1,6 +1,6 @@
 using System.Text;
-using Herald.Log;
-using Herald.Log.Sqlite;
+using Herald.Engine;
+using Herald.Sqlite;
 
 namespace Herald.Specification;
 

@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using Herald.Log;
+using Herald.Engine;
 using Herald.Webhooks.Outbound;
 
 namespace Herald.Specification;

@@ -1,7 +1,7 @@
-using Herald.Log;
-using Herald.Log.Sqlite;
+using Herald.Engine;
+using Herald.Engine.Memory;
+using Herald.Sqlite;
 using Herald.Webhooks.Outbound;
-using Herald.Webhooks.Outbound.Sqlite;
 
 namespace Herald.Specification;
 

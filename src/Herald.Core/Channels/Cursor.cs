@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 using System.Buffers.Text;
 using System.Diagnostics.CodeAnalysis;
 using System.Text;
-using Herald.Log;
+using Herald.Engine;
 
 namespace Herald.Channels;
 

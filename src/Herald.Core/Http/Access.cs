@@ -4,27 +4,10 @@ using Microsoft.AspNetCore.Http;
 
 namespace Herald.Http;
 
-/// <summary>Why a caller may not do something: an HTTP status, a stable code and a sentence.</summary>
-internal readonly record struct Denial(int Status, string Code, string Message);
-
-/// <summary>The one set of access rules, answered by each transport in its own way.</summary>
+/// <summary>The access rules answered over HTTP.</summary>
 internal static class AccessCheck
 {
-    /// <summary>Null when the caller may proceed.</summary>
-    public static Denial? Evaluate(Access required, Caller caller, string action) => (caller.Kind, required) switch
-    {
-        (CallerKind.Invalid, _) => new Denial(403, "forbidden", caller.Error ?? "The credentials are not valid."),
-        (CallerKind.Server, _) => null,
-        (_, Access.Anyone) => null,
-        (CallerKind.User, Access.Authenticated) => null,
-        (CallerKind.User, _) => new Denial(403, "forbidden", $"Only server API keys may {action}."),
-        (_, Access.Authenticated) => new Denial(401, "unauthorized", $"A user token or an API key is required to {action}."),
-        _ => new Denial(401, "unauthorized", $"A server API key is required to {action} (Authorization: Bearer <key> or X-Api-Key)."),
-    };
-
     /// <summary>Null when the caller may proceed, else the HTTP problem to answer.</summary>
     public static IResult? Check(Access required, Caller caller, string action) =>
-        Evaluate(required, caller, action) is { } denial
-            ? Problems.Make(denial.Status, denial.Code, denial.Status == 401 ? "Credentials required" : "Not allowed", denial.Message)
-            : null;
+        AccessRules.Evaluate(required, caller, action) is { } denial ? Problems.From(denial) : null;
 }

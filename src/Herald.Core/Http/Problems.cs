@@ -31,7 +31,26 @@ internal static class Problems
     public static IResult UnsupportedMediaType(string? contentType) =>
         Make(415, "unsupported_media_type", "Unsupported media type", $"Expected 'application/json', got '{contentType ?? "(none)"}'.");
 
+    public static IResult EngineUnavailable(string detail) =>
+        Make(503, "engine_unavailable", "Engine unavailable", detail + " Nothing was stored; retry (with the same Idempotency-Key) after Retry-After.");
+
+    /// <summary>A refused publish, as every HTTP entry point of the publish service answers it.</summary>
+    public static IResult ForPublish(Publishing.PublishError error, string detail) => error switch
+    {
+        Publishing.PublishError.InvalidChannel => InvalidChannel(detail),
+        Publishing.PublishError.Unauthorized => Unauthorized(detail),
+        Publishing.PublishError.Forbidden => Forbidden(detail),
+        Publishing.PublishError.InvalidIdempotencyKey => InvalidHeader(detail),
+        Publishing.PublishError.IdempotencyKeyReused => Make(422, "idempotency_key_reused", "Idempotency key reused", detail),
+        Publishing.PublishError.EngineUnavailable => EngineUnavailable(detail),
+        Publishing.PublishError.TooLarge => Make(413, "message_too_large", "Message too large", detail),
+        _ => InvalidBody(detail),
+    };
+
     public static IResult Unavailable(string detail) => Make(503, "unavailable", "Service unavailable", detail);
+
+    public static IResult From(Auth.Denial denial) =>
+        Make(denial.Status, denial.Code, denial.Status == 401 ? "Credentials required" : "Not allowed", denial.Message);
 
     public static IResult Make(int status, string code, string title, string detail) =>
         TypedResults.Problem(

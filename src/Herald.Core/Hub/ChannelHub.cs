@@ -1,13 +1,14 @@
 using System.Numerics;
-using Herald.Log;
+using Herald.Engine;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Herald.Hub;
 
 /// <summary>
-/// This node's channel → subscribers registry and fan-out. The channel log (or the broker) calls
-/// <see cref="OnPublished"/> once per committed publication, in offset order per channel.
+/// This node's channel → subscribers registry and fan-out. The node's sequencer calls
+/// <see cref="OnPublished"/> once per publication, in offset order per channel; the hub tells the
+/// node (<see cref="Interest"/>) when a channel gains its first or loses its last subscriber.
 /// </summary>
 /// <remarks>
 /// Sharded by channel so subscribes on different channels rarely contend. Each channel's
@@ -97,7 +98,17 @@ public sealed partial class ChannelHub : IPublicationSink
         Interlocked.Add(ref _totals.Deliveries, delivered);
     }
 
-    internal void Add(Subscription subscription)
+    /// <summary>Told of each channel's first and last subscriber: the node, which follows the channel meanwhile. Null in a hub used alone.</summary>
+    public IChannelInterest? Interest { get; set; }
+
+    /// <summary>Handles ephemeral channel events (presence, typing, signals) for the features that send them; none by default.</summary>
+    public Action<ChannelEvent>? EventHandler { get; set; }
+
+    /// <summary>
+    /// Registers <paramref name="subscription"/> (buffering). Completes when the node follows the
+    /// channel: from then on, every publication after the channel's current top reaches the hub.
+    /// </summary>
+    internal Task Add(Subscription subscription)
     {
         var shard = ShardFor(subscription.Channel);
         lock (shard.Lock)
@@ -105,17 +116,48 @@ public sealed partial class ChannelHub : IPublicationSink
             if (!shard.Channels.TryGetValue(subscription.Channel, out var list))
                 shard.Channels[subscription.Channel] = list = new SubscriberList();
             list.Add(subscription);
+
+            // Under the shard's lock, so the node sees first and last of a channel in their order.
+            if (Interest is not { } interest)
+                return Task.CompletedTask;
+            return list.Live == 1 ? interest.Acquire(subscription.Channel) : interest.WhenReady(subscription.Channel);
         }
     }
 
-    internal void Remove(Subscription subscription)
+    /// <returns>True when this was the channel's last subscriber here.</returns>
+    internal bool Remove(Subscription subscription)
     {
         var shard = ShardFor(subscription.Channel);
         lock (shard.Lock)
         {
-            if (shard.Channels.TryGetValue(subscription.Channel, out var list) && list.Remove(subscription) && list.Live == 0)
-                shard.Channels.Remove(subscription.Channel);
+            if (!shard.Channels.TryGetValue(subscription.Channel, out var list) || !list.Remove(subscription) || list.Live != 0)
+                return false;
+            shard.Channels.Remove(subscription.Channel);
+            Interest?.Release(subscription.Channel);
+            return true;
         }
+    }
+
+    /// <summary>
+    /// The channel's history is gone: every session subscribed to it is closed with
+    /// <see cref="DisconnectReason.InsufficientState"/>, so it reconnects and is told
+    /// <c>recovered: false</c> — on every transport, never a silent gap.
+    /// </summary>
+    public void Reset(string channel)
+    {
+        var (subscribers, count) = GetSubscribers(channel);
+        for (var i = 0; i < count; i++)
+        {
+            if (subscribers[i] is { } subscriber)
+                _ = subscriber.Session.CloseAsync(DisconnectReason.InsufficientState);
+        }
+    }
+
+    /// <summary>An ephemeral event of a channel with local subscribers, handed to <see cref="EventHandler"/>.</summary>
+    public void OnEvent(ChannelEvent channelEvent)
+    {
+        ArgumentNullException.ThrowIfNull(channelEvent);
+        EventHandler?.Invoke(channelEvent);
     }
 
     private (Subscription?[] Items, int Count) GetSubscribers(string channel)

@@ -1,4 +1,4 @@
-using Herald.Log;
+using Herald.Engine;
 
 namespace Herald.Hub;
 

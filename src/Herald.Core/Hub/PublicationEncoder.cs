@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
-using Herald.Log;
+using Herald.Engine;
 
 namespace Herald.Hub;
 
@@ -142,5 +142,20 @@ public static class PublicationEncoder
         var reader = new Utf8JsonReader(data);
         using var document = JsonDocument.ParseValue(ref reader);
         document.RootElement.WriteTo(writer);
+    }
+
+    /// <summary>The members of a history answer, shared by HTTP and the WebSocket <c>history</c> reply.</summary>
+    public static void WriteHistoryMembers(Utf8JsonWriter writer, string channel, StreamState state, IReadOnlyList<Publication> publications)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(publications);
+        writer.WriteString("channel"u8, channel);
+        writer.WriteString("epoch"u8, state.Epoch);
+        writer.WriteNumber("top"u8, state.Top);
+        writer.WriteNumber("first"u8, state.First);
+        writer.WriteStartArray("publications"u8);
+        foreach (var publication in publications)
+            WriteObject(writer, publication);
+        writer.WriteEndArray();
     }
 }

@@ -1,4 +1,4 @@
-using Herald.Log;
+using Herald.Engine;
 
 namespace Herald.Hub;
 
@@ -57,14 +57,17 @@ public sealed partial class Session
             _subscriptions[_subscriptionCount++] = subscription;
         }
 
-        // Registered (buffering) before the log is read: whatever is appended from here on reaches
-        // the buffer, so history up to the state read below plus the buffer leaves no gap.
-        _hub.Add(subscription);
+        // Registered (buffering) before the log is read: once the node follows the channel, whatever
+        // is appended reaches the buffer, so history up to the state read below plus the buffer
+        // leaves no gap.
+        var following = _hub.Add(subscription);
         var live = false;
         try
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closingToken);
             var token = linked.Token;
+            if (!following.IsCompletedSuccessfully)
+                await following.WaitAsync(token).ConfigureAwait(false);
             var state = await log.GetStateAsync(channel, token);
             var result = new SubscribeResult(CanRecover(since, state), state);
 

@@ -1,5 +1,5 @@
 using System.Buffers;
-using Herald.Log;
+using Herald.Engine;
 
 namespace Herald.Hub;
 

@@ -24,7 +24,6 @@ internal static class StatsEndpoint
 
     public static void AddServices(IServiceCollection services)
     {
-        services.AddSingleton<PollCounters>();
         services.AddSingleton<StatsSampler>();
         services.AddHostedService(sp => sp.GetRequiredService<StatsSampler>());
     }

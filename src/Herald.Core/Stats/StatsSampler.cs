@@ -19,6 +19,7 @@ namespace Herald.Stats;
 internal sealed class StatsSampler : BackgroundService
 {
     private readonly ChannelHub _hub;
+    private readonly Node _node;
     private readonly ConnectionRegistry _registry;
     private readonly PollLimiter _limiter;
     private readonly PollCounters _polls;
@@ -31,10 +32,12 @@ internal sealed class StatsSampler : BackgroundService
     private volatile Sample _last;
     private int _streams;
 
-    public StatsSampler(ChannelHub hub, ConnectionRegistry registry, PollLimiter limiter, PollCounters polls, IOptions<HeraldOptions> options, TimeProvider time)
+    public StatsSampler(Node node, ConnectionRegistry registry, PollLimiter limiter, PollCounters polls, IOptions<HeraldOptions> options, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _hub = hub;
+        ArgumentNullException.ThrowIfNull(node);
+        _node = node;
+        _hub = node.Hub;
         _registry = registry;
         _limiter = limiter;
         _polls = polls;
@@ -118,7 +121,7 @@ internal sealed class StatsSampler : BackgroundService
     }
 
     private StatsTotals ReadTotals() =>
-        new(_hub.PublicationCount, _hub.DeliveryCount, _hub.SlowConsumerDisconnectCount, _polls.ShortPolls, _polls.LongPolls);
+        new(_node.PublicationCount, _hub.DeliveryCount, _hub.SlowConsumerDisconnectCount, _polls.ShortPolls, _polls.LongPolls);
 
     // Milliseconds, as every other time Herald answers.
     private static DateTime TruncateToMilliseconds(DateTime time) => new(time.Ticks - (time.Ticks % TimeSpan.TicksPerMillisecond), DateTimeKind.Utc);

@@ -1,7 +1,7 @@
 using Herald.Auth;
 using Herald.Channels;
+using Herald.Engine;
 using Herald.Http;
-using Herald.Log;
 using Microsoft.AspNetCore.Http;
 
 namespace Herald.Transports;

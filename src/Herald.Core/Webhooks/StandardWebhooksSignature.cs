@@ -19,10 +19,13 @@ internal static class StandardWebhooksSignature
     /// <summary>The shortest key accepted for an outbound subscription's own secret (the specification's minimum).</summary>
     public const int MinSecretBytes = 24;
 
+    /// <summary>What is signed before the body: <c>{id}.{timestamp}.</c> (the body follows byte for byte).</summary>
+    public static byte[] SignedPrefix(string id, string timestamp) => Encoding.UTF8.GetBytes($"{id}.{timestamp}.");
+
     /// <summary>The bytes that are signed: <c>{id}.{timestamp}.{body}</c>, the body byte for byte.</summary>
     public static byte[] SignedContent(string id, string timestamp, ReadOnlySpan<byte> body)
     {
-        var prefix = Encoding.UTF8.GetBytes($"{id}.{timestamp}.");
+        var prefix = SignedPrefix(id, timestamp);
         var content = new byte[prefix.Length + body.Length];
         prefix.CopyTo(content, 0);
         body.CopyTo(content.AsSpan(prefix.Length));

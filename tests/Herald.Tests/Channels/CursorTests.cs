@@ -1,5 +1,5 @@
 using Herald.Channels;
-using Herald.Log;
+using Herald.Engine;
 
 namespace Herald.Tests.Channels;
 

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Herald.Hub;
-using Herald.Log;
+using Herald.Engine;
 
 namespace Herald.Tests.Hub;
 

@@ -51,7 +51,7 @@ public sealed class SlowConsumerTests
         while (true)
         {
             var queuedBefore = session.QueuedBytes;
-            var (publication, _) = await log.AppendAsync(new Herald.Log.AppendRequest("chat:lobby", data, Herald.Log.Retention.Default));
+            var (publication, _, _) = await log.AppendAsync(new Herald.Engine.AppendRequest("chat:lobby", data, Herald.Engine.Retention.Default));
             var size = PublicationEncoder.Encode(publication, WireFormat.Json).Length;
             if (session.Queue.IsClosed)
             {

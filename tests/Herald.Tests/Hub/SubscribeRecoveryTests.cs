@@ -1,6 +1,7 @@
 using System.Text;
+using Herald.Engine;
+using Herald.Engine.Memory;
 using Herald.Hub;
-using Herald.Log;
 
 namespace Herald.Tests.Hub;
 

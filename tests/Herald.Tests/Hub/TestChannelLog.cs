@@ -1,5 +1,5 @@
 using System.Text;
-using Herald.Log;
+using Herald.Engine;
 
 namespace Herald.Tests.Hub;
 

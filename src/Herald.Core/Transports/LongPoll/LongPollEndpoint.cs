@@ -1,7 +1,8 @@
 using System.Globalization;
 using Herald.Auth;
+using Herald.Engine;
 using Herald.Http;
-using Herald.Log;
+using Herald.Hub;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -27,7 +28,6 @@ internal static class LongPollEndpoint
 {
     public static void AddServices(IServiceCollection services)
     {
-        services.AddSingleton<PollWaiters>();
         services.AddSingleton<PollLimiter>();
     }
 
@@ -52,7 +52,7 @@ internal static class LongPollEndpoint
         IOptions<HeraldOptions> options,
         PollWaiters waiters,
         PollLimiter limiter,
-        Stats.PollCounters polls,
+        PollCounters polls,
         IHostApplicationLifetime lifetime)
     {
         var settings = options.Value;
@@ -118,25 +118,35 @@ internal static class LongPollEndpoint
         // client re-polls (on another node) instead of being cut off by the shutdown timeout.
         using var expiry = CancellationTokenSource.CreateLinkedTokenSource(aborted, stopping);
         expiry.CancelAfter(wait);
+        PollAnswer? answer = null;
         while (true)
         {
-            PollAnswer answer;
+            object? woken;
             using (var waiter = waiters.Register(channels))
             {
+                if (!waiter.Following.IsCompletedSuccessfully)
+                    await waiter.Following.WaitAsync(aborted);
                 answer = await PollReader.ReadAsync(log, channels, since, maxMessages, aborted);
                 if (answer.HasNews || expiry.IsCancellationRequested)
                     return answer;
 
-                if (!await waiter.WaitAsync(expiry.Token))
+                woken = await waiter.WaitAsync(expiry.Token);
+                if (woken is null)
                 {
                     aborted.ThrowIfCancellationRequested();
                     return answer;
                 }
             }
 
-            // Woken: read again from the positions already resolved (a "from now" channel keeps
-            // the top it was given on the first read). The publication that woke us may be one
-            // that read already had, in which case this holds again.
+            // The node hands each held poll the channel's next publication, in order: a poll that
+            // was current answers with it, with no read of the log — 1,000 polls held on a channel
+            // cost no store read per publication.
+            if (woken is Publication publication && answer.TryAnswerWith(publication) is { } next)
+                return next;
+
+            // Woken by a reset, or by a publication this poll is not right before (it read past
+            // it, or fell behind): read again from the positions already resolved (a "from now"
+            // channel keeps the top it was given on the first read).
             since = answer.Positions();
         }
     }
@@ -158,7 +168,7 @@ internal static class LongPollEndpoint
         if (!StringValues.IsNullOrEmpty(ifNoneMatch))
         {
             var etag = ETagOf(await log.GetStateAsync(channel, aborted), channel, since[0]);
-            if (Matches(ifNoneMatch, etag))
+            if (EntityTags.IfNoneMatch(ifNoneMatch, etag))
             {
                 headers.ETag = etag;
                 return TypedResults.StatusCode(StatusCodes.Status304NotModified);
@@ -177,25 +187,9 @@ internal static class LongPollEndpoint
     /// </summary>
     internal static string ETagOf(StreamState state, string channel, Position? since)
     {
-        var history = HistoryEndpoint.ETagOf(state);
+        var history = EntityTags.OfHistory(state);
         var cursor = since is { } position ? Herald.Channels.Cursor.Encode(channel, position) : string.Empty;
         return string.Concat(history.AsSpan(0, history.Length - 1), ".", cursor, "\"");
-    }
-
-    private static bool Matches(StringValues ifNoneMatch, string etag)
-    {
-        foreach (var value in ifNoneMatch)
-        {
-            if (value is null)
-                continue;
-            foreach (var part in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-            {
-                if (part == "*" || string.Equals(part, etag, StringComparison.Ordinal))
-                    return true;
-            }
-        }
-
-        return false;
     }
 
     private static bool TryParseWait(StringValues values, TransportOptions transports, out int wait)

@@ -1,6 +1,6 @@
-using Herald.Hub;
 using System.Text.Json;
-using Herald.Log;
+using Herald.Engine;
+using Herald.Hub;
 using Microsoft.AspNetCore.Http;
 
 namespace Herald.Transports.LongPoll;
@@ -31,6 +31,37 @@ internal sealed class PollAnswer(PollChannel[] channels, List<Publication> publi
 
     /// <summary>Every channel's position, in request order: the next read of a poll that keeps holding starts here.</summary>
     public Position?[] Positions() => Array.ConvertAll(channels, c => (Position?)c.Position);
+
+    /// <summary>
+    /// The answer to a poll that held with this (empty) answer and was woken by
+    /// <paramref name="publication"/>: that publication alone, when it is the very next offset of
+    /// its channel's position; null when the log must be read instead.
+    /// </summary>
+    public PollAnswer? TryAnswerWith(Publication publication)
+    {
+        if (publications.Count != 0 || more)
+            return null;
+
+        var index = Array.FindIndex(channels, c => string.Equals(c.Channel, publication.Channel, StringComparison.Ordinal));
+        if (index < 0 || !channels[index].Recovered)
+            return null;
+
+        var channel = channels[index];
+        var position = channel.Position;
+        // Offset 0 is "before the first publication" of whatever epoch the channel has.
+        var isNext = publication.Offset == position.Offset + 1
+            && (position.Offset == 0 || string.Equals(position.Epoch, publication.Epoch, StringComparison.Ordinal));
+        if (!isNext)
+            return null;
+
+        var updated = (PollChannel[])channels.Clone();
+        updated[index] = channel with
+        {
+            Position = publication.Position,
+            State = new StreamState(publication.Epoch, publication.Offset, Math.Min(channel.State.First, publication.Offset)),
+        };
+        return new PollAnswer(updated, [publication], more: false);
+    }
 
     public string Cursor()
     {

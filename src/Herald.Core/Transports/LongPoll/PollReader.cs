@@ -1,5 +1,5 @@
+using Herald.Engine;
 using Herald.Hub;
-using Herald.Log;
 
 namespace Herald.Transports.LongPoll;
 

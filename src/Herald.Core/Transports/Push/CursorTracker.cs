@@ -1,6 +1,6 @@
 using System.Buffers;
 using Herald.Channels;
-using Herald.Log;
+using Herald.Engine;
 
 namespace Herald.Transports.Push;
 

@@ -1,6 +1,6 @@
 using Herald.Auth;
+using Herald.Engine;
 using Herald.Hub;
-using Herald.Log;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;

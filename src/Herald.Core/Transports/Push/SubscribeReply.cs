@@ -1,8 +1,8 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using Herald.Engine;
 using Herald.Hub;
-using Herald.Log;
 
 namespace Herald.Transports.Push;
 

@@ -27,5 +27,7 @@ internal static class WebSocketCodes
     public const string NotSubscribed = "not_subscribed";
     public const string TooManyChannels = "too_many_channels";
     public const string MessageTooLarge = "message_too_large";
+    public const string IdempotencyKeyReused = "idempotency_key_reused";
+    public const string EngineUnavailable = "engine_unavailable";
     public const string InternalError = "internal_error";
 }

@@ -1,8 +1,9 @@
+using System.Buffers;
 using Herald.Auth;
 using Herald.Channels;
-using Herald.Http;
+using Herald.Engine;
 using Herald.Hub;
-using Herald.Log;
+using Herald.Publishing;
 
 namespace Herald.Transports.WebSocket;
 
@@ -33,7 +34,7 @@ internal sealed partial class WebSocketConnection
 
     private async Task HandleRequestAsync(Session session, ReadOnlyMemory<byte> line, CancellationToken cancellationToken)
     {
-        if (!WebSocketRequest.TryParse(line.Span, out var request, out var id, out var error))
+        if (!WebSocketRequest.TryParse(line, out var request, out var id, out var error))
         {
             await ReplyAsync(session, WebSocketReplies.Error(id, WebSocketCodes.BadRequest, error), cancellationToken);
             return;
@@ -121,33 +122,37 @@ internal sealed partial class WebSocketConnection
             : WebSocketReplies.Error(request.Id, WebSocketCodes.NotSubscribed, $"This connection is not subscribed to '{channel}'.");
     }
 
-    /// <summary>The same checks and append as <c>POST /v1/channels/{channel}/messages</c>; <c>from</c> is the token's user.</summary>
+    /// <summary>The publish service, as <c>POST /v1/channels/{channel}/messages</c>; <c>from</c> is the token's user.</summary>
     private async ValueTask<ReadOnlyMemory<byte>?> PublishAsync(WebSocketRequest request, CancellationToken cancellationToken)
     {
         var id = request.Id;
-        if (Refuse(request, _services.Options.PolicyFor, static p => p.Publish, "publish") is { } refused)
-            return refused;
-
-        var channel = request.Channel!;
-        var policy = _services.Options.PolicyFor(channel);
-        if (request.Data is null)
+        if (request.Channel is null)
+            return WebSocketReplies.Error(id, WebSocketCodes.BadRequest, "'channel' is required.");
+        if (request.Data is not { } data)
             return WebSocketReplies.Error(id, WebSocketCodes.BadRequest, "'data' is required (any JSON value).");
-        if (request.Data.Length > policy.MaxMessageBytes)
-            return WebSocketReplies.Error(id, WebSocketCodes.MessageTooLarge, $"'data' is larger than this namespace's limit of {policy.MaxMessageBytes} bytes.");
-        if (request.Type is { Length: 0 or > PublishBody.MaxTypeLength })
-            return WebSocketReplies.Error(id, WebSocketCodes.BadRequest, $"'type' must be 1 to {PublishBody.MaxTypeLength} characters.");
-        if (request.IdempotencyKey is { } key && !PublishEndpoint.IsValidIdempotencyKey(key))
-            return WebSocketReplies.Error(id, WebSocketCodes.BadRequest, $"'idempotencyKey' must be 1 to {PublishEndpoint.MaxIdempotencyKeyLength} printable ASCII characters.");
 
-        var append = new AppendRequest(
-            channel,
-            request.Data,
-            policy.ToRetention(_services.Options.IdempotencyWindow),
-            From: _caller.User,
-            request.Type,
-            request.IdempotencyKey);
-        var result = await _services.Log.AppendAsync(append, cancellationToken);
-        return WebSocketReplies.Published(id, result);
+        var result = await _services.Publisher.PublishAsync(
+            new PublishRequest
+            {
+                Channel = request.Channel,
+                Caller = _caller,
+                Data = new ReadOnlySequence<byte>(data),
+                Type = request.Type,
+                IdempotencyKey = request.IdempotencyKey,
+            },
+            cancellationToken);
+
+        return result.Error switch
+        {
+            PublishError.None => WebSocketReplies.Published(id, result.Publication!, result.Duplicate),
+            PublishError.InvalidChannel => WebSocketReplies.Error(id, WebSocketCodes.InvalidChannel, result.Message),
+            PublishError.Unauthorized => WebSocketReplies.Error(id, WebSocketCodes.Unauthorized, result.Message),
+            PublishError.Forbidden => WebSocketReplies.Error(id, WebSocketCodes.Forbidden, result.Message),
+            PublishError.TooLarge => WebSocketReplies.Error(id, WebSocketCodes.MessageTooLarge, result.Message),
+            PublishError.IdempotencyKeyReused => WebSocketReplies.Error(id, WebSocketCodes.IdempotencyKeyReused, result.Message),
+            PublishError.EngineUnavailable => WebSocketReplies.Error(id, WebSocketCodes.EngineUnavailable, result.Message),
+            _ => WebSocketReplies.Error(id, WebSocketCodes.BadRequest, result.Message),
+        };
     }
 
     /// <summary>The same window as <c>GET /v1/channels/{channel}/messages?after=&amp;limit=&amp;reverse=</c>.</summary>
@@ -160,14 +165,14 @@ internal sealed partial class WebSocketConnection
         var channel = request.Channel!;
         var maxLimit = _services.Options.MaxHistoryLimit;
         var after = request.After ?? 0;
-        var limit = request.Limit ?? Math.Min(HistoryEndpoint.DefaultLimit, maxLimit);
+        var limit = request.Limit ?? Math.Min(ChannelLogExtensions.DefaultHistoryLimit, maxLimit);
         if (after < 0)
             return WebSocketReplies.Error(id, WebSocketCodes.BadRequest, "'after' must be a non-negative offset.");
         if (limit < 1 || limit > maxLimit)
             return WebSocketReplies.Error(id, WebSocketCodes.BadRequest, $"'limit' must be from 1 to {maxLimit}.");
 
         var state = await _services.Log.GetStateAsync(channel, cancellationToken);
-        var publications = await HistoryEndpoint.ReadWindowAsync(_services.Log, channel, after, (int)limit, request.Reverse == true, cancellationToken);
+        var publications = await _services.Log.ReadWindowAsync(channel, after, (int)limit, request.Reverse == true, cancellationToken);
         return WebSocketReplies.History(id, channel, state, publications);
     }
 
@@ -178,7 +183,7 @@ internal sealed partial class WebSocketConnection
             return invalid;
 
         var channel = request.Channel!;
-        if (AccessCheck.Evaluate(required(policyFor(channel)), _caller, $"{action} on '{channel}'") is not { } refused)
+        if (AccessRules.Evaluate(required(policyFor(channel)), _caller, $"{action} on '{channel}'") is not { } refused)
             return null;
 
         // Not a conditional expression: 'null' would convert to an empty ReadOnlyMemory through byte[].

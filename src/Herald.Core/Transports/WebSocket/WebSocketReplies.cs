@@ -1,8 +1,8 @@
-using Herald.Http;
 using System.Buffers;
 using System.Text.Json;
+using Herald.Engine;
+using Herald.Http;
 using Herald.Hub;
-using Herald.Log;
 
 namespace Herald.Transports.WebSocket;
 
@@ -32,16 +32,15 @@ internal static class WebSocketReplies
         return Finish(buffer, writer);
     }
 
-    public static ReadOnlyMemory<byte> Published(RequestId id, AppendResult result)
+    public static ReadOnlyMemory<byte> Published(RequestId id, Publication publication, bool duplicate)
     {
-        var publication = result.Publication;
         var (buffer, writer) = Start(id, "published", 192);
         writer.WriteString("channel"u8, publication.Channel);
         writer.WriteNumber("offset"u8, publication.Offset);
         writer.WriteString("epoch"u8, publication.Epoch);
         writer.WriteString("publicationId"u8, publication.Id);
         writer.WriteString("time"u8, publication.Time.UtcDateTime);
-        if (result.Duplicate)
+        if (duplicate)
             writer.WriteBoolean("duplicate"u8, true);
         return Finish(buffer, writer);
     }
@@ -50,7 +49,7 @@ internal static class WebSocketReplies
     public static ReadOnlyMemory<byte> History(RequestId id, string channel, StreamState state, IReadOnlyList<Publication> publications)
     {
         var (buffer, writer) = Start(id, "history", 256);
-        HistoryEndpoint.WriteMembers(writer, channel, state, publications);
+        PublicationEncoder.WriteHistoryMembers(writer, channel, state, publications);
         return Finish(buffer, writer);
     }
 

@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
-using Herald.Log;
+using Herald.Engine;
 
 namespace Herald.Transports.WebSocket;
 
@@ -63,8 +63,8 @@ internal sealed class WebSocketRequest
 
     public string? Cursor { get; private set; }
 
-    /// <summary>The publish payload, compacted (no insignificant whitespace, so never a raw newline).</summary>
-    public byte[]? Data { get; private set; }
+    /// <summary>The publish payload's JSON text as sent, a slice of the message (the publish service checks and compacts it).</summary>
+    public ReadOnlyMemory<byte>? Data { get; private set; }
 
     public string? Type { get; private set; }
 
@@ -80,7 +80,7 @@ internal sealed class WebSocketRequest
     /// Parses one message. On failure <paramref name="id"/> still carries the request id when it
     /// was read before the error, so the error reply can name the request.
     /// </summary>
-    public static bool TryParse(ReadOnlySpan<byte> utf8, out WebSocketRequest request, out RequestId id, out string error)
+    public static bool TryParse(ReadOnlyMemory<byte> utf8, out WebSocketRequest request, out RequestId id, out string error)
     {
         request = new WebSocketRequest();
         id = RequestId.None;
@@ -105,9 +105,9 @@ internal sealed class WebSocketRequest
         }
     }
 
-    private bool Read(ReadOnlySpan<byte> utf8, out string error)
+    private bool Read(ReadOnlyMemory<byte> utf8, out string error)
     {
-        var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = 64 });
+        var reader = new Utf8JsonReader(utf8.Span, new JsonReaderOptions { MaxDepth = Publishing.JsonData.MaxDepth });
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
             error = "A message is one JSON object: {\"id\":1,\"op\":\"...\",...}.";
@@ -116,13 +116,18 @@ internal sealed class WebSocketRequest
 
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var name = reader.GetString()!;
+            if (!Publishing.JsonData.TryGetString(ref reader, out var name))
+            {
+                error = "A member name is not valid Unicode text (invalid UTF-8 or an unpaired surrogate escape).";
+                return false;
+            }
+
             reader.Read();
             // null reads as "absent", except for data, where it is the payload.
             if (reader.TokenType == JsonTokenType.Null && name != "data" && s_members.Contains(name))
                 continue;
 
-            if (!ReadMember(name, ref reader, out error))
+            if (!ReadMember(name, ref reader, utf8, out error))
                 return false;
         }
 
@@ -142,7 +147,7 @@ internal sealed class WebSocketRequest
         return true;
     }
 
-    private bool ReadMember(string name, ref Utf8JsonReader reader, out string error)
+    private bool ReadMember(string name, ref Utf8JsonReader reader, ReadOnlyMemory<byte> utf8, out string error)
     {
         error = string.Empty;
         switch (name)
@@ -177,7 +182,9 @@ internal sealed class WebSocketRequest
             case "since":
                 return ReadSince(ref reader, out error);
             case "data":
-                Data = CopyCompact(ref reader);
+                var start = (int)reader.TokenStartIndex;
+                reader.Skip();
+                Data = utf8[start..(int)reader.BytesConsumed];
                 return true;
             case "after":
                 After = RequireInteger(ref reader, name, out error);
@@ -270,8 +277,14 @@ internal sealed class WebSocketRequest
             return null;
         }
 
+        if (!Publishing.JsonData.TryGetString(ref reader, out var value))
+        {
+            error = $"'{name}' is not valid Unicode text (invalid UTF-8 or an unpaired surrogate escape).";
+            return null;
+        }
+
         error = string.Empty;
-        return reader.GetString();
+        return value;
     }
 
     private static long? RequireInteger(ref Utf8JsonReader reader, string name, out string error)
@@ -284,17 +297,5 @@ internal sealed class WebSocketRequest
 
         error = string.Empty;
         return value;
-    }
-
-    private static byte[] CopyCompact(ref Utf8JsonReader reader)
-    {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            using var value = JsonDocument.ParseValue(ref reader);
-            value.RootElement.WriteTo(writer);
-        }
-
-        return buffer.WrittenSpan.ToArray();
     }
 }

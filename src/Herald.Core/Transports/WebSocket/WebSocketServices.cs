@@ -1,6 +1,7 @@
 using Herald.Auth;
+using Herald.Engine;
 using Herald.Hub;
-using Herald.Log;
+using Herald.Publishing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -14,8 +15,11 @@ internal sealed class WebSocketServices(
     ConnectionRegistry registry,
     Authenticator authenticator,
     TimeProvider time,
+    PublishService publisher,
     ILoggerFactory loggers)
 {
+    public PublishService Publisher { get; } = publisher;
+
     public ChannelHub Hub { get; } = hub;
 
     public IChannelLog Log { get; } = log;

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -12,7 +13,7 @@ internal sealed class ApiKeyVerifier : IWebhookVerifier
 {
     public byte[]? DecodeSecret(string secret) => secret.Length > 0 ? Encoding.UTF8.GetBytes(secret) : null;
 
-    public WebhookVerification Verify(Func<string, string?> header, ReadOnlySpan<byte> body, IReadOnlyList<byte[]> keys, TimeSpan tolerance, DateTimeOffset now)
+    public WebhookVerification Verify(Func<string, string?> header, ReadOnlySequence<byte> body, IReadOnlyList<byte[]> keys, TimeSpan tolerance, DateTimeOffset now)
     {
         var presented = header("X-Api-Key");
         var authorization = header("Authorization");

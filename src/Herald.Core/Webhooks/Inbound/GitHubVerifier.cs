@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -14,7 +15,7 @@ internal sealed class GitHubVerifier : IWebhookVerifier
 
     public byte[]? DecodeSecret(string secret) => secret.Length > 0 ? Encoding.UTF8.GetBytes(secret) : null;
 
-    public WebhookVerification Verify(Func<string, string?> header, ReadOnlySpan<byte> body, IReadOnlyList<byte[]> keys, TimeSpan tolerance, DateTimeOffset now)
+    public WebhookVerification Verify(Func<string, string?> header, ReadOnlySequence<byte> body, IReadOnlyList<byte[]> keys, TimeSpan tolerance, DateTimeOffset now)
     {
         var signature = header("X-Hub-Signature-256");
         if (signature is null || !signature.StartsWith(Prefix, StringComparison.Ordinal))
@@ -23,9 +24,9 @@ internal sealed class GitHubVerifier : IWebhookVerifier
         Span<byte> candidate = stackalloc byte[HMACSHA256.HashSizeInBytes];
         var hex = signature.AsSpan(Prefix.Length);
         if (hex.Length != HMACSHA256.HashSizeInBytes * 2
-            || Convert.FromHexString(hex, candidate, out _, out var written) != System.Buffers.OperationStatus.Done
+            || Convert.FromHexString(hex, candidate, out _, out var written) != OperationStatus.Done
             || written != HMACSHA256.HashSizeInBytes
-            || !WebhookVerifiers.MatchesAnyHmac(candidate, body, keys))
+            || !WebhookVerifiers.MatchesAnyHmac(candidate, [], body, keys))
         {
             return WebhookVerification.Invalid("X-Hub-Signature-256 does not match a secret of this source.");
         }

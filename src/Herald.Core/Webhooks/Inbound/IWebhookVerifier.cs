@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text.Json;
 
@@ -30,7 +31,7 @@ internal interface IWebhookVerifier
 
     /// <summary>Checks the delivery against every key (rotation) and the timestamp tolerance.</summary>
     /// <param name="header">A request header's value, or null when absent.</param>
-    WebhookVerification Verify(Func<string, string?> header, ReadOnlySpan<byte> body, IReadOnlyList<byte[]> keys, TimeSpan tolerance, DateTimeOffset now);
+    WebhookVerification Verify(Func<string, string?> header, ReadOnlySequence<byte> body, IReadOnlyList<byte[]> keys, TimeSpan tolerance, DateTimeOffset now);
 
     /// <summary>Completes a valid verification with what the scheme keeps in the (now trusted) JSON body.</summary>
     WebhookVerification Describe(WebhookVerification verified, JsonElement body) => verified;
@@ -52,8 +53,12 @@ internal static class WebhookVerifiers
         _ => throw new ArgumentOutOfRangeException(nameof(scheme), scheme, "Unknown webhook scheme."),
     };
 
-    /// <summary>Whether <paramref name="candidate"/> equals HMAC-SHA256(key, content) for one of <paramref name="keys"/>, in constant time per key.</summary>
-    public static bool MatchesAnyHmac(ReadOnlySpan<byte> candidate, ReadOnlySpan<byte> content, IReadOnlyList<byte[]> keys)
+    /// <summary>
+    /// Whether <paramref name="candidate"/> equals HMAC-SHA256(key, prefix + body) for one of
+    /// <paramref name="keys"/>, in constant time per key. The body is hashed where it lies (the
+    /// request's buffers), never copied.
+    /// </summary>
+    public static bool MatchesAnyHmac(ReadOnlySpan<byte> candidate, ReadOnlySpan<byte> prefix, ReadOnlySequence<byte> body, IReadOnlyList<byte[]> keys)
     {
         if (candidate.Length != HMACSHA256.HashSizeInBytes)
             return false;
@@ -61,12 +66,20 @@ internal static class WebhookVerifiers
         var matched = false;
         foreach (var key in keys)
         {
-            HMACSHA256.HashData(key, content, expected);
+            using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, key);
+            hmac.AppendData(prefix);
+            foreach (var segment in body)
+                hmac.AppendData(segment.Span);
+            hmac.GetHashAndReset(expected);
             matched |= CryptographicOperations.FixedTimeEquals(candidate, expected);
         }
 
         return matched;
     }
+
+    /// <summary>Verifies a body held in one array (tests, tools).</summary>
+    public static WebhookVerification Verify(this IWebhookVerifier verifier, Func<string, string?> header, ReadOnlySpan<byte> body, IReadOnlyList<byte[]> keys, TimeSpan tolerance, DateTimeOffset now) =>
+        verifier.Verify(header, new ReadOnlySequence<byte>(body.ToArray()), keys, tolerance, now);
 
     /// <summary>Whether a unix-seconds timestamp is within <paramref name="tolerance"/> of <paramref name="now"/>.</summary>
     public static bool IsFresh(long unixSeconds, TimeSpan tolerance, DateTimeOffset now)

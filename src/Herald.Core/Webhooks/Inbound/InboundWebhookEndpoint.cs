@@ -1,10 +1,9 @@
 using System.Buffers;
-using System.IO.Pipelines;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Herald.Auth;
 using Herald.Http;
-using Herald.Hub;
-using Herald.Log;
+using Herald.Publishing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -21,7 +20,7 @@ namespace Herald.Webhooks.Inbound;
 /// </summary>
 internal sealed partial class InboundWebhookEndpoint(
     IOptions<HeraldOptions> options,
-    IChannelLog log,
+    PublishService publisher,
     TimeProvider time,
     ILogger<InboundWebhookEndpoint> logger)
 {
@@ -56,18 +55,42 @@ internal sealed partial class InboundWebhookEndpoint(
         var request = context.Request;
         if (request.ContentLength > config.MaxBodyBytes)
             return TooLarge(source, config.MaxBodyBytes);
-        var body = await PublishEndpoint.ReadBodyAsync(request.BodyReader, config.MaxBodyBytes, context.RequestAborted);
-        if (body is null)
+
+        // Verified, parsed and published where it lies in the request's pipe: the publish service
+        // makes the one copy of it, into what is stored.
+        var reader = request.BodyReader;
+        ReadOnlySequence<byte>? buffered;
+        try
+        {
+            buffered = await RequestBody.BufferAsync(reader, config.MaxBodyBytes, context.RequestAborted);
+        }
+        catch (BadHttpRequestException e)
+        {
+            return Reject(source, 400, "invalid_body", "Invalid request body", $"The request body could not be read: {e.Message}");
+        }
+
+        if (buffered is not { } body)
             return TooLarge(source, config.MaxBodyBytes);
 
+        try
+        {
+            return await HandleBodyAsync(source, config, scheme, context, body);
+        }
+        finally
+        {
+            reader.AdvanceTo(body.End);
+        }
+    }
+
+    private async Task<IResult> HandleBodyAsync(string source, WebhookSourceOptions config, WebhookScheme scheme, HttpContext context, ReadOnlySequence<byte> body)
+    {
         var prepared = Prepare(source, config, scheme);
         var verifier = prepared.Verifier;
-        var keys = prepared.Keys;
-        var headers = request.Headers;
+        var headers = context.Request.Headers;
         var verification = verifier.Verify(
             name => headers.TryGetValue(name, out var value) ? value.ToString() : null,
             body,
-            keys,
+            prepared.Keys,
             config.Tolerance,
             time.GetUtcNow());
         switch (verification.Outcome)
@@ -81,10 +104,13 @@ internal sealed partial class InboundWebhookEndpoint(
                 break;
         }
 
+        // Parsed for what the template and the scheme read from it (channel, event type, delivery
+        // id); the publish service checks it as data and refuses what is not I-JSON.
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 64 });
+            var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = JsonData.MaxDepth });
+            document = JsonDocument.ParseValue(ref reader);
         }
         catch (JsonException e)
         {
@@ -94,7 +120,14 @@ internal sealed partial class InboundWebhookEndpoint(
         using (document)
         {
             var root = document.RootElement;
-            verification = verifier.Describe(verification, root);
+            try
+            {
+                verification = verifier.Describe(verification, root);
+            }
+            catch (InvalidOperationException)
+            {
+                return Reject(source, 400, "invalid_body", "Invalid request body", "The body is not valid Unicode text (invalid UTF-8 or an unpaired surrogate escape).");
+            }
 
             if (prepared.Template is not { } template)
                 return Reject(source, 400, "invalid_channel", "Invalid channel name", prepared.TemplateError);
@@ -102,22 +135,49 @@ internal sealed partial class InboundWebhookEndpoint(
                 return Reject(source, 400, "invalid_channel", "Invalid channel name", channelError);
 
             var deliveryId = verification.DeliveryId;
-            if (deliveryId is not null && !PublishEndpoint.IsValidIdempotencyKey(deliveryId))
+            if (deliveryId is not null && !PublishService.IsValidIdempotencyKey(deliveryId))
             {
                 return Reject(source, 400, "invalid_header", "Invalid request header",
-                    $"The delivery id must be 1 to {PublishEndpoint.MaxIdempotencyKeyLength} printable ASCII characters.");
+                    $"The delivery id must be 1 to {PublishService.MaxIdempotencyKeyLength} printable ASCII characters.");
             }
 
-            var append = new AppendRequest(
-                channel,
-                Compact(root),
-                settings.PolicyFor(channel).ToRetention(config.DedupeWindow),
-                From: FromPrefix + source,
-                Type: TypeOf(verification.EventType),
-                IdempotencyKey: deliveryId is null ? null : $"webhook:{source}:{deliveryId}",
-                Meta: MetaOf(source, deliveryId));
-            var result = await log.AppendAsync(append, context.RequestAborted);
-            var publication = result.Publication;
+            var result = await publisher.PublishAsync(
+                new PublishRequest
+                {
+                    Channel = channel,
+                    // The signature proved the sender: the source's channel takes its deliveries
+                    // whatever the namespace's publish access.
+                    Caller = Caller.Server,
+                    Data = body,
+                    Type = TypeOf(verification.EventType),
+                    IdempotencyKey = deliveryId is null ? null : $"webhook:{source}:{deliveryId}",
+                    From = FromPrefix + source,
+                    Meta = MetaOf(source, deliveryId),
+                    IdempotencyWindow = config.DedupeWindow,
+                    MaxDataBytes = config.MaxBodyBytes,
+                },
+                context.RequestAborted);
+
+            switch (result.Error)
+            {
+                case PublishError.None:
+                    break;
+                case PublishError.TooLarge:
+                    return TooLarge(source, config.MaxBodyBytes);
+                case PublishError.EngineUnavailable:
+                    context.Response.Headers.RetryAfter = "1";
+                    Log.Rejected(logger, source, 503, "engine_unavailable", result.Message);
+                    return Problems.EngineUnavailable(result.Message);
+                case PublishError.IdempotencyKeyReused:
+                    return Reject(source, 422, "idempotency_key_reused", "Idempotency key reused",
+                        $"Delivery {deliveryId} was received before with a different body: a sender reuses a delivery id only for a retry.");
+                case PublishError.InvalidChannel:
+                    return Reject(source, 400, "invalid_channel", "Invalid channel name", result.Message);
+                default:
+                    return Reject(source, 400, "invalid_body", "Invalid request body", result.Message);
+            }
+
+            var publication = result.Publication!;
             WebhookMetrics.InboundAccepted.Add(1, new KeyValuePair<string, object?>("source", source), new KeyValuePair<string, object?>("outcome", result.Duplicate ? "duplicate" : "published"));
             if (result.Duplicate)
                 Log.Duplicate(logger, source, deliveryId);
@@ -150,7 +210,7 @@ internal sealed partial class InboundWebhookEndpoint(
 
     private static string TypeOf(string? eventType) =>
         string.IsNullOrEmpty(eventType) ? DefaultType
-        : eventType.Length > PublishBody.MaxTypeLength ? eventType[..PublishBody.MaxTypeLength]
+        : eventType.Length > PublishService.MaxTypeLength ? eventType[..PublishService.MaxTypeLength]
         : eventType;
 
     /// <summary>The publication's <c>meta</c>: <c>{"source":"github","deliveryId":"72d3…"}</c> (no <c>deliveryId</c> when the scheme has none).</summary>
@@ -166,15 +226,6 @@ internal sealed partial class InboundWebhookEndpoint(
             writer.WriteEndObject();
         }
 
-        return buffer.WrittenSpan.ToArray();
-    }
-
-    /// <summary>The body without insignificant whitespace, as a publish stores its data.</summary>
-    private static byte[] Compact(JsonElement root)
-    {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
-            root.WriteTo(writer);
         return buffer.WrittenSpan.ToArray();
     }
 

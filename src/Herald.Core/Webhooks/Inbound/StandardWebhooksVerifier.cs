@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -13,7 +14,7 @@ internal sealed class StandardWebhooksVerifier : IWebhookVerifier
 {
     public byte[]? DecodeSecret(string secret) => StandardWebhooksSignature.DecodeSecret(secret);
 
-    public WebhookVerification Verify(Func<string, string?> header, ReadOnlySpan<byte> body, IReadOnlyList<byte[]> keys, TimeSpan tolerance, DateTimeOffset now)
+    public WebhookVerification Verify(Func<string, string?> header, ReadOnlySequence<byte> body, IReadOnlyList<byte[]> keys, TimeSpan tolerance, DateTimeOffset now)
     {
         var id = header("webhook-id");
         var timestamp = header("webhook-timestamp");
@@ -23,7 +24,7 @@ internal sealed class StandardWebhooksVerifier : IWebhookVerifier
         if (!long.TryParse(timestamp, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
             return WebhookVerification.Invalid("webhook-timestamp must be integer unix seconds.");
 
-        var content = StandardWebhooksSignature.SignedContent(id, timestamp, body);
+        var prefix = StandardWebhooksSignature.SignedPrefix(id, timestamp);
 
         var matched = false;
         Span<byte> candidate = stackalloc byte[HMACSHA256.HashSizeInBytes];
@@ -34,7 +35,7 @@ internal sealed class StandardWebhooksVerifier : IWebhookVerifier
                 continue;
             if (Convert.TryFromBase64String(entry[3..], candidate, out var written)
                 && written == HMACSHA256.HashSizeInBytes
-                && WebhookVerifiers.MatchesAnyHmac(candidate, content, keys))
+                && WebhookVerifiers.MatchesAnyHmac(candidate, prefix, body, keys))
             {
                 matched = true;
             }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -15,7 +16,7 @@ internal sealed class StripeVerifier : IWebhookVerifier
 {
     public byte[]? DecodeSecret(string secret) => secret.Length > 0 ? Encoding.UTF8.GetBytes(secret) : null;
 
-    public WebhookVerification Verify(Func<string, string?> header, ReadOnlySpan<byte> body, IReadOnlyList<byte[]> keys, TimeSpan tolerance, DateTimeOffset now)
+    public WebhookVerification Verify(Func<string, string?> header, ReadOnlySequence<byte> body, IReadOnlyList<byte[]> keys, TimeSpan tolerance, DateTimeOffset now)
     {
         var value = header("Stripe-Signature");
         if (string.IsNullOrEmpty(value))
@@ -42,18 +43,15 @@ internal sealed class StripeVerifier : IWebhookVerifier
         }
 
         var prefix = Encoding.UTF8.GetBytes(timestamp + ".");
-        var content = new byte[prefix.Length + body.Length];
-        prefix.CopyTo(content, 0);
-        body.CopyTo(content.AsSpan(prefix.Length));
 
         var matched = false;
         Span<byte> candidate = stackalloc byte[HMACSHA256.HashSizeInBytes];
         foreach (var hex in signatures)
         {
             if (hex.Length == HMACSHA256.HashSizeInBytes * 2
-                && Convert.FromHexString(hex, candidate, out _, out var written) == System.Buffers.OperationStatus.Done
+                && Convert.FromHexString(hex, candidate, out _, out var written) == OperationStatus.Done
                 && written == HMACSHA256.HashSizeInBytes
-                && WebhookVerifiers.MatchesAnyHmac(candidate, content, keys))
+                && WebhookVerifiers.MatchesAnyHmac(candidate, prefix, body, keys))
             {
                 matched = true;
             }

@@ -1,3 +1,5 @@
+using Herald.Engine;
+
 namespace Herald.Webhooks.Outbound;
 
 /// <summary>
@@ -117,7 +119,7 @@ internal interface IWebhookSubscriptionStore
 
 /// <summary>
 /// The durable outbox: every publication matching an enabled subscription becomes a delivery in
-/// the same commit as its append (see <see cref="Sqlite.SqliteOutbox"/>), taken by the delivery
+/// the same commit as its append (the SQLite engine writes it in the append's transaction), taken by the delivery
 /// worker until it is delivered or dead.
 /// </summary>
 internal interface IWebhookOutbox
@@ -157,4 +159,10 @@ internal sealed class OutboxSignal
     public void Queued(string subscription) => Listener?.OnQueued(subscription);
 
     public void SubscriptionsChanged() => Listener?.OnSubscriptionsChanged();
+}
+
+/// <summary>The <c>webhook-id</c> of every delivery of a publication: stable across retries, replays and subscriptions.</summary>
+internal static class WebhookMessageId
+{
+    public static string Of(Publication publication) => "msg_" + publication.Id;
 }

@@ -1,11 +1,11 @@
+using Herald.Engine;
 using Herald.Hub;
-using Herald.Log;
 
 namespace Herald.Webhooks.Outbound;
 
 /// <summary>
 /// Subscriptions and outbox in process memory, for the memory channel store: the same behaviour
-/// as <see cref="Sqlite.SqliteWebhookStore"/>, but nothing survives a restart — neither the
+/// as the SQLite engine's store, but nothing survives a restart — neither the
 /// subscriptions nor the pending deliveries. It sees publications as the log's
 /// <see cref="IPublicationSink"/>, in offset order per channel.
 /// </summary>
@@ -38,7 +38,7 @@ internal sealed class MemoryWebhookStore(OutboundWebhookOptions options, OutboxS
             foreach (var subscription in matches)
             {
                 var id = ++nextId;
-                deliveries[id] = new Entry(id, subscription.Id, Sqlite.SqliteOutbox.WebhookIdOf(publication), publication.Channel, publication.Offset, body, nowMs) { NextMs = dueMs };
+                deliveries[id] = new Entry(id, subscription.Id, WebhookMessageId.Of(publication), publication.Channel, publication.Offset, body, nowMs) { NextMs = dueMs };
                 PendingOf(subscription.Id).Add(id);
             }
 

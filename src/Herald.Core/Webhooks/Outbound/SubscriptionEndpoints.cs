@@ -149,11 +149,11 @@ internal static class SubscriptionEndpoints
 
     private static async Task<(SubscriptionRequest? Request, IResult? Problem)> ReadAsync(HttpContext context)
     {
-        if (!PublishEndpoint.IsJson(context.Request.ContentType))
+        if (!RequestBody.IsJson(context.Request.ContentType))
             return (null, Problems.UnsupportedMediaType(context.Request.ContentType));
         if (context.Request.ContentLength > MaxBodyBytes)
             return (null, Problems.Make(413, "message_too_large", "Message too large", $"The request body is larger than {MaxBodyBytes} bytes."));
-        var body = await PublishEndpoint.ReadBodyAsync(context.Request.BodyReader, MaxBodyBytes, context.RequestAborted);
+        var body = await RequestBody.ReadArrayAsync(context.Request.BodyReader, MaxBodyBytes, context.RequestAborted);
         if (body is null)
             return (null, Problems.Make(413, "message_too_large", "Message too large", $"The request body is larger than {MaxBodyBytes} bytes."));
         try

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
+using Herald.Hub;
 using Herald.Transports.LongPoll;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;

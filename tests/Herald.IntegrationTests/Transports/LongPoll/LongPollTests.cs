@@ -1,5 +1,5 @@
 using System.Net;
-using Herald.Log;
+using Herald.Engine;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Herald.IntegrationTests.Transports.LongPoll;

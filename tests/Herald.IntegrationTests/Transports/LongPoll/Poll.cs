@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Herald.Hub;
 using Herald.Transports.LongPoll;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -1,4 +1,4 @@
-using Herald.Log;
+using Herald.Engine;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Herald.IntegrationTests.Transports.LongPoll;

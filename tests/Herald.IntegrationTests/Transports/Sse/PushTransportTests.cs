@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json;
-using Herald.Log;
+using Herald.Engine;
 
 namespace Herald.IntegrationTests.Transports;
 

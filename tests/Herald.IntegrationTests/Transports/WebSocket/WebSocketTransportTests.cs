@@ -1,7 +1,7 @@
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
-using Herald.Log;
+using Herald.Engine;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Herald.IntegrationTests.Transports.WebSocket;

@@ -1,0 +1,31 @@
+namespace Herald.Engine;
+
+/// <summary>One message in a channel's log, as every transport sees it.</summary>
+public sealed class Publication
+{
+    public required string Channel { get; init; }
+
+    /// <summary>Offset in the channel's log: contiguous from 1.</summary>
+    public required long Offset { get; init; }
+
+    public required string Epoch { get; init; }
+
+    /// <summary>Server-assigned unique id (UUIDv7, 32 hex digits).</summary>
+    public required string Id { get; init; }
+
+    public required DateTimeOffset Time { get; init; }
+
+    /// <summary>Who published it: a user id for client publishes, null for server API keys.</summary>
+    public string? From { get; init; }
+
+    /// <summary>Optional application-defined kind of message.</summary>
+    public string? Type { get; init; }
+
+    /// <summary>Server-set facts about where it came from: a compact JSON object, or empty (most publications).</summary>
+    public ReadOnlyMemory<byte> Meta { get; init; }
+
+    /// <summary>The message payload: one complete JSON value, UTF-8 encoded, stored as received.</summary>
+    public required ReadOnlyMemory<byte> Data { get; init; }
+
+    public Position Position => new(Epoch, Offset);
+}

@@ -1,0 +1,29 @@
+namespace Herald.Hub;
+
+/// <summary>How a node follows its engine's broker; bound from <c>Herald:Node</c>.</summary>
+public sealed class NodeOptions
+{
+    /// <summary>
+    /// How long the node stays subscribed to a channel after its last local subscriber or held poll
+    /// left. 30 s: long enough that a poll cycle or a reconnect storm does not unsubscribe and
+    /// resubscribe the broker (and re-read the top) for every client, short enough that a node does
+    /// not keep following channels nobody reads.
+    /// </summary>
+    public TimeSpan SubscriptionLinger { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How often the node re-reads the top of channels that were quiet for this long, when its broker
+    /// may lose messages (not the single-node engines): a publication whose broker message was lost
+    /// and that no later publication revealed is delivered at most this late. 5 s, as Centrifugo's
+    /// default history-position check.
+    /// </summary>
+    public TimeSpan TopCheckInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    internal IEnumerable<string> Validate()
+    {
+        if (SubscriptionLinger < TimeSpan.Zero || SubscriptionLinger > TimeSpan.FromHours(1))
+            yield return "Herald:Node:SubscriptionLinger must be from 0 to 1 hour.";
+        if (TopCheckInterval < TimeSpan.FromMilliseconds(100) || TopCheckInterval > TimeSpan.FromMinutes(10))
+            yield return "Herald:Node:TopCheckInterval must be from 100 ms to 10 minutes.";
+    }
+}

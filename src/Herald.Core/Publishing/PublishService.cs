@@ -1,0 +1,158 @@
+using System.Buffers;
+using Herald.Auth;
+using Herald.Channels;
+using Herald.Engine;
+using Microsoft.Extensions.Options;
+
+namespace Herald.Publishing;
+
+/// <summary>
+/// The one way a publication enters the log, whatever its entry point (HTTP publish, the WebSocket
+/// <c>publish</c> op, inbound webhooks, the server API): validate the channel, check the
+/// namespace's policy for the caller, check the type, the idempotency key and the size, compact
+/// the JSON once, append. Each entry point only parses its own envelope and maps the
+/// <see cref="PublishResult"/> to its own reply.
+/// </summary>
+public sealed class PublishService(IChannelLog log, IOptions<HeraldOptions> options)
+{
+    /// <summary>64: long enough for a dotted event name, short enough to index.</summary>
+    public const int MaxTypeLength = 64;
+
+    /// <summary>128: room for a UUID or a hash with a prefix; anything longer is a client bug.</summary>
+    public const int MaxIdempotencyKeyLength = 128;
+
+    private readonly HeraldOptions _options = options.Value;
+
+    /// <summary>Checks and appends <paramref name="request"/>; never throws for bad input, only for an unexpected engine failure.</summary>
+    public async ValueTask<PublishResult> PublishAsync(PublishRequest request, CancellationToken cancellationToken = default)
+    {
+        var channel = request.Channel;
+        if (!ChannelName.TryValidate(channel, out var channelError))
+            return PublishResult.Failed(PublishError.InvalidChannel, channelError);
+
+        var policy = _options.PolicyFor(channel);
+        if (AccessRules.Evaluate(policy.Publish, request.Caller, $"publish on '{channel}'") is { } denial)
+            return PublishResult.Failed(denial.Status == 401 ? PublishError.Unauthorized : PublishError.Forbidden, denial.Message);
+
+        if (request.Type is { } type && !IsValidType(type))
+            return PublishResult.Failed(PublishError.InvalidType, $"'type' must be 1 to {MaxTypeLength} characters.");
+
+        if (request.IdempotencyKey is { } key && !IsValidIdempotencyKey(key))
+            return PublishResult.Failed(PublishError.InvalidIdempotencyKey, $"The idempotency key must be 1 to {MaxIdempotencyKeyLength} printable ASCII characters.");
+
+        // Refused before any work when even the raw text is far over the limit: compaction removes
+        // whitespace only, and no publication shrinks to a quarter by that.
+        var maxBytes = request.MaxDataBytes ?? policy.MaxMessageBytes;
+        if (request.Data.Length > 4L * maxBytes)
+            return TooLarge(maxBytes);
+
+        if (!JsonData.TryCompact(request.Data, out var data, out var dataError))
+            return PublishResult.Failed(PublishError.InvalidData, $"'data' is not valid: {dataError}");
+
+        if (data.Length > maxBytes)
+            return TooLarge(maxBytes);
+
+        var append = new AppendRequest(
+            channel,
+            data,
+            policy.ToRetention(request.IdempotencyWindow ?? _options.IdempotencyWindow),
+            From: request.From ?? request.Caller.User,
+            request.Type,
+            request.IdempotencyKey,
+            request.Meta);
+
+        AppendResult result;
+        try
+        {
+            result = await log.AppendAsync(append, cancellationToken).ConfigureAwait(false);
+        }
+        catch (EngineUnavailableException e)
+        {
+            return PublishResult.Failed(PublishError.EngineUnavailable, e.Message);
+        }
+
+        if (result.KeyReused)
+        {
+            return new PublishResult(result.Publication, Duplicate: true, PublishError.IdempotencyKeyReused,
+                $"The idempotency key '{request.IdempotencyKey}' was used on '{channel}' for a different request (other data, type or publisher); use a new key for a new message.");
+        }
+
+        return new PublishResult(result.Publication, result.Duplicate, PublishError.None, string.Empty);
+    }
+
+    public static bool IsValidType(string type) => type.Length is > 0 and <= MaxTypeLength;
+
+    public static bool IsValidIdempotencyKey(string key)
+    {
+        if (key.Length is 0 or > MaxIdempotencyKeyLength)
+            return false;
+        foreach (var c in key)
+        {
+            if (c is < '!' or > '~')
+                return false;
+        }
+
+        return true;
+    }
+
+    private static PublishResult TooLarge(int maxBytes) =>
+        PublishResult.Failed(PublishError.TooLarge, $"The message is larger than the limit of {maxBytes} bytes.");
+}
+
+/// <summary>A publish as its entry point parsed it: the envelope's fields, the data still raw.</summary>
+public readonly record struct PublishRequest
+{
+    public required string Channel { get; init; }
+
+    /// <summary>Who publishes; <see cref="Caller.Server"/> for inbound webhooks (their signature was verified).</summary>
+    public required Caller Caller { get; init; }
+
+    /// <summary>The data value's JSON text as received (validated and compacted by the service).</summary>
+    public required ReadOnlySequence<byte> Data { get; init; }
+
+    public string? Type { get; init; }
+
+    public string? IdempotencyKey { get; init; }
+
+    /// <summary>The publication's <c>from</c> when it is not the caller's user (inbound webhooks: <c>webhook:&lt;source&gt;</c>).</summary>
+    public string? From { get; init; }
+
+    /// <summary>Server-set facts about the publication's origin (compact JSON object).</summary>
+    public byte[]? Meta { get; init; }
+
+    /// <summary>How long the key is remembered when not <see cref="HeraldOptions.IdempotencyWindow"/> (inbound webhooks' dedupe window).</summary>
+    public TimeSpan? IdempotencyWindow { get; init; }
+
+    /// <summary>The size limit of the compact data when not the namespace's <c>MaxMessageBytes</c> (inbound webhooks: the source's <c>MaxBodyBytes</c>).</summary>
+    public int? MaxDataBytes { get; init; }
+}
+
+/// <summary>What went wrong with a publish; each entry point answers it with its own code.</summary>
+public enum PublishError
+{
+    None,
+    InvalidChannel,
+    Unauthorized,
+    Forbidden,
+    InvalidData,
+    InvalidType,
+    InvalidIdempotencyKey,
+    TooLarge,
+
+    /// <summary>The key was used for another request; <see cref="PublishResult.Publication"/> is the original.</summary>
+    IdempotencyKeyReused,
+
+    /// <summary>The engine is unreachable; nothing was appended and a retry with the same key is safe.</summary>
+    EngineUnavailable,
+}
+
+/// <param name="Publication">The appended publication, or the original one for a duplicate; null on error (but for <see cref="PublishError.IdempotencyKeyReused"/>).</param>
+/// <param name="Duplicate">The idempotency key was used already: the original is returned, nothing appended.</param>
+/// <param name="Error">What went wrong, or <see cref="PublishError.None"/>.</param>
+/// <param name="Message">A sentence for the client when <paramref name="Error"/> is set.</param>
+public readonly record struct PublishResult(Publication? Publication, bool Duplicate, PublishError Error, string Message)
+{
+    public bool Succeeded => Error == PublishError.None;
+
+    internal static PublishResult Failed(PublishError error, string message) => new(null, false, error, message);
+}

@@ -75,6 +75,22 @@ public static class HeraldEngineExtensions
             return new HeraldEngine("memory", log, broker, webhooks, webhooks);
         });
 
+    /// <summary>
+    /// One of several nodes in this process over <paramref name="backplane"/>: its shared log and a
+    /// broker of this node's own, which may be told to lose, repeat or reorder messages. For tests
+    /// of several nodes without a Redis; outbound webhooks see nothing (each node's outbox is its own).
+    /// </summary>
+    public static IHeraldBuilder UseMemoryBackplane(this IHeraldBuilder builder, MemoryBackplane backplane)
+    {
+        ArgumentNullException.ThrowIfNull(backplane);
+        return builder.UseEngine("memory-backplane", services =>
+        {
+            var options = services.GetRequiredService<IOptions<HeraldOptions>>().Value;
+            var webhooks = new MemoryWebhookStore(options.Webhooks.Outbound, services.GetRequiredService<OutboxSignal>(), services.GetRequiredService<TimeProvider>());
+            return new HeraldEngine("memory-backplane", new SharedLog(backplane.Log), backplane.CreateBroker(), webhooks, webhooks);
+        });
+    }
+
     /// <summary>Registers an engine (for engine packages: <c>UseSqlite</c>, <c>UseRedis</c>); replaces one chosen before.</summary>
     internal static IHeraldBuilder UseEngine(this IHeraldBuilder builder, string name, Func<IServiceProvider, HeraldEngine> create)
     {
@@ -98,4 +114,20 @@ public static class HeraldEngineExtensions
 
         return engine;
     }
+}
+
+/// <summary>A log shared by several nodes of one process: each node's engine leaves its disposal to the owner.</summary>
+internal sealed class SharedLog(IChannelLog log) : IChannelLog
+{
+    public ValueTask<AppendResult> AppendAsync(AppendRequest request, CancellationToken cancellationToken = default) => log.AppendAsync(request, cancellationToken);
+
+    public ValueTask<ReadResult> ReadAsync(string channel, ReadRequest request, CancellationToken cancellationToken = default) => log.ReadAsync(channel, request, cancellationToken);
+
+    public ValueTask<StreamState> GetStateAsync(string channel, CancellationToken cancellationToken = default) => log.GetStateAsync(channel, cancellationToken);
+
+    public ValueTask RemoveAsync(string channel, CancellationToken cancellationToken = default) => log.RemoveAsync(channel, cancellationToken);
+
+    public ValueTask<bool> PingAsync(CancellationToken cancellationToken = default) => log.PingAsync(cancellationToken);
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

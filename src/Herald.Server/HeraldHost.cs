@@ -12,7 +12,8 @@ internal static partial class HeraldHost
 
     /// <param name="args">Configuration arguments (<c>--Section:Key=value</c>), passed to the host as is.</param>
     /// <param name="overrides">Settings from <c>serve</c>'s own options; they win over every other source.</param>
-    public static WebApplication Build(string[] args, IReadOnlyDictionary<string, string?>? overrides = null, bool quiet = false)
+    /// <param name="engine">Replaces the engine <c>Herald:Store</c> chose (tests run several nodes over one backplane).</param>
+    public static WebApplication Build(string[] args, IReadOnlyDictionary<string, string?>? overrides = null, bool quiet = false, Action<IHeraldBuilder>? engine = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -47,7 +48,8 @@ internal static partial class HeraldHost
         if (quiet)
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
 
-        builder.Services.AddHerald(builder.Configuration).UseConfiguredStore();
+        var herald = builder.Services.AddHerald(builder.Configuration).UseConfiguredStore();
+        engine?.Invoke(herald);
         builder.Services.AddOpenApi();
         builder.Services.PostConfigure<HeraldOptions>(DataSecrets.Apply);
 

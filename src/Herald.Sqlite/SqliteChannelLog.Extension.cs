@@ -49,6 +49,15 @@ public sealed partial class SqliteChannelLog
         return new ValueTask<T>(pending.Task);
     }
 
+    /// <summary>The writer connection's <c>PRAGMA synchronous</c> (1 NORMAL, 2 FULL): what an acknowledgement waited for.</summary>
+    internal ValueTask<long> GetSynchronousAsync() =>
+        RunOnWriterAsync(_ =>
+        {
+            using var command = writer.Connection.CreateCommand();
+            command.CommandText = "PRAGMA synchronous";
+            return (long)command.ExecuteScalar()!;
+        });
+
     private void OpenExtension()
     {
         if (extension is null)

@@ -24,7 +24,8 @@ public sealed class TestServer : IAsyncDisposable
 
     public IServiceProvider Services => app.Services;
 
-    public static async Task<TestServer> StartAsync(string store = "sqlite", IDictionary<string, string?>? settings = null, string? dataDirectory = null)
+    /// <param name="engine">Replaces the engine <paramref name="store"/> names (several nodes over one <c>MemoryBackplane</c>).</param>
+    public static async Task<TestServer> StartAsync(string store = "sqlite", IDictionary<string, string?>? settings = null, string? dataDirectory = null, Action<IHeraldBuilder>? engine = null)
     {
         dataDirectory ??= TempDirectory.Create();
         var overrides = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
@@ -40,7 +41,7 @@ public sealed class TestServer : IAsyncDisposable
                 overrides[key] = value;
         }
 
-        var app = HeraldHost.Build([], overrides, quiet: true);
+        var app = HeraldHost.Build([], overrides, quiet: true, engine);
         await app.StartAsync().WaitAsync(TimeSpan.FromSeconds(60));
         return new TestServer(app, dataDirectory);
     }

@@ -144,6 +144,46 @@ public sealed class SqliteChannelLogTests : ChannelLogSpec<SqliteChannelLog>
         var appended = await Append(log, Message("chat:a", "1"));
 
         Assert.Equal(1, appended.Publication.Offset);
+        Assert.Equal(2, await log.GetSynchronousAsync().AsTask().WaitAsync(Timeout));
+    }
+
+    [Fact]
+    public async Task Normal_synchronous_mode_is_the_default()
+    {
+        var log = NewLog();
+        Assert.Equal(1, await log.GetSynchronousAsync().AsTask().WaitAsync(Timeout));
+    }
+
+    [Fact]
+    public async Task A_key_stored_before_fingerprints_is_upgraded_in_place_and_matches_any_retry()
+    {
+        Directory.CreateDirectory(directory);
+        using (var old = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={DatabasePath};Pooling=False"))
+        {
+            old.Open();
+            using var create = old.CreateCommand();
+            create.CommandText = """
+                CREATE TABLE channels (name TEXT NOT NULL PRIMARY KEY, epoch TEXT NOT NULL, top INTEGER NOT NULL, ttl_ms INTEGER NOT NULL, history INTEGER NOT NULL) WITHOUT ROWID;
+                CREATE TABLE publications (channel TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL, time_ms INTEGER NOT NULL, from_id TEXT, type TEXT, data BLOB NOT NULL, meta BLOB, PRIMARY KEY (channel, seq)) WITHOUT ROWID;
+                CREATE TABLE idempotency (channel TEXT NOT NULL, key TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL, time_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL, PRIMARY KEY (channel, key)) WITHOUT ROWID;
+                INSERT INTO channels VALUES ('chat:a', 'oldepoch', 1, 3600000, 100);
+                INSERT INTO publications VALUES ('chat:a', 1, '0197a1b2c3d4e5f60718293a4b5c6d7e', $now, NULL, NULL, X'31', NULL);
+                INSERT INTO idempotency VALUES ('chat:a', 'k', 1, '0197a1b2c3d4e5f60718293a4b5c6d7e', $now, $now + 600000);
+                """;
+            create.Parameters.AddWithValue("$now", Time.GetUtcNow().ToUnixTimeMilliseconds());
+            create.ExecuteNonQuery();
+        }
+
+        var log = NewLog();
+        var retry = await Append(log, Message("chat:a", "2", key: "k"));
+        var fresh = await Append(log, Message("chat:a", "3", key: "k2"));
+        var reused = await Append(log, Message("chat:a", "4", key: "k2"));
+
+        Assert.True(retry.Duplicate);
+        Assert.False(retry.KeyReused);
+        Assert.Equal(1, retry.Publication.Offset);
+        Assert.Equal(2, fresh.Publication.Offset);
+        Assert.True(reused.KeyReused);
     }
 
     [Fact]

@@ -89,5 +89,11 @@ internal readonly record struct PublishEnvelope(ReadOnlySequence<byte> Data, str
             error = $"The body is not valid JSON: {e.Message}";
             return false;
         }
+        catch (InvalidOperationException)
+        {
+            // Utf8JsonReader unescaping a member name that is not valid Unicode (a lone surrogate).
+            error = "A member name is not valid Unicode text (invalid UTF-8 or an unpaired surrogate escape).";
+            return false;
+        }
     }
 }

@@ -63,6 +63,33 @@ public sealed class LongPollLimitTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Thousand_held_polls_are_answered_from_the_publication_the_node_has_without_reading_the_store()
+    {
+        const int polls = 1000;
+        var log = new CountingLog();
+        await using var server = await TestServer.StartAsync(
+            "memory",
+            new Dictionary<string, string?> { ["Herald:Transports:MaxHeldPollsPerIp"] = "1000" },
+            engine: b => b.UseEngine("counting", services => log.CreateEngine(services)));
+        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 2000, PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
+        using var client = new HttpClient(handler) { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(90) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestServer.ApiKey);
+        const string channel = "chat:crowd";
+        var cursor = (await client.PollAsync(channel, wait: 0)).Cursor;
+        var answers = Enumerable.Range(0, polls).Select(_ => Task.Run(() => client.PollAsync(channel, cursor, wait: 60))).ToArray();
+        await server.WaitUntilWaitingAsync(polls);
+
+        var readsBefore = log.Reads;
+        var offset = await client.PublishDataAsync(channel, "\"to everyone\"");
+        var results = await Task.WhenAll(answers).WaitAsync(TimeSpan.FromSeconds(60));
+        var reads = log.Reads - readsBefore;
+        output.WriteLine($"{polls} held polls answered with {reads} store reads for one publication");
+
+        Assert.All(results, r => Assert.Equal([offset], r.Publications.Offsets()));
+        Assert.True(reads <= 2, $"{reads} store reads answered {polls} held polls: they should be answered from the publication");
+    }
+
+    [Fact]
     public async Task Held_polls_past_the_per_address_cap_get_429_until_one_completes_or_is_abandoned()
     {
         await using var server = await TestServer.StartAsync(settings: new Dictionary<string, string?>

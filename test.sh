@@ -24,6 +24,7 @@ need_apt jq jq           # the load generator's scripts
 need_apt taskset util-linux
 need_apt chromium chromium # the browser end-to-end tests (tests/e2e) drive Debian's chromium
 need_apt pgrep procps     # bench/lib.sh finds the server process under its timeout
+need_apt redis-server redis-server # the Redis engine's tests start their own redis-server on a free port
 
 # npm packages, from the lock files, for every package that has one.
 for lock in $(git ls-files '*package-lock.json' 2>/dev/null); do

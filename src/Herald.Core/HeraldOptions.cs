@@ -19,11 +19,11 @@ public sealed class HeraldOptions
     /// <summary>Where the SQLite store and the generated API key live.</summary>
     public string DataDirectory { get; set; } = "herald-data";
 
-    /// <summary>The engine <c>herald serve</c> uses: <c>sqlite</c> (default, durable) or <c>memory</c>. Hosts that call <c>UseSqlite()</c> etc. themselves ignore it.</summary>
+    /// <summary>The engine <c>herald serve</c> uses: <c>sqlite</c> (default, durable, one node), <c>redis</c> (several nodes) or <c>memory</c>. Hosts that call <c>UseSqlite()</c> etc. themselves ignore it.</summary>
     public string Store { get; set; } = "sqlite";
 
     /// <summary>The values <see cref="Store"/> takes: the engines <c>herald serve</c> ships.</summary>
-    public static IReadOnlyList<string> Stores { get; } = ["sqlite", "memory"];
+    public static IReadOnlyList<string> Stores { get; } = ["sqlite", "memory", "redis"];
 
     /// <summary>How this node follows its engine's broker.</summary>
     public Hub.NodeOptions Node { get; set; } = new();

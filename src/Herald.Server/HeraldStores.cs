@@ -1,3 +1,4 @@
+using Herald.Redis;
 using Herald.Sqlite;
 
 namespace Herald.Server;
@@ -11,6 +12,7 @@ internal static class HeraldStores
         return store.ToLowerInvariant() switch
         {
             "memory" => builder.UseMemory(),
+            "redis" => builder.UseRedis(),
             // Another value is reported when the host starts, with the other invalid settings.
             _ => builder.UseSqlite(),
         };

@@ -1,0 +1,133 @@
+using Herald.Engine;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Herald.Redis;
+
+public static class RedisEngineExtensions
+{
+    /// <summary>
+    /// The scale-out engine: the channel log, broker and webhook outbox on Redis, shared by every
+    /// Herald node pointed at it. A load balancer in front needs nothing sticky: every transport
+    /// resumes from its cursor on any node. Settings from <c>Herald:Redis</c>, then <paramref name="configure"/>.
+    /// </summary>
+    public static IHeraldBuilder UseRedis(this IHeraldBuilder builder, Action<RedisEngineOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var options = builder.Services.AddOptions<RedisEngineOptions>().Bind(builder.Configuration.GetSection(RedisEngineOptions.Section));
+        if (configure is not null)
+            options.Configure(configure);
+        options.ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<RedisEngineOptions>, Validator>();
+
+        return builder.UseEngine("redis", services =>
+        {
+            var settings = services.GetRequiredService<IOptions<RedisEngineOptions>>().Value;
+            var loggers = services.GetRequiredService<ILoggerFactory>();
+            var connection = RedisConnection.Open(settings, loggers.CreateLogger("Herald.Redis"));
+            var log = new RedisChannelLog(connection.Multiplexer, settings, sink: null, services.GetRequiredService<TimeProvider>(), loggers.CreateLogger<RedisChannelLog>());
+            var broker = new RedisBroker(connection.Multiplexer, settings, loggers.CreateLogger<RedisBroker>());
+            connection.Attach(log, broker);
+            return new HeraldEngine("redis", log, broker, Outbox: null, Subscriptions: null, connection);
+        });
+    }
+
+    private sealed class Validator : IValidateOptions<RedisEngineOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, RedisEngineOptions options)
+        {
+            var errors = options.Validate().ToList();
+            return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+        }
+    }
+}
+
+/// <summary>
+/// The engine's one connection to Redis (a multiplexer: pipelined commands and one subscription
+/// connection), and what happens when it drops and comes back: a check for a restart that lost
+/// writes, then the node's catch-up of every followed channel.
+/// </summary>
+internal sealed class RedisConnection : IAsyncDisposable
+{
+    private readonly ILogger _logger;
+    private RedisChannelLog? _log;
+    private RedisBroker? _broker;
+    private int _restoring;
+
+    private RedisConnection(ConnectionMultiplexer multiplexer, ILogger logger)
+    {
+        Multiplexer = multiplexer;
+        _logger = logger;
+        multiplexer.ConnectionFailed += (_, e) => RedisLog.ConnectionFailed(_logger, e.ConnectionType, e.FailureType);
+        multiplexer.ConnectionRestored += (_, e) =>
+        {
+            RedisLog.ConnectionRestored(_logger, e.ConnectionType);
+            _ = OnRestoredAsync();
+        };
+    }
+
+    public ConnectionMultiplexer Multiplexer { get; }
+
+    /// <summary>
+    /// Connects without failing when Redis is down: the node starts, answers <c>/readyz</c> not
+    /// ready and publishes <c>503 engine_unavailable</c> until Redis is reachable.
+    /// </summary>
+    public static RedisConnection Open(RedisEngineOptions options, ILogger logger)
+    {
+        var configuration = ConfigurationOptions.Parse(options.Configuration);
+        configuration.AbortOnConnectFail = false;
+        // INFO and CONFIG GET tell a restart that lost writes from one that did not.
+        configuration.AllowAdmin = true;
+        configuration.ClientName ??= "herald-" + Environment.MachineName;
+        return new RedisConnection(ConnectionMultiplexer.Connect(configuration), logger);
+    }
+
+    public void Attach(RedisChannelLog log, RedisBroker broker)
+    {
+        _log = log;
+        _broker = broker;
+        _ = CheckAsync();
+    }
+
+    public async ValueTask DisposeAsync() => await Multiplexer.DisposeAsync().ConfigureAwait(false);
+
+    private async Task OnRestoredAsync()
+    {
+        // Both connections (commands, subscriptions) report; one check and one catch-up for both.
+        if (Interlocked.Exchange(ref _restoring, 1) != 0)
+            return;
+        try
+        {
+            await CheckAsync().ConfigureAwait(false);
+            _broker?.SignalReconnected();
+        }
+        finally
+        {
+            Volatile.Write(ref _restoring, 0);
+        }
+    }
+
+    private async Task CheckAsync()
+    {
+        if (_log is not { } log)
+            return;
+        try
+        {
+            var check = new RedisRestartCheck(Multiplexer, log.Keys, _logger);
+            var (persistence, lossy) = await check.ReadPersistenceAsync().ConfigureAwait(false);
+            if (lossy)
+                RedisLog.LossyPersistence(_logger, persistence);
+            else
+                RedisLog.Persistence(_logger, persistence);
+            await check.RunAsync().ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Redis may be down at start; the reconnect runs the check again.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            RedisLog.RestartCheckFailed(_logger, ex);
+        }
+    }
+}

@@ -5,15 +5,24 @@ namespace Herald.Redis;
 
 public sealed partial class RedisChannelLog
 {
-    /// <summary>
-    /// Notes a partition's era and write counter as a script returned them. A counter lower than
-    /// one already seen in the same era means Redis went back in time: the partition is moved to a
-    /// new era (unless another node just did) and true is returned, so the caller reads again.
-    /// </summary>
-    private async ValueTask<bool> ObserveAsync(int partition, string era, long writeCounter)
+    /// <summary>What this node knew of a partition when it sent a request: the era and the highest write counter seen in it.</summary>
+    private (string Era, long WriteCounter) Watermark(int partition)
     {
         var watch = _eras[partition];
-        string seen;
+        lock (watch.Lock)
+            return (watch.Era, watch.MaxWriteCounter);
+    }
+
+    /// <summary>
+    /// Notes a partition's era and write counter as a script returned them. A counter lower than the
+    /// one this node had seen, in the same era, <em>before it sent the request</em> means Redis went
+    /// back in time (answers of concurrent requests may be handled in any order, but none can be
+    /// older than what was known when it was sent): the partition is moved to a new era (unless
+    /// another node just did) and true is returned, so the caller reads again.
+    /// </summary>
+    private async ValueTask<bool> ObserveAsync(int partition, string era, long writeCounter, (string Era, long WriteCounter) sent)
+    {
+        var watch = _eras[partition];
         lock (watch.Lock)
         {
             if (!string.Equals(watch.Era, era, StringComparison.Ordinal))
@@ -21,19 +30,17 @@ public sealed partial class RedisChannelLog
                 // A new era (or the first look): counting starts over in it.
                 watch.Era = era;
                 watch.MaxWriteCounter = writeCounter;
-                return false;
             }
-
-            if (writeCounter >= watch.MaxWriteCounter)
+            else if (writeCounter > watch.MaxWriteCounter)
             {
                 watch.MaxWriteCounter = writeCounter;
-                return false;
             }
-
-            seen = watch.Era;
         }
 
-        await RotateEraAsync(partition, seen, $"its write counter went back from {watch.MaxWriteCounter} to {writeCounter}").ConfigureAwait(false);
+        if (!string.Equals(sent.Era, era, StringComparison.Ordinal) || writeCounter >= sent.WriteCounter)
+            return false;
+
+        await RotateEraAsync(partition, era, $"its write counter went back from {sent.WriteCounter} to {writeCounter}").ConfigureAwait(false);
         return true;
     }
 
@@ -71,12 +78,14 @@ public sealed partial class RedisChannelLog
         try
         {
             var era = string.Empty;
+            var sent = (Era: string.Empty, WriteCounter: 0L);
             results = [];
             // Twice at most: a stale subscriptions snapshot is reloaded once, then matched again.
             for (var attempt = 0; ; attempt++)
             {
                 var outbox = Outbox;
                 var snapshot = outbox?.Current ?? RedisOutboxSnapshot.None;
+                sent = Watermark(partition);
                 var (keys, values) = BatchArguments(partition, live, now, snapshot);
                 var raw = (RedisResult[])(await RunAsync(db => db.ScriptEvaluateAsync(RedisScripts.Append, keys, values)).ConfigureAwait(false))!;
                 if (raw.Length == 1 && (string?)raw[0] == "stale")
@@ -101,7 +110,7 @@ public sealed partial class RedisChannelLog
             }
 
             if (last > 0)
-                await ObserveAsync(partition, era, last).ConfigureAwait(false);
+                await ObserveAsync(partition, era, last, sent).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // Whatever failed, every append of the batch must learn it instead of hanging.
         catch (Exception ex)

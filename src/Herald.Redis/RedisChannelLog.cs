@@ -151,12 +151,13 @@ public sealed partial class RedisChannelLog : IChannelLog
         {
             cancellationToken.ThrowIfCancellationRequested();
             var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+            var sent = Watermark(partition);
             var raw = (RedisResult[])(await RunAsync(db => db.ScriptEvaluateAsync(
                 RedisScripts.Read,
                 keys,
                 [now, mode, after, limit])).ConfigureAwait(false))!;
             var era = (string?)raw[0] ?? string.Empty;
-            if (await ObserveAsync(partition, era, (long)raw[1]).ConfigureAwait(false) && attempt == 0)
+            if (await ObserveAsync(partition, era, (long)raw[1], sent).ConfigureAwait(false) && attempt == 0)
                 continue;
 
             var epoch = (string?)raw[2] ?? string.Empty;

@@ -66,4 +66,25 @@ public sealed class RedisChannelLogTests(RedisFixture redis) : ChannelLogSpec<Re
         Assert.Equal(Enumerable.Range(1, 300).Select(i => (long)i), results.Select(r => r.Publication.Offset));
         Assert.Equal(Enumerable.Range(1, 300).Select(i => $"{i}"), results.Select(r => Text(r.Publication)));
     }
+
+    [Fact]
+    public async Task Concurrent_reads_and_appends_answered_in_any_order_never_look_like_redis_going_back_in_time()
+    {
+        var log = NewLog();
+        var writers = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            for (var i = 0; i < 200; i++)
+                await Append(log, Message("chat:busy", "1"));
+        }));
+        var readers = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            for (var i = 0; i < 200; i++)
+                await State(log, "chat:busy");
+        }));
+
+        await Task.WhenAll([.. writers, .. readers]).WaitAsync(Timeout);
+
+        Assert.Equal(0, log.EraRotations);
+        Assert.Equal(800, (await State(log, "chat:busy")).Top);
+    }
 }

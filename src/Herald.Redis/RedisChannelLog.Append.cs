@@ -80,19 +80,28 @@ public sealed partial class RedisChannelLog
             var era = string.Empty;
             var sent = (Era: string.Empty, WriteCounter: 0L);
             results = [];
-            // Twice at most: a stale subscriptions snapshot is reloaded once, then matched again.
+            // A few rounds at most: a stale subscriptions snapshot is reloaded, a partition found
+            // behind what this node saw moves to a new era; then the batch is sent again.
             for (var attempt = 0; ; attempt++)
             {
                 var outbox = Outbox;
                 var snapshot = outbox?.Current ?? RedisOutboxSnapshot.None;
                 sent = Watermark(partition);
-                var (keys, values) = BatchArguments(partition, live, now, snapshot);
+                var (keys, values) = BatchArguments(partition, live, now, snapshot, sent);
                 var raw = (RedisResult[])(await RunAsync(db => db.ScriptEvaluateAsync(RedisScripts.Append, keys, values)).ConfigureAwait(false))!;
+                if (attempt > 3)
+                    throw new InvalidOperationException("The append could not be made: the partition kept changing under it; retry.");
                 if (raw.Length == 1 && (string?)raw[0] == "stale")
                 {
-                    if (outbox is null || attempt > 0)
-                        throw new InvalidOperationException("The webhook subscriptions changed while the append was matched against them; retry.");
+                    if (outbox is null)
+                        throw new InvalidOperationException("The partition holds webhook subscriptions this log was given no outbox for.");
                     await outbox.ReloadAsync().ConfigureAwait(false);
+                    continue;
+                }
+
+                if (raw.Length == 3 && (string?)raw[0] == "behind")
+                {
+                    await RotateEraAsync(partition, (string)raw[1]!, $"its write counter is {(long)raw[2]}, below the {sent.WriteCounter} this node saw").ConfigureAwait(false);
                     continue;
                 }
 
@@ -166,7 +175,7 @@ public sealed partial class RedisChannelLog
     }
 
     /// <summary>The append script's KEYS and ARGV for a batch (see <see cref="RedisScripts.Append"/>).</summary>
-    private (RedisKey[] Keys, RedisValue[] Values) BatchArguments(int partition, List<PendingAppend> live, long now, RedisOutboxSnapshot outbox)
+    private (RedisKey[] Keys, RedisValue[] Values) BatchArguments(int partition, List<PendingAppend> live, long now, RedisOutboxSnapshot outbox, (string Era, long WriteCounter) seen)
     {
         var keys = new RedisKey[RedisScripts.AppendHeaderKeys + 3 * live.Count];
         var values = new RedisValue[RedisScripts.AppendHeaderArgs + RedisScripts.AppendArgs * live.Count];
@@ -179,6 +188,8 @@ public sealed partial class RedisChannelLog
         values[2] = (long)_options.MetaTtl.TotalMilliseconds;
         values[3] = live.Count;
         values[4] = outbox.Version;
+        values[5] = seen.Era;
+        values[6] = seen.WriteCounter;
         for (var i = 0; i < live.Count; i++)
         {
             var request = live[i].Request;

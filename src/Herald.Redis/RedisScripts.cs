@@ -17,12 +17,16 @@ internal static class RedisScripts
     /// KEYS: era, write counter, webhook subscriptions version, outbox stream, then per append: meta
     /// hash, stream, idempotency key (the meta key again when the append has none).
     /// ARGV: now ms, a new era (used when the partition has none), meta ttl ms, count, the
-    /// subscriptions version the node matched with, then per append <see cref="AppendArgs"/> values:
+    /// subscriptions version the node matched with, the era and write counter the node last saw in
+    /// the partition, then per append <see cref="AppendArgs"/> values:
     /// new epoch, history size, ttl ms, key window ms, has key, fingerprint, id, from, type, meta,
     /// data, pub/sub channel, channel, matching webhook subscription ids (comma-separated).
     /// Returns {era, results} with per append {kind, epoch, offset, …} — kind 'a' appended (then the
     /// write counter), 'd' duplicate (then the original's id, time, key reused, stored fields) — or
-    /// {'stale'} with nothing done when the node's webhook subscriptions are not the current ones.
+    /// {'stale'} with nothing done when the node's webhook subscriptions are not the current ones, or
+    /// {'behind', era, counter} with nothing done when the partition's write counter is below what
+    /// the node saw in the same era: Redis went back in time, and appending now would hand out
+    /// offsets that clients already saw with other publications.
     /// </summary>
     public const string Append = """
         if (redis.call('GET', KEYS[3]) or '') ~= ARGV[5] then
@@ -30,6 +34,12 @@ internal static class RedisScripts
         end
         local now = tonumber(ARGV[1])
         local era = redis.call('GET', KEYS[1])
+        if era and era == ARGV[6] then
+          local counter = tonumber(redis.call('GET', KEYS[2]) or '0')
+          if counter < tonumber(ARGV[7]) then
+            return { 'behind', era, counter }
+          end
+        end
         if not era then
           era = ARGV[2]
           redis.call('SET', KEYS[1], era)
@@ -39,7 +49,7 @@ internal static class RedisScripts
         local results = {}
         for i = 0, count - 1 do
           local mk, sk, kk = KEYS[5 + i * 3], KEYS[6 + i * 3], KEYS[7 + i * 3]
-          local a = 6 + i * 14
+          local a = 8 + i * 14
           local history, ttl, window = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
           local has_key, fingerprint = ARGV[a + 4], ARGV[a + 5]
           local meta = redis.call('HMGET', mk, 'e', 's', 'r')
@@ -104,7 +114,7 @@ internal static class RedisScripts
     public const int AppendArgs = 14;
 
     /// <summary>Values before the appends' in <see cref="Append"/>'s ARGV.</summary>
-    public const int AppendHeaderArgs = 5;
+    public const int AppendHeaderArgs = 7;
 
     /// <summary>Keys before the appends' in <see cref="Append"/>'s KEYS.</summary>
     public const int AppendHeaderKeys = 4;

@@ -116,6 +116,34 @@ public sealed class RedisEraTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task An_append_after_redis_went_back_in_time_never_hands_out_an_acknowledged_position_again()
+    {
+        var server = await StartAsync("always");
+        var (log, _) = await NewNodeAsync(server);
+        for (var i = 0; i < 3; i++)
+            await AppendAsync(log, "chat:a");
+        var copy = server.Snapshot();
+        try
+        {
+            var acknowledged = new List<Publication>();
+            for (var i = 0; i < 3; i++)
+                acknowledged.Add(await AppendAsync(log, "chat:a"));
+
+            await server.RestoreAsync(copy);
+            await WaitConnectedAsync(log);
+            var next = await AppendAsync(log, "chat:a");
+
+            Assert.DoesNotContain(acknowledged, p => p.Position == next.Position);
+            Assert.NotEqual(acknowledged[^1].Epoch, next.Epoch);
+            Assert.Equal(1, next.Offset);
+        }
+        finally
+        {
+            Directory.Delete(copy, recursive: true);
+        }
+    }
+
     private async Task<RedisServer> StartAsync(string? fsync)
     {
         var server = await RedisServer.StartAsync(fsync);

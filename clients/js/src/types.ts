@@ -242,4 +242,10 @@ export interface HeraldOptions {
   readonly maxWebSocketMessageBytes?: number;
   /** Attempts of a publish whose answer was lost (same idempotency key each time; default 3). */
   readonly publishAttempts?: number;
+  /**
+   * How long a publish first waits for this client's subscriptions the server has not confirmed
+   * yet, so that a `subscribe` then `publish` receives its own publication (default 10 000 ms;
+   * 0: publish at once). Past it the publish goes ahead.
+   */
+  readonly awaitSubscriptionsMs?: number;
 }

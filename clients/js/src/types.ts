@@ -1,4 +1,4 @@
-// The public types of herald-client. The wire contract they mirror is docs/protocol.md.
+// The public types of herald-realtime. The wire contract they mirror is docs/protocol.md.
 
 import type { HeraldError } from './errors.js';
 

@@ -11,7 +11,7 @@ public static class HeraldEndpoints
     /// <summary>Maps Herald's HTTP API: publish, history (short polling), health and readiness.</summary>
     public static IEndpointRouteBuilder MapHerald(this IEndpointRouteBuilder endpoints)
     {
-        var v1 = endpoints.MapGroup("/v1").WithTags("Channels");
+        var v1 = endpoints.MapGroup("/v1").WithTags("Channels").RequireCors(HeraldCors.PolicyName);
 
         v1.MapPost("/channels/{channel}/messages", PublishEndpoint.HandleAsync)
             .WithName("Publish")

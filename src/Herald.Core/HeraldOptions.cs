@@ -49,6 +49,9 @@ public sealed class HeraldOptions
     /// <summary>The stats endpoints the dashboard reads (<c>GET /v1/stats</c>, <c>/v1/stats/stream</c>).</summary>
     public Stats.StatsOptions Stats { get; set; } = new();
 
+    /// <summary>Which other origins' pages may call the HTTP API from a browser.</summary>
+    public Http.CorsOptions Cors { get; set; } = new();
+
     internal List<string> Validate()
     {
         var errors = new List<string>();
@@ -67,6 +70,7 @@ public sealed class HeraldOptions
         errors.AddRange(Transports.Validate());
         errors.AddRange(Webhooks.Validate());
         errors.AddRange(Stats.Validate());
+        errors.AddRange(Cors.Validate());
         errors.AddRange(DefaultPolicy.Validate("(default)"));
         foreach (var (name, policy) in Namespaces)
         {

@@ -55,6 +55,7 @@ public static class HeraldServiceCollectionExtensions
         Webhooks.Inbound.InboundWebhookEndpoint.AddServices(services);
         Stats.StatsEndpoint.AddServices(services);
         Webhooks.Outbound.OutboundWebhooks.AddServices(services);
+        HeraldCors.AddServices(services);
         services.AddProblemDetails(o => o.CustomizeProblemDetails = Http.ProblemDefaults.Customize);
         return new HeraldBuilder(services, configuration);
     }

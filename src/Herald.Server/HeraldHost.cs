@@ -56,6 +56,7 @@ internal static partial class HeraldHost
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseHeraldCors();
         app.MapOpenApi();
         app.MapHerald();
         app.MapWebPages();

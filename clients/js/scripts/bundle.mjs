@@ -33,5 +33,5 @@ export const browserOptions = {
   minify: true,
   write: false,
   outfile: browserBundlePath,
-  banner: { js: `// herald-client ${version}: built from clients/js by \`npm run build\`; do not edit.` },
+  banner: { js: `// herald-realtime ${version} (the Herald client): built from clients/js by \`npm run build\`; do not edit.` },
 };

@@ -31,6 +31,7 @@ import { checkChannel, invalid, toHistoryPage, toPublishResult } from './wire.js
  * const herald = new Herald('https://chat.example.com', { token: () => getJwt() });
  * const lobby = herald.subscribe<{ text: string }>('chat:lobby');
  * lobby.on('publication', (m) => show(m.data.text));
+ * await lobby.ready;
  * await herald.publish('chat:lobby', { text: 'hi' });
  * herald.on('connected', ({ transport }) => badge(transport));
  * ```
@@ -43,6 +44,7 @@ export class Herald extends Emitter<ClientEvents> {
   private readonly backoff: Backoff;
   private readonly publishAttempts: number;
   private readonly maxWebSocketMessageBytes: number;
+  private readonly awaitSubscriptionsMs: number;
   private order: readonly TransportName[];
   private closed = false;
 
@@ -73,6 +75,7 @@ export class Herald extends Emitter<ClientEvents> {
     this.backoff = new Backoff(options.backoff);
     this.publishAttempts = wholeNumber(options.publishAttempts, 3, 1, 'publishAttempts');
     this.maxWebSocketMessageBytes = wholeNumber(options.maxWebSocketMessageBytes, 65_536, 1, 'maxWebSocketMessageBytes');
+    this.awaitSubscriptionsMs = wholeNumber(options.awaitSubscriptionsMs, 10_000, 0, 'awaitSubscriptionsMs');
     this.order = this.usable(options.transports ?? DEFAULT_TRANSPORTS);
     const planner = new Planner(this.order, this.backoff, options.fallback);
     this.connector = new Connector(settings, planner, {
@@ -119,6 +122,8 @@ export class Herald extends Emitter<ClientEvents> {
   /**
    * Follows a channel. The client connects with its first subscription, and all subscriptions
    * share the connection. One subscription per channel: unsubscribe before subscribing again.
+   * `await subscription.ready` to know the server confirmed it; a `publish` made meanwhile waits
+   * for that by itself (`awaitSubscriptionsMs`).
    */
   subscribe<T = unknown>(channel: string, options: SubscribeOptions = {}): Subscription<T> {
     this.checkOpen();
@@ -148,6 +153,8 @@ export class Herald extends Emitter<ClientEvents> {
    * Appends `data` (any JSON value) to a channel; resolves once it is committed. Goes over the
    * WebSocket when one is open, else HTTP POST. A publish whose answer is lost (timeout, cut
    * connection, 5xx) is retried with the same idempotency key, so it is never appended twice.
+   * It first waits (at most `awaitSubscriptionsMs`) for this client's subscriptions the server
+   * has not confirmed yet, so a `subscribe` then `publish` receives its own publication.
    */
   async publish(channel: string, data: unknown, options: PublishOptions = {}): Promise<PublishResult> {
     this.checkOpen();
@@ -155,6 +162,8 @@ export class Herald extends Emitter<ClientEvents> {
     if (data === undefined) throw new HeraldError('bad_request', "'data' is required: any JSON value, null included.");
     const key = options.idempotencyKey ?? newIdempotencyKey();
     const body = JSON.stringify({ data, ...(options.type === undefined ? {} : { type: options.type }) });
+    await this.untilSubscribed(options.signal);
+    this.checkOpen();
     let last: HeraldError | undefined;
     for (let attempt = 0; attempt < this.publishAttempts; attempt++) {
       if (attempt > 0) await sleep(this.backoff.delay(attempt - 1), options.signal);
@@ -204,6 +213,26 @@ export class Herald extends Emitter<ClientEvents> {
     this.subscriptions.clear();
     this.connector.close();
     for (const subscription of subscriptions) subscription.end();
+  }
+
+  /**
+   * Waits, at most `awaitSubscriptionsMs`, for the subscriptions the server has not confirmed yet
+   * (refused or ended ones count as settled). Without it a publish right after a subscribe
+   * overtakes it — over HTTP while the WebSocket is still opening, or before the SSE request is
+   * registered — and the subscriber never sees the publication. All of them, not only the same
+   * channel's: a publish often asks for an answer on another channel (`me:alice`).
+   */
+  private async untilSubscribed(signal: AbortSignal | undefined): Promise<void> {
+    if (this.awaitSubscriptionsMs === 0) return;
+    const pending = [...this.subscriptions.values()].filter((s) => s.unconfirmed).map((s) => s.ready.catch(() => undefined));
+    if (pending.length === 0) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.awaitSubscriptionsMs)));
+    try {
+      await abortable(Promise.race([Promise.all(pending), bound]), signal);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private async publishOnce(channel: string, data: unknown, body: string, key: string, options: PublishOptions): Promise<PublishResult> {

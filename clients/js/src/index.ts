@@ -1,4 +1,4 @@
-// herald-client: the browser and Node client of Herald. See README.md and docs/protocol.md.
+// herald-realtime: the browser and Node client of Herald. See README.md and docs/protocol.md.
 
 export { Herald } from './client.js';
 export { Subscription } from './subscription.js';

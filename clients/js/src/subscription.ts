@@ -1,7 +1,7 @@
 import { Emitter } from './emitter.js';
-import type { HeraldError } from './errors.js';
+import { HeraldError } from './errors.js';
 import { ChannelPosition, type SubscribeReply } from './position.js';
-import type { Position, Publication, SubscriptionEvents, TransportName } from './types.js';
+import type { Position, Publication, SubscribedEvent, SubscriptionEvents, TransportName } from './types.js';
 
 /** What a subscription needs from its client. */
 interface Owner {
@@ -17,6 +17,7 @@ interface Owner {
  * ```ts
  * const sub = herald.subscribe<{ text: string }>('chat:lobby');
  * sub.on('reset', () => reloadFromHistory());
+ * await sub.ready; // the server confirmed it: every later publication of the channel arrives
  * for await (const message of sub) console.log(message.data.text);
  * ```
  */
@@ -26,6 +27,15 @@ export class Subscription<T = unknown> extends Emitter<SubscriptionEvents<T>> im
   private status: 'active' | 'ended' | 'failed' = 'active';
   private failure: HeraldError | undefined;
   private readonly iterators = new Set<PublicationQueue<T>>();
+  private settle: { resolve: (event: SubscribedEvent) => void; reject: (error: HeraldError) => void } | undefined;
+
+  /**
+   * Resolves with the first `subscribed` event: from then on every publication of the channel
+   * reaches this subscription. Rejects with the `HeraldError` of a refusal, or with `closed` when
+   * the subscription ends before the server confirmed it. It does not time out: while the server
+   * cannot be reached the client keeps trying (race it with your own timeout if you need one).
+   */
+  readonly ready: Promise<SubscribedEvent>;
 
   /** @internal */
   constructor(
@@ -36,6 +46,10 @@ export class Subscription<T = unknown> extends Emitter<SubscriptionEvents<T>> im
     super();
     this.channel = channel;
     this.tracker = new ChannelPosition(since);
+    this.ready = new Promise<SubscribedEvent>((resolve, reject) => (this.settle = { resolve, reject }));
+    // Awaiting it is optional: a refusal is also the 'error' event, so an unawaited rejection is
+    // not an unhandled one.
+    this.ready.catch(() => undefined);
   }
 
   /** The position of the last publication delivered (or the one resumed from); null before the first reply. */
@@ -46,6 +60,14 @@ export class Subscription<T = unknown> extends Emitter<SubscriptionEvents<T>> im
   /** False once unsubscribed, refused by the server, or the client is closed. */
   get active(): boolean {
     return this.status === 'active';
+  }
+
+  /**
+   * @internal True while a publication could still be missed: active and without a position —
+   * never confirmed, and not subscribed with `since` (which receives everything after it anyway).
+   */
+  get unconfirmed(): boolean {
+    return this.status === 'active' && this.tracker.position === null;
   }
 
   /** Stops the subscription; iterations end. Calling it again does nothing. */
@@ -71,7 +93,10 @@ export class Subscription<T = unknown> extends Emitter<SubscriptionEvents<T>> im
     if (this.status !== 'active') return;
     const { outcome, previous } = this.tracker.confirm(reply);
     const at = this.tracker.position ?? { epoch: reply.epoch, offset: reply.offset };
-    this.emit('subscribed', { transport, epoch: at.epoch, offset: at.offset, recovered: reply.recovered });
+    const event: SubscribedEvent = { transport, epoch: at.epoch, offset: at.offset, recovered: reply.recovered };
+    this.settle?.resolve(event);
+    this.settle = undefined;
+    this.emit('subscribed', event);
     if (outcome === 'recovered') this.emit('recovered', { transport, epoch: at.epoch, offset: at.offset });
     else if (outcome === 'reset') this.emit('reset', { transport, epoch: at.epoch, offset: at.offset, previous });
   }
@@ -92,6 +117,8 @@ export class Subscription<T = unknown> extends Emitter<SubscriptionEvents<T>> im
     if (this.status !== 'active') return;
     this.status = 'failed';
     this.failure = error;
+    this.settle?.reject(error);
+    this.settle = undefined;
     this.emit('error', error);
     for (const queue of [...this.iterators]) queue.finish(error);
     this.iterators.clear();
@@ -101,6 +128,8 @@ export class Subscription<T = unknown> extends Emitter<SubscriptionEvents<T>> im
   end(): void {
     if (this.status !== 'active') return;
     this.status = 'ended';
+    this.settle?.reject(new HeraldError('closed', `The subscription to '${this.channel}' ended before the server confirmed it.`));
+    this.settle = undefined;
     for (const queue of [...this.iterators]) queue.finish(undefined);
     this.iterators.clear();
   }

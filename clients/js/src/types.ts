@@ -1,4 +1,4 @@
-// The public types of herald-client. The wire contract they mirror is docs/protocol.md.
+// The public types of herald-realtime. The wire contract they mirror is docs/protocol.md.
 
 import type { HeraldError } from './errors.js';
 
@@ -242,4 +242,10 @@ export interface HeraldOptions {
   readonly maxWebSocketMessageBytes?: number;
   /** Attempts of a publish whose answer was lost (same idempotency key each time; default 3). */
   readonly publishAttempts?: number;
+  /**
+   * How long a publish first waits for this client's subscriptions the server has not confirmed
+   * yet, so that a `subscribe` then `publish` receives its own publication (default 10 000 ms;
+   * 0: publish at once). Past it the publish goes ahead.
+   */
+  readonly awaitSubscriptionsMs?: number;
 }

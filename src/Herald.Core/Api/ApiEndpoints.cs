@@ -11,7 +11,7 @@ internal static class ApiEndpoints
 {
     public static void Map(IEndpointRouteBuilder endpoints)
     {
-        var v1 = endpoints.MapGroup("/v1").WithTags("Channels");
+        var v1 = endpoints.MapGroup("/v1").WithTags("Channels").RequireCors(HeraldCors.PolicyName);
 
         v1.MapPost("/channels/{channel}/messages", PublishEndpoint.HandleAsync)
             .WithName("Publish")

@@ -173,8 +173,10 @@ describe('chat', () => {
       assert.deepEqual(await messageTexts(page), ['typed, then Enter', 'typed, then Tab to Send and Space']);
 
       // Another room, joined from the keyboard: from the message field (where sending left the
-      // focus), back over the room list's Join button to its field.
+      // focus), back over "Change name" and the room list's Join button to its field.
       assert.equal(await focused(), 'message');
+      await page.keyboard.press('Shift+Tab');
+      assert.equal(await focused(), 'change-name');
       await page.keyboard.press('Shift+Tab');
       await page.keyboard.press('Shift+Tab');
       assert.equal(await focused(), 'join-room');

@@ -155,6 +155,7 @@ describe('the client over a WebSocket', () => {
     const socket = FakeWebSocket.last;
     socket.open();
     await settle();
+    socket.subscribed('chat:a', 'E', 0);
     const publishing = herald.publish('chat:a', { text: 'hi' }, { type: 'message' });
     await settle();
     const sent = socket.requests.find((r) => r['op'] === 'publish');
@@ -167,6 +168,123 @@ describe('the client over a WebSocket', () => {
     expect(post?.url).toBe('http://herald.test/v1/channels/chat:a/messages');
     expect(post?.headers['Idempotency-Key']).toBe(sent?.['idempotencyKey']);
     expect(JSON.parse(post?.body ?? '')).toEqual({ data: { text: 'hi' }, type: 'message' });
+  });
+});
+
+describe('subscription.ready and a publish right after a subscribe', () => {
+  const publishes = (socket: FakeWebSocket) => socket.requests.filter((r) => r['op'] === 'publish');
+  // Publishes these tests do not answer end with the client; only what was sent matters.
+  const start = (publishing: Promise<unknown>) => void publishing.catch(() => undefined);
+
+  it('holds the publish until the server confirmed the subscription, then resolves ready with the subscribed event', async () => {
+    const herald = make();
+    const sub = herald.subscribe('chat:a');
+    let ready: unknown;
+    void sub.ready.then((event) => (ready = event));
+    const publishing = herald.publish('chat:a', { text: 'mine' });
+    await settle();
+    const socket = FakeWebSocket.last;
+    socket.open();
+    await settle();
+    expect(socket.requests.map((r) => r['op'])).toEqual(['subscribe']);
+    expect(ready).toBeUndefined();
+
+    socket.subscribed('chat:a', 'E', 4);
+    await settle();
+    expect(ready).toEqual({ transport: 'ws', epoch: 'E', offset: 4, recovered: true });
+    expect(socket.requests.map((r) => r['op'])).toEqual(['subscribe', 'publish']);
+    const sent = publishes(socket)[0];
+    socket.receive({ id: sent?.['id'], type: 'published', channel: 'chat:a', offset: 5, epoch: 'E', publicationId: 'p', time: 't' });
+    await expect(publishing).resolves.toMatchObject({ offset: 5 });
+  });
+
+  it('waits for every unconfirmed subscription of the client, not for one subscribed with since', async () => {
+    const herald = make();
+    herald.subscribe('chat:a');
+    herald.subscribe('me:alice');
+    herald.subscribe('chat:b', { since: { epoch: 'E', offset: 9 } });
+    start(herald.publish('chat:a', 1));
+    await settle();
+    const socket = FakeWebSocket.last;
+    socket.open();
+    await settle();
+    socket.subscribed('chat:a', 'E', 0);
+    await settle();
+    expect(publishes(socket)).toHaveLength(0);
+    socket.subscribed('me:alice', 'F', 0);
+    await settle();
+    expect(publishes(socket)).toHaveLength(1);
+  });
+
+  it('goes ahead when the subscription is refused; ready rejects with the refusal, unawaited without an unhandled rejection', async () => {
+    const herald = make();
+    const refused = herald.subscribe('chat:a');
+    const unawaited = herald.subscribe('chat:b');
+    herald.subscribe('chat:kept');
+    start(herald.publish('chat:c', 1));
+    await settle();
+    const socket = FakeWebSocket.last;
+    socket.open();
+    await settle();
+    const [a, b] = socket.requests;
+    socket.subscribed('chat:kept', 'E', 0);
+    socket.receive({ id: a?.['id'], type: 'error', code: 'forbidden', message: 'no' });
+    await settle();
+    expect(publishes(socket)).toHaveLength(0);
+    socket.receive({ id: b?.['id'], type: 'error', code: 'forbidden', message: 'no' });
+    await expect(refused.ready).rejects.toMatchObject({ code: 'forbidden' });
+    await settle();
+    expect(publishes(socket)).toHaveLength(1);
+    expect(unawaited.active).toBe(false);
+  });
+
+  it('rejects ready with closed when the subscription ends first', async () => {
+    const herald = make();
+    const left = herald.subscribe('chat:a');
+    const closed = herald.subscribe('chat:b');
+    left.unsubscribe();
+    await expect(left.ready).rejects.toMatchObject({ code: 'closed' });
+    herald.close();
+    await expect(closed.ready).rejects.toMatchObject({ code: 'closed' });
+  });
+
+  it('waits at most awaitSubscriptionsMs, and not at all with 0', async () => {
+    const bounded = make({ awaitSubscriptionsMs: 200 });
+    bounded.subscribe('chat:a');
+    start(bounded.publish('chat:a', 1));
+    await settle();
+    const socket = FakeWebSocket.last;
+    socket.open();
+    await settle();
+    expect(publishes(socket)).toHaveLength(0);
+    await until(() => publishes(socket).length === 1, 5_000, 'the publish never went ahead');
+
+    const eager = make({ awaitSubscriptionsMs: 0 });
+    eager.subscribe('chat:a');
+    await settle();
+    const second = FakeWebSocket.last;
+    second.open();
+    await settle();
+    start(eager.publish('chat:a', 1));
+    await settle();
+    expect(publishes(second)).toHaveLength(1);
+  });
+
+  it('lets the caller abort the wait, and then sends nothing', async () => {
+    const herald = make();
+    herald.subscribe('chat:a');
+    await settle();
+    const socket = FakeWebSocket.last;
+    socket.open();
+    await settle();
+    const controller = new AbortController();
+    const publishing = herald.publish('chat:a', 1, { signal: controller.signal });
+    await settle();
+    controller.abort();
+    await expect(publishing).rejects.toMatchObject({ code: 'aborted' });
+    socket.subscribed('chat:a', 'E', 0);
+    await settle();
+    expect(publishes(socket)).toHaveLength(0);
   });
 });
 

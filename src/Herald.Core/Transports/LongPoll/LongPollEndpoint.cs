@@ -35,6 +35,7 @@ internal static class LongPollEndpoint
     {
         endpoints.MapGet("/v1/poll", HandleAsync)
             .WithTags("Transports")
+            .RequireCors(HeraldCors.PolicyName)
             .WithName("Poll")
             .WithSummary("Long poll (wait > 0) or short poll (wait=0) one or more channels from a cursor")
             .Produces(StatusCodes.Status200OK, contentType: "application/json")

@@ -14,6 +14,7 @@ internal static class SseEndpoint
     public static void Map(IEndpointRouteBuilder endpoints) =>
         endpoints.MapGet("/v1/sse", HandleAsync)
             .WithTags("Push")
+            .RequireCors(HeraldCors.PolicyName)
             .WithName("ServerSentEvents")
             .WithSummary("Subscribe to channels as Server-Sent Events (resume with Last-Event-ID or ?cursor=)")
             .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")

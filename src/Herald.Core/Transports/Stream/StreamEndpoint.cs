@@ -14,6 +14,7 @@ internal static class StreamEndpoint
     public static void Map(IEndpointRouteBuilder endpoints) =>
         endpoints.MapGet("/v1/stream", HandleAsync)
             .WithTags("Push")
+            .RequireCors(HeraldCors.PolicyName)
             .WithName("Stream")
             .WithSummary("Subscribe to channels as a chunked NDJSON stream (resume with ?cursor=)")
             .Produces(StatusCodes.Status200OK, contentType: "application/x-ndjson")

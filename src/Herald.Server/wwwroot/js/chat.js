@@ -13,11 +13,21 @@ const TRANSPORTS = {
 // The newest 50 messages of a room are shown on joining; older ones stay in the channel's log.
 const HISTORY_ON_JOIN = 50;
 const ROOM_PATTERN = /^[A-Za-z0-9_\-.=@~]{1,64}$/;
+// 2,000 characters: a chat line, not a document. The page cannot know the namespace's
+// MaxMessageBytes (the server tells it only when it refuses one), and a longer line is unreadable
+// in a room anyway. Nothing is cut: a longer message stays in the field, with a word on the limit;
+// the server's own limit still applies, and is explained when it refuses.
+const MAX_MESSAGE_CHARS = 2000;
 const NAME_STORAGE = 'herald.name';
 const TRANSPORT_STORAGE = 'herald.transport';
+// The rooms joined and the one shown, so a reload comes back to them; the shown one is in the
+// address too (?room=help), to bookmark or share.
+const ROOMS_STORAGE = 'herald.rooms';
+const ROOM_STORAGE = 'herald.room';
 
 const $ = (id) => document.getElementById(id);
 const clock = new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit' });
+const count = new Intl.NumberFormat();
 
 /** @type {Map<string, {room: string, channel: string, seen: Set<string>, items: object[], unread: number, subscription: object | null}>} */
 const rooms = new Map();
@@ -41,11 +51,25 @@ function setBadge(transport) {
   badge.textContent = transport ? TRANSPORTS[transport] : 'no transport';
 }
 
-function setBanner(text, kind = 'warn') {
+/** Shows `text` in words; `detail` (the SDK's own reason or code) is there for the curious, as a tooltip. */
+function setBanner(text, kind = 'warn', detail = '') {
   const banner = $('banner');
   banner.hidden = text === '';
   banner.className = `banner ${kind}`;
   banner.textContent = text;
+  banner.title = detail === '' ? '' : `Details: ${detail}`;
+  banner.dataset.detail = detail;
+}
+
+/** Why a connection ended or failed to open, as a sentence. */
+function connectionProblem({ reason, code }) {
+  if (code === 3001) return 'The server is restarting.';
+  if (code === 3008) return 'This page fell behind the room (a slow connection).';
+  if (code === 3011 || reason.startsWith('no heartbeat')) return 'The connection went silent.';
+  if (reason.startsWith('failed to open') || reason.startsWith('did not open') || reason.startsWith('poll failed') || code === 1006) {
+    return 'The server cannot be reached.';
+  }
+  return 'The connection was interrupted.';
 }
 
 function transportChoice() {
@@ -63,7 +87,8 @@ function connect() {
     setBadge(transport);
     if (everConnected || attempt > 1) {
       setStatus('reconnecting', 'Reconnecting…');
-      setBanner(`Reconnecting via ${TRANSPORTS[transport]} (attempt ${attempt})…`);
+      // The last failure's details stay in the tooltip while the next attempt runs.
+      setBanner(`Reconnecting via ${TRANSPORTS[transport]} (attempt ${attempt})…`, 'warn', $('banner').dataset.detail ?? '');
     } else {
       setStatus('connecting', 'Connecting…');
     }
@@ -74,15 +99,16 @@ function connect() {
     setBanner('');
     everConnected = true;
   });
-  herald.on('disconnected', ({ reason, retryInMs }) => {
+  herald.on('disconnected', ({ reason, code, retryInMs }) => {
     if (retryInMs === undefined) {
       setStatus('disconnected', 'Disconnected');
       return;
     }
     setStatus('reconnecting', 'Reconnecting…');
-    setBanner(`Connection lost (${reason}). Reconnecting in ${Math.max(1, Math.ceil(retryInMs / 1000))} s — messages sent meanwhile will appear.`);
+    const detail = code === undefined || reason.includes(String(code)) ? reason : `${reason} (${code})`;
+    setBanner(`${connectionProblem({ reason, code })} Trying again in ${Math.max(1, Math.ceil(retryInMs / 1000))} s — messages sent meanwhile will appear.`, 'warn', detail);
   });
-  herald.on('error', (error) => setBanner(error.message, 'error'));
+  herald.on('error', (error) => setBanner('Your sign-in could not be checked; the page keeps trying. Reloading it may help.', 'error', technical(error)));
 }
 
 $('transport').addEventListener('change', () => {
@@ -110,14 +136,37 @@ async function join(room) {
     for (const publication of [...page.publications].reverse()) add(entry, publication);
     since = { epoch: page.epoch, offset: page.top };
   } catch (error) {
-    note(entry, `History could not be read (${error.message}); showing new messages only.`);
+    note(entry, 'Earlier messages could not be loaded, so only new ones are shown.', technical(error));
   }
   const subscription = herald.subscribe(entry.channel, { since });
   entry.subscription = subscription;
   subscription.on('publication', (publication) => add(entry, publication));
   subscription.on('reset', () => note(entry, 'Some messages are no longer in history and could not be shown.'));
-  subscription.on('error', (error) => note(entry, `This room is not available: ${error.message}`));
+  subscription.on('error', (error) => note(entry, roomRefusal(error), technical(error)));
   if (current === room) renderMessages();
+}
+
+function roomRefusal(error) {
+  switch (error.code) {
+    case 'unauthorized':
+    case 'forbidden':
+      return 'This server does not let you read this room.';
+    case 'too_many_channels':
+      return 'Too many rooms are open in this page for the server: this one cannot be followed.';
+    default:
+      return 'This room is not available right now.';
+  }
+}
+
+/** Saves the rooms joined and the one shown, and puts that one in the address (?room=…). */
+function remember() {
+  localStorage.setItem(ROOMS_STORAGE, JSON.stringify([...rooms.keys()]));
+  if (current === null) return;
+  localStorage.setItem(ROOM_STORAGE, current);
+  const url = new URL(location.href);
+  url.searchParams.set('room', current);
+  // replaceState keeps the fragment (#token=…) and adds no history entry per room switch.
+  history.replaceState(null, '', url);
 }
 
 function show(room) {
@@ -129,6 +178,7 @@ function show(room) {
   $('message').placeholder = `Message #${room}`;
   renderRooms();
   renderMessages();
+  remember();
 }
 
 function renderRooms() {
@@ -173,8 +223,8 @@ function add(entry, publication) {
   }
 }
 
-function note(entry, text) {
-  entry.items.push({ kind: 'note', text });
+function note(entry, text, detail = '') {
+  entry.items.push({ kind: 'note', text, detail });
   if (entry.room === current) append(render(entry.items.at(-1)));
 }
 
@@ -208,6 +258,7 @@ function render(item) {
   if (item.kind === 'note') {
     element.className = 'history-mark';
     element.textContent = item.text;
+    if (item.detail) element.title = `Details: ${item.detail}`;
     return element;
   }
   const { publication } = item;
@@ -251,14 +302,37 @@ $('welcome-form').addEventListener('submit', (event) => {
     (name === '' ? $('name') : $('room')).focus();
     return;
   }
-  me = name;
   localStorage.setItem(NAME_STORAGE, name);
+  enter(name, [...savedRooms(), room], room);
+});
+
+/** Into the chat as `name`: connects, joins `list` and shows `room`. */
+function enter(name, list, room) {
+  me = name;
   $('me').textContent = name;
   $('welcome').hidden = true;
   $('chat').hidden = false;
   connect();
-  join(room);
+  // In the order they were joined, so the room list reads the same after a reload.
+  for (const each of new Set([...list, room])) join(each);
+  show(room);
   $('message').focus();
+}
+
+/** The rooms saved by an earlier visit, the valid ones. */
+function savedRooms() {
+  try {
+    const list = JSON.parse(localStorage.getItem(ROOMS_STORAGE) ?? '[]');
+    return Array.isArray(list) ? list.filter((r) => typeof r === 'string' && ROOM_PATTERN.test(r)) : [];
+  } catch {
+    return [];
+  }
+}
+
+$('change-name').addEventListener('click', () => {
+  // Back to the welcome form, the rooms kept: the next join as the new name rejoins them.
+  localStorage.removeItem(NAME_STORAGE);
+  location.reload();
 });
 
 $('join-form').addEventListener('submit', (event) => {
@@ -277,33 +351,99 @@ $('composer').addEventListener('submit', async (event) => {
   const input = $('message');
   const text = input.value.trim();
   if (text === '' || current === null) return;
+  const length = characters(text);
+  if (length > MAX_MESSAGE_CHARS) {
+    sendError(`Not sent: this message is ${count.format(length)} characters long, and messages here are at most ` +
+      `${count.format(MAX_MESSAGE_CHARS)}. Nothing was cut — shorten it and send again.`, `limit of this page: ${MAX_MESSAGE_CHARS} characters`);
+    input.focus();
+    return;
+  }
   const channel = rooms.get(current).channel;
   $('send').disabled = true;
-  $('send-error').textContent = '';
+  sendError('');
   try {
     await herald.publish(channel, { name: me, text }, { type: 'message' });
     input.value = '';
+    updateCount();
   } catch (error) {
-    $('send-error').textContent = explain(error);
+    sendError(explain(error), technical(error));
   } finally {
     $('send').disabled = false;
     input.focus();
   }
 });
 
+$('message').addEventListener('input', updateCount);
+
+/** Characters as people count them (an emoji is one), not UTF-16 units. */
+function characters(text) {
+  return Array.from(text).length;
+}
+
+/** From 90 % of the limit on, says how much room is left, and past it by how much it is over. */
+function updateCount() {
+  const length = characters($('message').value.trim());
+  const hint = $('message-count');
+  hint.hidden = length < MAX_MESSAGE_CHARS * 0.9;
+  hint.classList.toggle('over', length > MAX_MESSAGE_CHARS);
+  hint.textContent = length > MAX_MESSAGE_CHARS
+    ? `${count.format(length)} / ${count.format(MAX_MESSAGE_CHARS)} characters: ${count.format(length - MAX_MESSAGE_CHARS)} too many to send.`
+    : `${count.format(length)} / ${count.format(MAX_MESSAGE_CHARS)} characters.`;
+}
+
+function sendError(text, detail = '') {
+  const element = $('send-error');
+  element.textContent = text;
+  element.title = detail === '' ? '' : `Details: ${detail}`;
+  element.dataset.detail = detail;
+}
+
+/** A refused or failed publish, in words; the code stays in the tooltip (technical). */
 function explain(error) {
-  if (error.code === 'unauthorized' || error.code === 'forbidden') {
-    return 'Not sent: this server does not let visitors publish to chat rooms. Start it with `dotnet run` ' +
-      '(the demo settings), set Herald:Namespaces:chat:Publish, or open this page with #token=<user token>.';
+  switch (error.code) {
+    case 'unauthorized':
+    case 'forbidden':
+      return 'Not sent: this server does not let visitors publish to chat rooms. Start it with `dotnet run` ' +
+        '(the demo settings), set Herald:Namespaces:chat:Publish, or open this page with #token=<user token>.';
+    case 'message_too_large': {
+      const limit = /limit of (\d+) bytes/.exec(error.message)?.[1];
+      return 'Not sent: this message is too long for this room' +
+        (limit === undefined ? '' : ` (the server takes at most ${count.format(Number(limit))} bytes; most letters take 1, accents 2, emoji 4)`) +
+        '. Shorten it and send again.';
+    }
+    case 'network':
+    case 'timeout':
+    case 'disconnected':
+      return 'Not sent: the server could not be reached. Check the connection, then send again — it will not appear twice.';
+    case 'internal_error':
+    case 'unavailable':
+      return 'Not sent: the server had a problem. Try again in a moment.';
+    default:
+      return error.status >= 500 ? 'Not sent: the server had a problem. Try again in a moment.' : 'Not sent: the server refused this message.';
   }
-  return `Not sent: ${error.message}`;
+}
+
+/** The SDK's code, status and message: what a developer needs, kept out of the sentence. */
+function technical(error) {
+  return [error.code, error.status, error.message].filter((part) => part !== undefined && part !== '').join(' · ');
 }
 
 // ---- start ----------------------------------------------------------------------------------
 
-$('name').value = localStorage.getItem(NAME_STORAGE) ?? '';
+const savedName = localStorage.getItem(NAME_STORAGE) ?? '';
 const savedTransport = localStorage.getItem(TRANSPORT_STORAGE);
 if (savedTransport !== null && [...$('transport').options].some((o) => o.value === savedTransport)) {
   $('transport').value = savedTransport;
 }
-if ($('name').value !== '') $('room').focus();
+// The room in the address (a shared link, a reload) wins over the one shown last.
+const linked = new URLSearchParams(location.search).get('room');
+const savedRoom = localStorage.getItem(ROOM_STORAGE);
+const startRoom = [linked, savedRoom].find((r) => r !== null && ROOM_PATTERN.test(r)) ?? null;
+$('name').value = savedName;
+if (startRoom !== null) $('room').value = startRoom;
+if (savedName !== '' && startRoom !== null) {
+  // Back where this browser left off: same name, rooms and transport.
+  enter(savedName, savedRooms(), startRoom);
+} else if (savedName !== '') {
+  $('room').focus();
+}

@@ -1,0 +1,116 @@
+// The package as a user installs it, for real, with npm: from a fresh checkout of this folder
+// (no node_modules, no dist) with `npm install ./clients/js`, and as the tarball `npm pack` makes.
+// Both must import, and type-check, with no manual build step.
+
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, relative } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { root } from '../../scripts/bundle.mjs';
+
+const NAME = 'herald-realtime';
+// npm installs, builds and packs here; generous for a busy 2-core machine, and a hang still fails.
+const NPM_TIMEOUT_MS = 240_000;
+
+let work: string;
+let checkout: string;
+
+/**
+ * Runs a command to completion; fails with its output. Asynchronously: a synchronous spawn would
+ * block this worker for a whole npm install, and vitest's worker calls time out meanwhile.
+ */
+function run(command: string, args: readonly string[], cwd: string): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    const env = { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
+    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), NPM_TIMEOUT_MS);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolvePromise(out);
+      else reject(new Error(`'${command} ${args.join(' ')}' in ${cwd} failed (${signal ?? `exit ${code}`}):\n${out}\n${err}`));
+    });
+  });
+}
+
+/** TypeScript that uses the public API, checked against the installed declarations. */
+const CONSUMER = `import { Herald, HeraldError, type HeraldOptions, type Publication } from '${NAME}';
+const options: HeraldOptions = { transports: ['sse', 'longpoll'], awaitSubscriptionsMs: 5000 };
+const herald = new Herald('http://127.0.0.1:9', options);
+const lobby = herald.subscribe<{ text: string }>('chat:lobby');
+lobby.on('publication', (m: Publication<{ text: string }>) => console.log(m.data.text.toUpperCase()));
+export const ready: Promise<{ recovered: boolean }> = lobby.ready;
+export const failure: HeraldError = new HeraldError('network', 'x');
+`;
+
+/** A new project that depends on `spec` the way a user adds it, with TypeScript code using it. */
+async function project(name: string, spec: string): Promise<string> {
+  const dir = join(work, name);
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `consumer-${name}`, private: true, type: 'module' }));
+  writeFileSync(join(dir, 'consumer.ts'), CONSUMER);
+  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
+    compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', lib: ['es2022', 'dom'], types: [], strict: true, noEmit: true },
+    files: ['consumer.ts'],
+  }));
+  await run('npm', ['install', '--no-audit', '--no-fund', spec], dir);
+  return dir;
+}
+
+/** What a consumer sees: the exports at run time, and whether its TypeScript code type-checks. */
+async function consume(dir: string): Promise<{ exports: string[]; state: string }> {
+  const out = await run(process.execPath, ['--input-type=module', '-e', `
+    const m = await import('${NAME}');
+    const herald = new m.Herald('http://127.0.0.1:9');
+    console.log(JSON.stringify({ exports: Object.keys(m).sort(), state: herald.state }));
+    herald.close();`], dir);
+  await run(process.execPath, [join(checkout, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], dir);
+  return JSON.parse(out) as { exports: string[]; state: string };
+}
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'herald-install-'));
+  // A fresh checkout: the folder's sources, without what npm ci or a build left here.
+  checkout = join(work, 'clients-js');
+  cpSync(root, checkout, {
+    recursive: true,
+    filter: (source) => !['node_modules', 'dist'].includes(basename(source)) && !source.endsWith('.tgz'),
+  });
+});
+
+afterAll(() => {
+  if (work !== undefined) rmSync(work, { recursive: true, force: true });
+});
+
+describe(`npm install of ${NAME}`, () => {
+  it('from the folder (npm install ./clients/js) builds it on install and imports', async () => {
+    expect(existsSync(join(checkout, 'dist'))).toBe(false);
+    // As the README says it: a relative folder path (here ../clients-js).
+    const dir = await project('from-folder', `./${relative(join(work, 'from-folder'), checkout)}`);
+    const installed = JSON.parse(readFileSync(join(dir, 'node_modules', NAME, 'package.json'), 'utf8')) as { name: string };
+    expect(installed.name).toBe(NAME);
+    const seen = await consume(dir);
+    expect(seen.exports).toEqual(['ALL_TRANSPORTS', 'DEFAULT_TRANSPORTS', 'Herald', 'HeraldError', 'Subscription']);
+    expect(seen.state).toBe('disconnected');
+  }, NPM_TIMEOUT_MS * 2);
+
+  it('from the tarball of npm pack, which holds dist and the README only, and imports', async () => {
+    const packed = JSON.parse(await run('npm', ['pack', '--json', '--pack-destination', work], checkout)) as { filename: string; files: { path: string }[] }[];
+    const files = packed[0]?.files.map((f) => f.path).sort() ?? [];
+    expect(files).toContain('dist/index.js');
+    expect(files).toContain('dist/index.d.ts');
+    expect(files.filter((f) => !f.startsWith('dist/'))).toEqual(['README.md', 'package.json']);
+    const dir = await project('from-tarball', join(work, packed[0]?.filename ?? 'missing.tgz'));
+    const seen = await consume(dir);
+    expect(seen.exports).toContain('Herald');
+    expect(seen.state).toBe('disconnected');
+  }, NPM_TIMEOUT_MS * 2);
+});

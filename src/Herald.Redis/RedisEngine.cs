@@ -78,6 +78,9 @@ internal sealed class RedisConnection : IAsyncDisposable
     {
         var configuration = ConfigurationOptions.Parse(options.Configuration);
         configuration.AbortOnConnectFail = false;
+        // While Redis is unreachable a publish answers 503 at once (the client retries with its
+        // idempotency key) instead of waiting in a queue for the whole command timeout.
+        configuration.BacklogPolicy = BacklogPolicy.FailFast;
         // INFO and CONFIG GET tell a restart that lost writes from one that did not.
         configuration.AllowAdmin = true;
         configuration.ClientName ??= "herald-" + Environment.MachineName;

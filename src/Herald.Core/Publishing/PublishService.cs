@@ -2,6 +2,8 @@ using System.Buffers;
 using Herald.Auth;
 using Herald.Channels;
 using Herald.Engine;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace Herald.Publishing;
@@ -13,7 +15,7 @@ namespace Herald.Publishing;
 /// the JSON once, append. Each entry point only parses its own envelope and maps the
 /// <see cref="PublishResult"/> to its own reply.
 /// </summary>
-public sealed class PublishService(IChannelLog log, IOptions<HeraldOptions> options)
+public sealed partial class PublishService(IChannelLog log, IOptions<HeraldOptions> options, ILogger<PublishService>? logger = null)
 {
     /// <summary>64: long enough for a dotted event name, short enough to index.</summary>
     public const int MaxTypeLength = 64;
@@ -22,6 +24,7 @@ public sealed class PublishService(IChannelLog log, IOptions<HeraldOptions> opti
     public const int MaxIdempotencyKeyLength = 128;
 
     private readonly HeraldOptions _options = options.Value;
+    private readonly ILogger _logger = (ILogger?)logger ?? NullLogger.Instance;
 
     /// <summary>Checks and appends <paramref name="request"/>; never throws for bad input, only for an unexpected engine failure.</summary>
     public async ValueTask<PublishResult> PublishAsync(PublishRequest request, CancellationToken cancellationToken = default)
@@ -68,6 +71,8 @@ public sealed class PublishService(IChannelLog log, IOptions<HeraldOptions> opti
         }
         catch (EngineUnavailableException e)
         {
+            Hub.HeraldMetrics.EngineUnavailable.Add(1);
+            Log.EngineUnavailable(_logger, channel, e.Message);
             return PublishResult.Failed(PublishError.EngineUnavailable, e.Message);
         }
 
@@ -93,6 +98,13 @@ public sealed class PublishService(IChannelLog log, IOptions<HeraldOptions> opti
         }
 
         return true;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 2000, Level = LogLevel.Warning, EventName = "EngineUnavailable",
+            Message = "A publish to '{Channel}' was refused: the engine cannot be reached ({Failure}). Answered 503 engine_unavailable; nothing was stored.")]
+        public static partial void EngineUnavailable(ILogger logger, string channel, string failure);
     }
 
     private static PublishResult TooLarge(int maxBytes) =>

@@ -1,0 +1,80 @@
+using System.Net;
+using System.Text.Json;
+using Herald.IntegrationTests.Transports;
+using Herald.Testing;
+
+namespace Herald.IntegrationTests.Redis;
+
+/// <summary>
+/// Redis goes away: publishes answer <c>503 engine_unavailable</c> with <c>Retry-After</c> and store
+/// nothing, <c>/readyz</c> says not ready, connected clients stay connected; when Redis is back the
+/// retried publish (same idempotency key) is stored exactly once and reaches them.
+/// </summary>
+public sealed class RedisUnavailableTests : IAsyncLifetime
+{
+    private RedisServer _redis = null!;
+    private TestServer _server = null!;
+
+    public async Task InitializeAsync()
+    {
+        _redis = await RedisServer.StartAsync("always");
+        _server = await TestServer.StartAsync("redis", new Dictionary<string, string?>
+        {
+            ["Herald:Redis:Configuration"] = _redis.Configuration,
+            ["Herald:Node:TopCheckInterval"] = "00:00:00.500",
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _server.DisposeAsync();
+        await _redis.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task While_redis_is_down_publishes_are_refused_with_503_and_after_it_returns_the_retry_is_stored_once_and_delivered()
+    {
+        const string channel = "news:outage";
+        using var client = _server.CreateClient();
+        using (var before = await client.PublishAsync(channel, """{"data":1}""", idempotencyKey: "k1"))
+            Assert.Equal(HttpStatusCode.Created, before.StatusCode);
+        await using var sse = await PushClient.ConnectAsync(client, "sse", [channel], cursor: null);
+        await sse.ExpectAsync("subscribed");
+
+        _redis.Kill();
+        using (var refused = await client.PublishAsync(channel, """{"data":2}""", idempotencyKey: "k2"))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+            Assert.NotNull(refused.Headers.RetryAfter);
+            var problem = JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement;
+            Assert.Equal("engine_unavailable", problem.GetProperty("code").GetString());
+        }
+
+        using (var ready = await client.GetAsync("readyz").WaitAsync(HttpJson.Timeout))
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+
+        await _redis.RestartAsync();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        HttpResponseMessage retried;
+        while (true)
+        {
+            retried = await client.PublishAsync(channel, """{"data":2}""", idempotencyKey: "k2");
+            if (retried.StatusCode != HttpStatusCode.ServiceUnavailable || DateTime.UtcNow > deadline)
+                break;
+            retried.Dispose();
+            await Task.Delay(200);
+        }
+
+        using (retried)
+            Assert.Equal(HttpStatusCode.Created, retried.StatusCode);
+        using (var again = await client.PublishAsync(channel, """{"data":2}""", idempotencyKey: "k2"))
+            Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+
+        var delivered = await sse.ExpectAsync("publication");
+        Assert.Equal(2, delivered.Offset);
+        var history = await client.ReadAllAsync(channel);
+        Assert.Equal([1L, 2L], history.Select(p => p.GetProperty("offset").GetInt64()));
+        using var readyAgain = await client.GetAsync("readyz").WaitAsync(HttpJson.Timeout);
+        Assert.Equal(HttpStatusCode.OK, readyAgain.StatusCode);
+    }
+}

@@ -69,9 +69,11 @@ internal static class TailCommand
                 {
                     var subscription = client.Subscribe(channel, new SubscribeOptions { Since = resume.TryGetValue(channel, out var at) ? at : null });
                     subscription.Failed += (_, e) => failed.TrySetResult(e);
+                    // Said once the server holds the subscription: from here on nothing published is missed.
+                    subscription.Subscribed += (_, e) => TailOutput.Status(
+                        $"subscribed {channel} ({e.Transport.Name()}) at {e.Position.Epoch}:{e.Position.Offset}{(e.Recovered ? string.Empty : " (reset)")}");
                     subscription.Reset += (_, e) => TailOutput.Status(
                         $"reset {channel}: {(e.Previous is { } p ? $"{p.Epoch}:{p.Offset}" : "-")} is gone; continuing after {e.Position.Epoch}:{e.Position.Offset}");
-                    subscription.Received += (_, p) => output.Publication(p, subscriptions);
                     subscriptions.Add(subscription);
                 }
             }
@@ -80,6 +82,12 @@ internal static class TailCommand
                 await Console.Error.WriteLineAsync($"{e.Code}: {e.Message}");
                 return 1;
             }
+
+            // Printing starts once every channel is subscribed: a subscription holds what arrives until
+            // its first handler, and each line's cursor names every channel of this tail.
+            SubscriptionBase[] all = [.. subscriptions];
+            foreach (var subscription in subscriptions)
+                subscription.Received += (_, p) => output.Publication(p, all);
 
             try
             {

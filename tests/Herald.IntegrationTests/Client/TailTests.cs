@@ -21,7 +21,7 @@ public sealed class TailTests
         });
         var channel = Clients.FreshChannel("news");
         await using var tail = TailProcess.Start(channel, "--transport", "ws", "--server", server.BaseAddress.ToString(), "--api-key", TestServer.ApiKey);
-        await tail.WaitForStatus("connected (ws)");
+        await tail.WaitForStatus($"subscribed {channel} (ws)");
         await Task.Delay(TimeSpan.FromSeconds(7));
         using var http = server.CreateClient();
         (await http.PublishAsync(channel, """{"data":"after the idle timeout"}""")).Dispose();
@@ -44,7 +44,7 @@ public sealed class TailTests
         {
             var channel = Clients.FreshChannel("news");
             await using var tail = TailProcess.Start(channel, "--transport", transport, "--server", server.BaseAddress.ToString(), "--api-key", TestServer.ApiKey);
-            await tail.WaitForStatus($"connected ({transport})");
+            await tail.WaitForStatus($"subscribed {channel} ({transport})");
             using (var http = new HttpClient { BaseAddress = server.BaseAddress })
             {
                 http.DefaultRequestHeaders.Authorization = new("Bearer", TestServer.ApiKey);
@@ -85,16 +85,18 @@ public sealed class TailTests
         var raws = new[] { "ws", "sse", "stream", "longpoll" }.Select(t => TailProcess.Start(channel, "--transport", t, "--raw", "--server", server.BaseAddress.ToString())).ToArray();
         try
         {
+            // Nine processes start at once: on a busy 2-core machine that alone can take minutes. A live
+            // tail misses what is published before the server holds its subscription: wait for that.
             foreach (var tail in tails.Concat(raws))
-                await tail.WaitForStatus("connected (");
+                await tail.WaitForStatus($"subscribed {channel} (", seconds: 240);
             using var http = server.CreateClient();
             (await http.PublishAsync(channel, """{"data":{"text":"one"},"type":"note"}""")).Dispose();
             (await http.PublishAsync(channel, """{"data":[2,"two"]}""")).Dispose();
             (await http.PublishAsync(channel, """{"data":null}""")).Dispose();
             foreach (var tail in tails)
-                await tail.WaitForLines(l => l.Length >= 3);
+                await tail.WaitForLines(l => l.Length >= 3, seconds: 120);
             foreach (var tail in raws)
-                await tail.WaitForLines(l => l.Sum(x => x.Split("\"type\":\"publication\"").Length - 1) >= 3);
+                await tail.WaitForLines(l => l.Sum(x => x.Split("\"type\":\"publication\"").Length - 1) >= 3, seconds: 120);
 
             var first = tails[0].Lines;
             Assert.Equal(3, first.Length);
@@ -133,7 +135,7 @@ public sealed class TailTests
         string cursor;
         await using (var first = TailProcess.Start(a, b, "--transport", "sse", "--server", server.BaseAddress.ToString()))
         {
-            await first.WaitForStatus("connected (sse)");
+            await first.WaitForStatus($"subscribed {b} (sse)");
             (await http.PublishAsync(a, """{"data":"a1"}""")).Dispose();
             (await http.PublishAsync(b, """{"data":"b1"}""")).Dispose();
             (await http.PublishAsync(a, """{"data":"a2"}""")).Dispose();

@@ -16,7 +16,10 @@ public sealed partial class HeraldProcess : IAsyncDisposable
 
     public Uri BaseAddress { get; }
 
-    public static async Task<HeraldProcess> StartAsync(string dataDirectory, params string[] extraArgs)
+    public static Task<HeraldProcess> StartAsync(string dataDirectory, params string[] extraArgs) => StartAsync(dataDirectory, 0, extraArgs);
+
+    /// <summary>Starts on <paramref name="port"/> (0: any), so a restarted server keeps its address.</summary>
+    public static async Task<HeraldProcess> StartAsync(string dataDirectory, int port, params string[] extraArgs)
     {
         var herald = Path.Combine(AppContext.BaseDirectory, "herald.dll");
         var start = new ProcessStartInfo("dotnet")
@@ -25,7 +28,7 @@ public sealed partial class HeraldProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in (string[])[herald, "serve", "--urls", "http://127.0.0.1:0", "--data", dataDirectory, .. extraArgs])
+        foreach (var arg in (string[])[herald, "serve", "--urls", $"http://127.0.0.1:{port}", "--data", dataDirectory, .. extraArgs])
             start.ArgumentList.Add(arg);
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");

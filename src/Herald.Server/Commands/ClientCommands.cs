@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Herald.Client;
 
 namespace Herald.Server.Commands;
 
@@ -31,30 +32,47 @@ internal static class ClientCommands
         var channel = new Argument<string>("channel") { Description = "Channel, as namespace:name." };
         var json = new Argument<string>("json") { Description = "The message: any JSON value, e.g. '{\"text\":\"hi\"}'." };
         var type = new Option<string?>("--type") { Description = "Optional message type." };
-        var key = new Option<string?>("--idempotency-key") { Description = "Deduplicates retries of the same publish." };
-        var command = new Command("publish", "Publish one message to a channel.") { channel, json, type, key, Server, ApiKey, Data };
+        var key = new Option<string?>("--idempotency-key") { Description = "Deduplicates retries of the same publish (default: a random key, so the client's own retries never append twice)." };
+        var command = new Command("publish", "Publish one message to a channel; prints its position.") { channel, json, type, key, Server, ApiKey, Data };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            string body;
+            JsonData data;
             try
             {
-                using var data = JsonDocument.Parse(parse.GetValue(json)!);
-                body = JsonSerializer.Serialize(new Dictionary<string, object?> { ["data"] = data.RootElement, ["type"] = parse.GetValue(type) }, CliJsonContext.Default.DictionaryStringObject);
+                data = JsonData.Parse(parse.GetValue(json)!);
             }
-            catch (JsonException e)
+            catch (HeraldException e)
             {
                 await Console.Error.WriteLineAsync($"The message is not valid JSON: {e.Message}");
                 return 2;
             }
 
-            using var client = CreateClient(parse);
-            using var request = new HttpRequestMessage(HttpMethod.Post, $"v1/channels/{Uri.EscapeDataString(parse.GetValue(channel)!)}/messages")
+            await using var client = new HeraldClient(CreateOptions(parse));
+            try
             {
-                Content = new StringContent(body, Encoding.UTF8, "application/json"),
-            };
-            if (parse.GetValue(key) is { } idempotencyKey)
-                request.Headers.Add("Idempotency-Key", idempotencyKey);
-            return await SendAsync(client, request, cancellationToken);
+                var result = await client.PublishAsync(parse.GetValue(channel)!, data, new PublishOptions { Type = parse.GetValue(type), IdempotencyKey = parse.GetValue(key) }, cancellationToken);
+                using var buffer = new MemoryStream();
+                using (var writer = new Utf8JsonWriter(buffer))
+                {
+                    writer.WriteStartObject();
+                    writer.WriteString("channel", result.Channel);
+                    writer.WriteNumber("offset", result.Offset);
+                    writer.WriteString("epoch", result.Epoch);
+                    writer.WriteString("id", result.Id);
+                    writer.WriteString("time", result.Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+                    if (result.Duplicate)
+                        writer.WriteBoolean("duplicate", true);
+                    writer.WriteEndObject();
+                }
+
+                await Console.Out.WriteLineAsync(Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
+                return 0;
+            }
+            catch (HeraldException e)
+            {
+                await Console.Error.WriteLineAsync($"{e.Code}: {e.Message}");
+                return 1;
+            }
         });
         return command;
     }
@@ -80,14 +98,23 @@ internal static class ClientCommands
         return command;
     }
 
+    /// <summary>Client options from --server and the API key (--api-key, $HERALD_API_KEY, or the one 'serve' saved in --data).</summary>
+    internal static HeraldClientOptions CreateOptions(ParseResult parse) => new()
+    {
+        BaseAddress = new Uri(parse.GetValue(Server)!.Split(';')[0].TrimEnd('/') + "/"),
+        ApiKey = FindApiKey(parse),
+    };
+
+    private static string? FindApiKey(ParseResult parse) =>
+        parse.GetValue(ApiKey)
+        ?? Environment.GetEnvironmentVariable("HERALD_API_KEY")
+        ?? DataSecrets.TryRead(DataSecrets.PathIn(parse.GetValue(Data)!, DataSecrets.ApiKeyFile));
+
     internal static HttpClient CreateClient(ParseResult parse, TimeSpan? timeout = null)
     {
         var server = parse.GetValue(Server)!.Split(';')[0].TrimEnd('/') + "/";
         var client = new HttpClient { BaseAddress = new Uri(server), Timeout = timeout ?? TimeSpan.FromSeconds(30) };
-        var key = parse.GetValue(ApiKey)
-            ?? Environment.GetEnvironmentVariable("HERALD_API_KEY")
-            ?? DataSecrets.TryRead(DataSecrets.PathIn(parse.GetValue(Data)!, DataSecrets.ApiKeyFile));
-        if (key is not null)
+        if (FindApiKey(parse) is { } key)
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
         return client;
     }

@@ -1,0 +1,110 @@
+using Herald.Client.Internal;
+using Herald.Client.Transports;
+
+namespace Herald.Client;
+
+/// <summary>What the connection reports, routed to subscriptions and events.</summary>
+public sealed partial class HeraldClient
+{
+    ITransportSink IConnectorHooks.SinkFor(HeraldTransport transport, Action opened) => new Sink(this, transport, opened);
+
+    void IConnectorHooks.OnState(ConnectionState state) => Raise(StateChanged, state);
+
+    void IConnectorHooks.OnConnecting(ConnectingEvent e) => Raise(Connecting, e);
+
+    void IConnectorHooks.OnConnected(ConnectedEvent e) => Raise(Connected, e);
+
+    void IConnectorHooks.OnDisconnected(DisconnectedEvent e) => Raise(Disconnected, e);
+
+    void IConnectorHooks.OnError(HeraldException e)
+    {
+        try
+        {
+            Error?.Invoke(this, e);
+        }
+#pragma warning disable CA1031 // The error handler itself failed: nowhere left to report it.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+    }
+
+    async Task<int> IConnectorHooks.RemoveRefusedAsync(IReadOnlyList<string> channels, CancellationToken cancellationToken)
+    {
+        // One history read of one publication per channel finds the channels the server refuses.
+        var checks = channels.Select(async channel =>
+        {
+            try
+            {
+                await HistoryOverHttpAsync(channel, new HistoryOptions { Limit = 1 }, RawDataReader.Instance, cancellationToken).ConfigureAwait(false);
+                return false;
+            }
+            catch (HeraldException e) when (e.Status is >= 400 and < 500)
+            {
+                Refuse(channel, e);
+                return true;
+            }
+            catch (HeraldException)
+            {
+                return false;
+            }
+        });
+        var refused = await Task.WhenAll(checks).ConfigureAwait(false);
+        return refused.Count(r => r);
+    }
+
+    /// <summary>The server refused a channel: its subscription ends with the error.</summary>
+    private void Refuse(string channel, HeraldException error)
+    {
+        SubscriptionBase? subscription;
+        lock (gate)
+        {
+            if (!subscriptions.TryGetValue(channel, out subscription))
+                return;
+            order.Remove(subscription);
+            Publish();
+        }
+
+        connector.ChannelsChanged();
+        subscription.Fail(error);
+    }
+
+    private void Raise<TArgs>(EventHandler<TArgs>? handler, TArgs args)
+    {
+        if (handler is null)
+            return;
+        try
+        {
+            handler(this, args);
+        }
+#pragma warning disable CA1031 // An application handler's bug must not stop the connection loop.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            ((IConnectorHooks)this).OnError(new HeraldException("handler", $"An application handler threw: {e.Message}", null, e));
+        }
+    }
+
+    /// <summary>One session's view of the client; reads the subscription snapshots without a lock.</summary>
+    private sealed class Sink(HeraldClient client, HeraldTransport transport, Action opened) : ITransportSink
+    {
+        public IReadOnlyList<string> Channels => Volatile.Read(ref client.channels);
+
+        public Position? PositionOf(string channel) =>
+            Volatile.Read(ref client.subscriptions).TryGetValue(channel, out var subscription) ? subscription.Position : null;
+
+        public void Opened() => opened();
+
+        public void Subscribed(string channel, SubscribeReply reply)
+        {
+            if (Volatile.Read(ref client.subscriptions).TryGetValue(channel, out var subscription))
+                subscription.Confirm(reply, transport);
+        }
+
+        public bool Publication(ref WireMessage message) =>
+            !Volatile.Read(ref client.subscriptions).TryGetValue(message.Channel!, out var subscription)
+            || subscription.Deliver(ref message, transport) != AcceptOutcome.Gap;
+
+        public void ChannelRefused(string channel, HeraldException error) => client.Refuse(channel, error);
+    }
+}

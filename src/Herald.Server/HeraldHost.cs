@@ -1,5 +1,6 @@
 using Herald.Engine;
 using Herald.Server.Web;
+using Herald.Settings;
 using Herald.Transports.WebSocket;
 using Microsoft.Extensions.Options;
 
@@ -44,6 +45,11 @@ internal static partial class HeraldHost
                 console.FormatterName = formatter;
         });
 
+        // A host that fails to start logs the exception with its stack trace before throwing it;
+        // serve reports it once, as one line, instead. Critical still passes: a background
+        // service that fails later and stops the host is logged, trace included.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
+
         if (quiet)
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
 
@@ -52,6 +58,16 @@ internal static partial class HeraldHost
         builder.Services.PostConfigure<HeraldOptions>(DataSecrets.Apply);
 
         var app = builder.Build();
+        try
+        {
+            SettingsCheck.ThrowIfInvalid(app.Configuration, app.Services);
+        }
+        catch (InvalidSettingsException)
+        {
+            ((IDisposable)app).Dispose();
+            throw;
+        }
+
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapOpenApi();

@@ -1,3 +1,4 @@
+using Herald.Settings;
 using Herald.Sqlite;
 
 namespace Herald.Server;
@@ -10,9 +11,17 @@ internal static class HeraldStores
         var store = builder.Configuration[$"{HeraldOptions.Section}:{nameof(HeraldOptions.Store)}"] ?? "sqlite";
         return store.ToLowerInvariant() switch
         {
-            "memory" => builder.UseMemory(),
+            // The sqlite engine's settings stay known (checked, not used), so one appsettings.json
+            // serves both stores.
+            "memory" => builder.UseMemory().KnowSqliteSettings(),
             // Another value is reported when the host starts, with the other invalid settings.
             _ => builder.UseSqlite(),
         };
+    }
+
+    private static IHeraldBuilder KnowSqliteSettings(this IHeraldBuilder builder)
+    {
+        builder.Services.AddKnownHeraldSettings<SqliteEngineOptions>(SqliteEngineOptions.Section);
+        return builder;
     }
 }

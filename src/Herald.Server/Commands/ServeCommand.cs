@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Herald.Settings;
+using Microsoft.Extensions.Options;
 
 namespace Herald.Server.Commands;
 
@@ -26,10 +28,39 @@ internal static class ServeCommand
             if (parse.GetValue(store) is { } s)
                 overrides["Herald:Store"] = s;
 
-            await using var app = HeraldHost.Build([.. parse.UnmatchedTokens], overrides);
-            await app.RunAsync(cancellationToken);
+            WebApplication app;
+            try
+            {
+                app = HeraldHost.Build([.. parse.UnmatchedTokens], overrides);
+            }
+            catch (InvalidSettingsException e)
+            {
+                return StartFailure.Report(e.Problems, InvalidSettingsExitCode);
+            }
+
+            await using (app)
+            {
+                try
+                {
+                    await app.StartAsync(cancellationToken);
+                }
+                catch (OptionsValidationException e)
+                {
+                    return StartFailure.Report([.. e.Failures], InvalidSettingsExitCode);
+                }
+                catch (Exception e) when (StartFailure.IsExpected(e))
+                {
+                    return StartFailure.Report([StartFailure.Describe(e)], exitCode: 1);
+                }
+
+                await app.WaitForShutdownAsync(cancellationToken);
+            }
+
             return 0;
         });
         return command;
     }
+
+    /// <summary>78 (EX_CONFIG of sysexits.h): a systemd unit's <c>RestartPreventExitStatus=78</c> stops retrying a start that cannot succeed until the settings change.</summary>
+    public const int InvalidSettingsExitCode = 78;
 }

@@ -31,7 +31,7 @@ internal static class ServeCommand
             WebApplication app;
             try
             {
-                app = HeraldHost.Build([.. parse.UnmatchedTokens], overrides);
+                app = HeraldHost.Build([.. DefaultEnvironment(parse.UnmatchedTokens), .. parse.UnmatchedTokens], overrides);
             }
             catch (InvalidSettingsException e)
             {
@@ -63,4 +63,25 @@ internal static class ServeCommand
 
     /// <summary>78 (EX_CONFIG of sysexits.h): a systemd unit's <c>RestartPreventExitStatus=78</c> stops retrying a start that cannot succeed until the settings change.</summary>
     public const int InvalidSettingsExitCode = 78;
+
+    /// <summary>
+    /// <c>dotnet run</c> builds Debug: run from the source tree, serve uses the demo's Development
+    /// settings unless <c>DOTNET_ENVIRONMENT</c>, <c>ASPNETCORE_ENVIRONMENT</c> or
+    /// <c>--environment</c> says otherwise. This replaces a launch profile, whose "Using launch
+    /// settings from …" line <c>dotnet run</c> prints on stdout, ahead of the (JSON) logs. Every
+    /// shipped build (pack, publish, release.sh) is Release, and so Production by default.
+    /// </summary>
+    private static string[] DefaultEnvironment(IReadOnlyList<string> tokens)
+    {
+#if DEBUG
+        if (Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT") is null
+            && Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT") is null
+            && !tokens.Any(t => t.StartsWith("--environment", StringComparison.OrdinalIgnoreCase)))
+        {
+            return ["--environment=Development"];
+        }
+#endif
+        _ = tokens;
+        return [];
+    }
 }

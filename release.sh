@@ -33,8 +33,8 @@ for rid in $RIDS; do
     -p:PublishSingleFile=true -p:IncludeNativeLibrariesForSelfExtract=true -p:DebugType=none \
     -p:Version="$VERSION" --artifacts-path "$build/artifacts" -o "$build/$name" -nologo -v:q -clp:NoSummary
   # The Development settings are for `dotnet run` from the source tree, not for a release; the
-  # static web assets manifest is empty (the pages are embedded in the binary).
-  rm -f "$build/$name/appsettings.Development.json" "$build/$name/herald.staticwebassets.endpoints.json"
+  # static web assets manifest is empty (the pages are embedded in the binary), web.config is IIS's.
+  rm -f "$build/$name/appsettings.Development.json" "$build/$name/herald.staticwebassets.endpoints.json" "$build/$name/web.config"
   case "$rid" in
     win-*) archive="$name.zip"; (cd "$build" && zip -qr "$OUT/$archive" "$name") ;;
     *) archive="$name.tar.gz"; tar -C "$build" -czf "$OUT/$archive" "$name" ;;

@@ -25,6 +25,8 @@ need_apt taskset util-linux
 need_apt chromium chromium # the browser end-to-end tests (tests/e2e) drive Debian's chromium
 need_apt pgrep procps     # bench/lib.sh finds the server process under its timeout
 need_apt redis-server redis-server # the Redis engine's tests start their own redis-server on a free port
+need_apt nginx nginx      # tests/deploy/nginx.test.sh runs deploy/nginx/herald.conf in front of herald
+need_apt openssl openssl  # … with a throwaway TLS certificate
 
 # npm packages, from the lock files, for every package that has one.
 for lock in $(git ls-files '*package-lock.json' 2>/dev/null); do
@@ -54,6 +56,18 @@ for project in tests/Herald.Tests tests/Herald.Specification tests/Herald.Integr
   passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
 done
 rm -f "$results"
+
+# Deployment: the .NET tool packed and installed with dotnet tool install, the release binary,
+# and nginx in front of herald (tests/deploy/*.test.sh: exit 0 passed, 77 skipped, else failed).
+for script in tests/deploy/*.test.sh; do
+  log "test $script"
+  bash "$script"
+  case $? in
+    0) passed=$((passed + 1)) ;;
+    77) skipped=$((skipped + 1)) ;;
+    *) status=1; failed=$((failed + 1)) ;;
+  esac
+done
 
 # The TypeScript SDK: type check, then vitest — unit tests and integration tests against the
 # Release herald built above — counted from vitest's JSON report.

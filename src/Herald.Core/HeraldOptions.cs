@@ -2,7 +2,12 @@ using Herald.Channels;
 
 namespace Herald;
 
-/// <summary>Herald's settings, bound from the <c>Herald</c> configuration section.</summary>
+/// <summary>
+/// Herald's settings, bound from the <c>Herald</c> configuration section. Its public settable
+/// properties (and those of the classes it holds) are the known keys of the start-up check
+/// (<see cref="Settings.SettingsCheck"/>): a new setting is a new property, nothing else; a part
+/// that binds a section of its own registers it with <c>AddHeraldSettings&lt;T&gt;</c>.
+/// </summary>
 public sealed class HeraldOptions
 {
     public const string Section = "Herald";

@@ -1,6 +1,7 @@
 using Herald.Auth;
 using Herald.Engine;
 using Herald.Hub;
+using Herald.Settings;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -19,9 +20,7 @@ public static class HeraldServiceCollectionExtensions
     /// </summary>
     public static IHeraldBuilder AddHerald(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<HeraldOptions>()
-            .Bind(configuration.GetSection(HeraldOptions.Section))
-            .ValidateOnStart();
+        services.AddHeraldSettings<HeraldOptions>(configuration, HeraldOptions.Section);
         services.AddSingleton<IValidateOptions<HeraldOptions>, HeraldOptionsValidator>();
 
         services.AddSingleton(TimeProvider.System);

@@ -1,4 +1,5 @@
 using Herald.Engine;
+using Herald.Settings;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -16,10 +17,9 @@ public static class RedisEngineExtensions
     public static IHeraldBuilder UseRedis(this IHeraldBuilder builder, Action<RedisEngineOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var options = builder.Services.AddOptions<RedisEngineOptions>().Bind(builder.Configuration.GetSection(RedisEngineOptions.Section));
+        var options = builder.Services.AddHeraldSettings<RedisEngineOptions>(builder.Configuration, RedisEngineOptions.Section);
         if (configure is not null)
             options.Configure(configure);
-        options.ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<RedisEngineOptions>, Validator>();
 
         return builder.UseEngine("redis", services =>

@@ -1,6 +1,8 @@
 using Herald.Engine;
 using Herald.Server.Web;
+using Herald.Settings;
 using Herald.Transports.WebSocket;
+using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
 
 namespace Herald.Server;
@@ -45,6 +47,14 @@ internal static partial class HeraldHost
                 console.FormatterName = formatter;
         });
 
+        UtcTimestamps<SimpleConsoleFormatterOptions>(builder, "yyyy-MM-dd'T'HH:mm:ss.fff'Z' ");
+        UtcTimestamps<JsonConsoleFormatterOptions>(builder, "yyyy-MM-dd'T'HH:mm:ss.fff'Z'");
+
+        // A host that fails to start logs the exception with its stack trace before throwing it;
+        // serve reports it once, as one line, instead. Critical still passes: a background
+        // service that fails later and stops the host is logged, trace included.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
+
         if (quiet)
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
 
@@ -54,6 +64,16 @@ internal static partial class HeraldHost
         builder.Services.PostConfigure<HeraldOptions>(DataSecrets.Apply);
 
         var app = builder.Build();
+        try
+        {
+            SettingsCheck.ThrowIfInvalid(app.Configuration, app.Services);
+        }
+        catch (InvalidSettingsException)
+        {
+            ((IDisposable)app).Dispose();
+            throw;
+        }
+
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseHeraldCors();
@@ -84,14 +104,45 @@ internal static partial class HeraldHost
         if (DataSecrets.GeneratedApiKey is { } generated)
         {
             var path = DataSecrets.PathIn(options.DataDirectory, DataSecrets.ApiKeyFile);
-            LogGeneratedKey(logger, generated, path);
+            LogGeneratedKey(logger, path);
+            ShowOnTerminal(generated, path);
         }
         GC.KeepAlive(store);
+    }
+
+    /// <summary>
+    /// The generated key is shown to a person at a terminal, once, and never written to the log:
+    /// logs are kept, shipped and indexed (journald, a container's log driver, a JSON pipeline),
+    /// and a key there is a key leaked. Without a terminal the log says where the file is.
+    /// </summary>
+    private static void ShowOnTerminal(string apiKey, string path)
+    {
+        var terminal = !Console.IsErrorRedirected ? Console.Error : !Console.IsOutputRedirected ? Console.Out : null;
+        terminal?.WriteLine($"API key (shown only this once; also in {path}): {apiKey}");
+    }
+
+    /// <summary>
+    /// ISO 8601 UTC timestamps on every console line, to the millisecond, unless
+    /// <c>Logging:Console:FormatterOptions</c> sets its own: without them a log read later (or
+    /// next to a proxy's) cannot be put in order. The systemd formatter is left alone: journald
+    /// stamps each line itself.
+    /// </summary>
+    private static void UtcTimestamps<T>(WebApplicationBuilder builder, string format)
+        where T : ConsoleFormatterOptions
+    {
+        var configured = builder.Configuration.GetSection("Logging:Console:FormatterOptions");
+        builder.Services.PostConfigure<T>(options =>
+        {
+            if (configured[nameof(ConsoleFormatterOptions.TimestampFormat)] is null)
+                options.TimestampFormat = format;
+            if (configured[nameof(ConsoleFormatterOptions.UseUtcTimestamp)] is null)
+                options.UseUtcTimestamp = true;
+        });
     }
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Herald listening on {Url} (store: {Store}, data: {DataDirectory})")]
     private static partial void LogListening(ILogger logger, string url, string store, string dataDirectory);
 
-    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "No API key was configured, so one was generated. It is shown only this once and saved in {Path}: {ApiKey}")]
-    private static partial void LogGeneratedKey(ILogger logger, string apiKey, string path);
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "No API key was configured, so one was generated and saved in {Path} (readable by its owner only); the herald CLI on this machine finds it there")]
+    private static partial void LogGeneratedKey(ILogger logger, string path);
 }

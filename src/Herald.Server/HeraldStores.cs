@@ -1,4 +1,5 @@
 using Herald.Redis;
+using Herald.Settings;
 using Herald.Sqlite;
 
 namespace Herald.Server;
@@ -9,12 +10,21 @@ internal static class HeraldStores
     public static IHeraldBuilder UseConfiguredStore(this IHeraldBuilder builder)
     {
         var store = builder.Configuration[$"{HeraldOptions.Section}:{nameof(HeraldOptions.Store)}"] ?? "sqlite";
-        return store.ToLowerInvariant() switch
+        // The other engines' settings stay known (checked for spelling and type, not used), so one
+        // appsettings.json serves every store.
+        switch (store.ToLowerInvariant())
         {
-            "memory" => builder.UseMemory(),
-            "redis" => builder.UseRedis(),
-            // Another value is reported when the host starts, with the other invalid settings.
-            _ => builder.UseSqlite(),
-        };
+            case "memory":
+                builder.Services.AddKnownHeraldSettings<SqliteEngineOptions>(SqliteEngineOptions.Section);
+                builder.Services.AddKnownHeraldSettings<RedisEngineOptions>(RedisEngineOptions.Section);
+                return builder.UseMemory();
+            case "redis":
+                builder.Services.AddKnownHeraldSettings<SqliteEngineOptions>(SqliteEngineOptions.Section);
+                return builder.UseRedis();
+            default:
+                // Another value than sqlite is reported when the host starts, with the other invalid settings.
+                builder.Services.AddKnownHeraldSettings<RedisEngineOptions>(RedisEngineOptions.Section);
+                return builder.UseSqlite();
+        }
     }
 }

@@ -1,4 +1,5 @@
 using Herald.Engine.Memory;
+using Herald.Settings;
 using Herald.Webhooks.Outbound;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -37,10 +38,9 @@ public static class SqliteEngineExtensions
     public static IHeraldBuilder UseSqlite(this IHeraldBuilder builder, Action<SqliteEngineOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var options = builder.Services.AddOptions<SqliteEngineOptions>().Bind(builder.Configuration.GetSection(SqliteEngineOptions.Section));
+        var options = builder.Services.AddHeraldSettings<SqliteEngineOptions>(builder.Configuration, SqliteEngineOptions.Section);
         if (configure is not null)
             options.Configure(configure);
-        options.ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<SqliteEngineOptions>, Validator>();
 
         return builder.UseEngine("sqlite", services =>

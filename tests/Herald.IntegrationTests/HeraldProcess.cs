@@ -7,39 +7,70 @@ namespace Herald.IntegrationTests;
 public sealed partial class HeraldProcess : IAsyncDisposable
 {
     private readonly Process process;
+    private readonly System.Text.StringBuilder output;
+    private readonly System.Text.StringBuilder standardOutput;
 
-    private HeraldProcess(Process process, Uri baseAddress)
+    private HeraldProcess(Process process, Uri baseAddress, System.Text.StringBuilder output, System.Text.StringBuilder standardOutput)
     {
         this.process = process;
+        this.output = output;
+        this.standardOutput = standardOutput;
         BaseAddress = baseAddress;
     }
 
     public Uri BaseAddress { get; }
 
+    /// <summary>Everything the process wrote so far, stdout and stderr interleaved.</summary>
+    public string Output
+    {
+        get
+        {
+            lock (output)
+                return output.ToString();
+        }
+    }
+
+    /// <summary>What the process wrote to stdout alone.</summary>
+    public string StandardOutput
+    {
+        get
+        {
+            lock (output)
+                return standardOutput.ToString();
+        }
+    }
+
     public static Task<HeraldProcess> StartAsync(string dataDirectory, params string[] extraArgs) => StartAsync(dataDirectory, 0, extraArgs);
 
     /// <summary>Starts on <paramref name="port"/> (0: any), so a restarted server keeps its address.</summary>
-    public static async Task<HeraldProcess> StartAsync(string dataDirectory, int port, params string[] extraArgs)
+    public static Task<HeraldProcess> StartAsync(string dataDirectory, int port, params string[] extraArgs)
     {
-        var herald = Path.Combine(AppContext.BaseDirectory, "herald.dll");
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in (string[])[herald, "serve", "--urls", $"http://127.0.0.1:{port}", "--data", dataDirectory, .. extraArgs])
+        var start = new ProcessStartInfo("dotnet");
+        foreach (var arg in (string[])[Path.Combine(AppContext.BaseDirectory, "herald.dll"), "serve", "--urls", $"http://127.0.0.1:{port}", "--data", dataDirectory, .. extraArgs])
             start.ArgumentList.Add(arg);
+        return StartAsync(start);
+    }
 
+    /// <summary>Starts <paramref name="start"/> (a <c>herald serve</c> on 127.0.0.1:0, however launched) and waits for its listening line.</summary>
+    public static async Task<HeraldProcess> StartAsync(ProcessStartInfo start)
+    {
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.UseShellExecute = false;
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
         var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
         var output = new System.Text.StringBuilder();
+        var standardOutput = new System.Text.StringBuilder();
         process.OutputDataReceived += (_, e) =>
         {
             if (e.Data is null)
                 return;
             lock (output)
+            {
                 output.AppendLine(e.Data);
+                standardOutput.AppendLine(e.Data);
+            }
+
             var match = ListeningLine().Match(e.Data);
             if (match.Success)
                 listening.TrySetResult(new Uri(match.Groups[1].Value + "/"));
@@ -59,12 +90,24 @@ public sealed partial class HeraldProcess : IAsyncDisposable
         try
         {
             var address = await listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
-            return new HeraldProcess(process, address);
+            return new HeraldProcess(process, address, output, standardOutput);
         }
         catch
         {
             process.Kill(entireProcessTree: true);
             throw;
+        }
+    }
+
+    /// <summary>Waits until <paramref name="text"/> appears in the output (a log line written after the listening one).</summary>
+    public async Task WaitForOutputAsync(string text)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (!Output.Contains(text, StringComparison.Ordinal))
+        {
+            if (timeout.IsCancellationRequested)
+                throw new TimeoutException($"'{text}' did not appear in herald's output within 30 s:\n{Output}");
+            await Task.Delay(50);
         }
     }
 

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Herald.Settings;
+using Microsoft.Extensions.Options;
 
 namespace Herald.Server.Commands;
 
@@ -29,10 +31,60 @@ internal static class ServeCommand
             if (parse.GetValue(redis) is { } r)
                 overrides["Herald:Redis:Configuration"] = r;
 
-            await using var app = HeraldHost.Build([.. parse.UnmatchedTokens], overrides);
-            await app.RunAsync(cancellationToken);
+            WebApplication app;
+            try
+            {
+                app = HeraldHost.Build([.. DefaultEnvironment(parse.UnmatchedTokens), .. parse.UnmatchedTokens], overrides);
+            }
+            catch (InvalidSettingsException e)
+            {
+                return StartFailure.Report(e.Problems, InvalidSettingsExitCode);
+            }
+
+            await using (app)
+            {
+                try
+                {
+                    await app.StartAsync(cancellationToken);
+                }
+                catch (OptionsValidationException e)
+                {
+                    return StartFailure.Report([.. e.Failures], InvalidSettingsExitCode);
+                }
+                catch (Exception e) when (StartFailure.IsExpected(e))
+                {
+                    return StartFailure.Report([StartFailure.Describe(e)], exitCode: 1);
+                }
+
+                await app.WaitForShutdownAsync(cancellationToken);
+            }
+
             return 0;
         });
         return command;
+    }
+
+    /// <summary>78 (EX_CONFIG of sysexits.h): a systemd unit's <c>RestartPreventExitStatus=78</c> stops retrying a start that cannot succeed until the settings change.</summary>
+    public const int InvalidSettingsExitCode = 78;
+
+    /// <summary>
+    /// <c>dotnet run</c> builds Debug: run from the source tree, serve uses the demo's Development
+    /// settings unless <c>DOTNET_ENVIRONMENT</c>, <c>ASPNETCORE_ENVIRONMENT</c> or
+    /// <c>--environment</c> says otherwise. This replaces a launch profile, whose "Using launch
+    /// settings from …" line <c>dotnet run</c> prints on stdout, ahead of the (JSON) logs. Every
+    /// shipped build (pack, publish, release.sh) is Release, and so Production by default.
+    /// </summary>
+    private static string[] DefaultEnvironment(IReadOnlyList<string> tokens)
+    {
+#if DEBUG
+        if (Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT") is null
+            && Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT") is null
+            && !tokens.Any(t => t.StartsWith("--environment", StringComparison.OrdinalIgnoreCase)))
+        {
+            return ["--environment=Development"];
+        }
+#endif
+        _ = tokens;
+        return [];
     }
 }

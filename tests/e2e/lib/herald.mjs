@@ -1,5 +1,5 @@
 // A real `herald serve`: the Release build ./test.sh makes, started as the README's `dotnet run`
-// starts it (the launch profile's environment, so the same appsettings), on 127.0.0.1 with an
+// starts it (in the Development environment, so the same appsettings), on 127.0.0.1 with an
 // ephemeral port, a temporary data directory and the SQLite store.
 
 import { spawn } from 'node:child_process';
@@ -16,12 +16,8 @@ export const heraldDll = join(serverProject, 'bin/Release/net10.0/herald.dll');
 const START_TIMEOUT_MS = 60_000;
 const LISTENING = /Herald listening on (http:\/\/127\.0\.0\.1:(\d+))/;
 
-/** The environment `dotnet run` gives the server: the variables of its launch profile. */
-function launchProfileEnvironment() {
-  const settings = JSON.parse(readFileSync(join(serverProject, 'Properties/launchSettings.json'), 'utf8'));
-  const profile = Object.values(settings.profiles).find((p) => p.commandName === 'Project');
-  return profile?.environmentVariables ?? {};
-}
+/** The environment `dotnet run` gives the server: its Debug build serves in Development (ServeCommand.DefaultEnvironment). */
+const DOTNET_RUN_ENVIRONMENT = { DOTNET_ENVIRONMENT: 'Development' };
 
 export class HeraldServer {
   /** @param {{dataDir?: string, port?: number, args?: string[]}} options */
@@ -65,7 +61,7 @@ export class HeraldServer {
   #startOnce(deadline) {
     const child = spawn('dotnet', [heraldDll, 'serve', '--urls', `http://127.0.0.1:${this.port}`, '--data', this.dataDir, '--store', 'sqlite', ...this.args], {
       cwd: this.workDir,
-      env: { ...process.env, ...launchProfileEnvironment(), DOTNET_NOLOGO: '1', DOTNET_CLI_TELEMETRY_OPTOUT: '1' },
+      env: { ...process.env, ...DOTNET_RUN_ENVIRONMENT, DOTNET_NOLOGO: '1', DOTNET_CLI_TELEMETRY_OPTOUT: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.process = child;

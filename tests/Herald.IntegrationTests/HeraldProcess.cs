@@ -8,9 +8,12 @@ public sealed partial class HeraldProcess : IAsyncDisposable
 {
     private readonly Process process;
 
-    private HeraldProcess(Process process, Uri baseAddress)
+    private readonly System.Text.StringBuilder output;
+
+    private HeraldProcess(Process process, Uri baseAddress, System.Text.StringBuilder output)
     {
         this.process = process;
+        this.output = output;
         BaseAddress = baseAddress;
     }
 
@@ -56,13 +59,36 @@ public sealed partial class HeraldProcess : IAsyncDisposable
         try
         {
             var address = await listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
-            return new HeraldProcess(process, address);
+            return new HeraldProcess(process, address, output);
         }
         catch
         {
             process.Kill(entireProcessTree: true);
             throw;
         }
+    }
+
+    /// <summary>What the process wrote to stdout and stderr so far.</summary>
+    public string Output
+    {
+        get
+        {
+            lock (output)
+                return output.ToString();
+        }
+    }
+
+    /// <summary>
+    /// SIGTERM, as an orchestrator stops a node, then waits for the process to exit by itself.
+    /// Returns its exit code and how long it took from the signal.
+    /// </summary>
+    public async Task<(int ExitCode, TimeSpan Elapsed)> TerminateAsync(TimeSpan timeout)
+    {
+        var started = Stopwatch.StartNew();
+        using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            await kill.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        await process.WaitForExitAsync().WaitAsync(timeout);
+        return (process.ExitCode, started.Elapsed);
     }
 
     /// <summary>SIGKILL: no shutdown code runs, exactly like a crash.</summary>

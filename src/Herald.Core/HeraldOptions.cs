@@ -43,6 +43,15 @@ public sealed class HeraldOptions
     /// <summary>Bytes a session may have queued before it is disconnected as a slow consumer. 1 MiB as Centrifugo.</summary>
     public int MaxQueuedBytesPerSession { get; set; } = 1024 * 1024;
 
+    /// <summary>
+    /// How long <c>herald serve</c> drains on SIGTERM before it exits: push clients are told to
+    /// reconnect (3001), held polls answered, requests in flight finished and the store closed.
+    /// 15 s: a healthy drain takes well under a second (a silent WebSocket client is given 5 s
+    /// for its close handshake), and it stays under the 30 s an orchestrator commonly waits
+    /// before SIGKILL (Kubernetes' terminationGracePeriodSeconds).
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
     /// <summary>Inbound webhook sources (<c>POST /v1/webhooks/in/{source}</c>).</summary>
     public Webhooks.Inbound.WebhookOptions Webhooks { get; set; } = new();
 
@@ -58,6 +67,8 @@ public sealed class HeraldOptions
             errors.Add("Herald:IdempotencyWindow must not be negative.");
         if (MaxHistoryLimit < 1)
             errors.Add("Herald:MaxHistoryLimit must be at least 1.");
+        if (ShutdownTimeout < TimeSpan.FromSeconds(1) || ShutdownTimeout > TimeSpan.FromMinutes(10))
+            errors.Add("Herald:ShutdownTimeout must be from 00:00:01 to 00:10:00.");
         if (MaxQueuedBytesPerSession < 1024)
             errors.Add("Herald:MaxQueuedBytesPerSession must be at least 1024.");
         if (!Stores.Any(s => s.Equals(Store, StringComparison.OrdinalIgnoreCase)))

@@ -50,6 +50,9 @@ internal static partial class HeraldHost
         builder.Services.AddHerald(builder.Configuration).UseConfiguredStore();
         builder.Services.AddOpenApi();
         builder.Services.PostConfigure<HeraldOptions>(DataSecrets.Apply);
+        // The host's drain on SIGTERM (docs/protocol.md#shutdown) is bounded by Herald's setting.
+        builder.Services.AddOptions<HostOptions>()
+            .Configure<IOptions<HeraldOptions>>((host, herald) => host.ShutdownTimeout = herald.Value.ShutdownTimeout);
 
         var app = builder.Build();
         app.UseExceptionHandler();

@@ -3,6 +3,7 @@ using Herald.Http;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Hosting;
 
 namespace Herald.Api;
 
@@ -40,8 +41,13 @@ internal static class ApiEndpoints
             .WithTags("Health")
             .WithSummary("The process is up");
 
-        endpoints.MapGet("/readyz", async (IChannelLog log, CancellationToken cancellationToken) =>
+        endpoints.MapGet("/readyz", async (IChannelLog log, IHostApplicationLifetime lifetime, CancellationToken cancellationToken) =>
             {
+                // A draining node answers 503 at once, so a load balancer stops sending it new
+                // clients while it finishes the ones it has.
+                if (lifetime.ApplicationStopping.IsCancellationRequested)
+                    return Problems.Unavailable("The node is shutting down.");
+
                 bool ready;
                 try
                 {

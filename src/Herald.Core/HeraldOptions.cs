@@ -58,6 +58,9 @@ public sealed class HeraldOptions
     /// <summary>The stats endpoints the dashboard reads (<c>GET /v1/stats</c>, <c>/v1/stats/stream</c>).</summary>
     public Stats.StatsOptions Stats { get; set; } = new();
 
+    /// <summary>The <c>Herald</c> meter's export: Prometheus at <c>/metrics</c>, optionally OTLP (docs/metrics.md).</summary>
+    public Stats.MetricsOptions Metrics { get; set; } = new();
+
     internal List<string> Validate()
     {
         var errors = new List<string>();
@@ -78,6 +81,7 @@ public sealed class HeraldOptions
         errors.AddRange(Transports.Validate());
         errors.AddRange(Webhooks.Validate());
         errors.AddRange(Stats.Validate());
+        errors.AddRange(Metrics.Validate());
         errors.AddRange(DefaultPolicy.Validate("(default)"));
         foreach (var (name, policy) in Namespaces)
         {

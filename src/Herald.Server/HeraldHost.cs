@@ -1,4 +1,5 @@
 using Herald.Engine;
+using Herald.Server.Metrics;
 using Herald.Server.Web;
 using Herald.Transports.WebSocket;
 using Microsoft.Extensions.Options;
@@ -49,6 +50,7 @@ internal static partial class HeraldHost
 
         builder.Services.AddHerald(builder.Configuration).UseConfiguredStore();
         builder.Services.AddOpenApi();
+        builder.AddHeraldMetrics();
         builder.Services.PostConfigure<HeraldOptions>(DataSecrets.Apply);
         // The host's drain on SIGTERM (docs/protocol.md#shutdown) is bounded by Herald's setting.
         builder.Services.AddOptions<HostOptions>()
@@ -59,6 +61,7 @@ internal static partial class HeraldHost
         app.UseStatusCodePages();
         app.MapOpenApi();
         app.MapHerald();
+        app.MapHeraldMetrics();
         app.MapWebPages();
         app.Lifetime.ApplicationStarted.Register(() => Started(app));
         return app;

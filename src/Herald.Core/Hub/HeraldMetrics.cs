@@ -30,6 +30,10 @@ public static class HeraldMetrics
     public static Counter<long> BatchesWritten { get; } =
         s_meter.CreateCounter<long>("herald.session.batches", "{batch}", "Batches written by session writer loops");
 
+    /// <summary>Publishes refused with <c>503 engine_unavailable</c> because the engine could not be reached (every entry point: HTTP, WebSocket, inbound webhooks).</summary>
+    public static Counter<long> EngineUnavailable { get; } =
+        s_meter.CreateCounter<long>("herald.engine.unavailable", "{publish}", "Publishes refused because the engine could not be reached");
+
     /// <summary>Messages handed to transports.</summary>
     public static Counter<long> MessagesWritten { get; } =
         s_meter.CreateCounter<long>("herald.session.messages", "{message}", "Messages written by session writer loops");

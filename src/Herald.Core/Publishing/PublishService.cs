@@ -2,6 +2,7 @@ using System.Buffers;
 using Herald.Auth;
 using Herald.Channels;
 using Herald.Engine;
+using Herald.Hub;
 using Microsoft.Extensions.Options;
 
 namespace Herald.Publishing;
@@ -68,6 +69,7 @@ public sealed class PublishService(IChannelLog log, IOptions<HeraldOptions> opti
         }
         catch (EngineUnavailableException e)
         {
+            HeraldMetrics.EngineUnavailable.Add(1);
             return PublishResult.Failed(PublishError.EngineUnavailable, e.Message);
         }
 

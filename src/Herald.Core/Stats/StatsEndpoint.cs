@@ -26,6 +26,8 @@ internal static class StatsEndpoint
     {
         services.AddSingleton<StatsSampler>();
         services.AddHostedService(sp => sp.GetRequiredService<StatsSampler>());
+        services.AddMetrics();
+        services.AddHostedService<NodeGauges>();
     }
 
     public static void Map(IEndpointRouteBuilder endpoints)

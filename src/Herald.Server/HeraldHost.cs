@@ -1,4 +1,5 @@
 using Herald.Engine;
+using Herald.Http.OpenApi;
 using Herald.Server.Metrics;
 using Herald.Server.Web;
 using Herald.Transports.WebSocket;
@@ -49,7 +50,7 @@ internal static partial class HeraldHost
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
 
         builder.Services.AddHerald(builder.Configuration).UseConfiguredStore();
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(openApi => openApi.AddHerald());
         builder.AddHeraldMetrics();
         builder.Services.PostConfigure<HeraldOptions>(DataSecrets.Apply);
         // The host's drain on SIGTERM (docs/protocol.md#shutdown) is bounded by Herald's setting.

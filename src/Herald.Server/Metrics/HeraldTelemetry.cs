@@ -1,3 +1,4 @@
+using Herald.Http.OpenApi;
 using Herald.Hub;
 using Herald.Stats;
 using Microsoft.Extensions.Options;
@@ -57,5 +58,17 @@ internal static class HeraldTelemetry
     public static void MapHeraldMetrics(this IEndpointRouteBuilder endpoints) =>
         endpoints.MapPrometheusScrapingEndpoint(Path, meterProvider: null, configureBranchedPipeline: pipeline => pipeline.Use(MetricsAccess.GateAsync), optionsName: null)
             .WithTags("Stats")
-            .WithDisplayName("Metrics");
+            .WithDisplayName("Metrics")
+            .WithMetadata(new ApiManualOperation(
+                "Metrics",
+                "This node's metrics in the Prometheus text format",
+                "Stats",
+                "Every metric: docs/metrics.md. Who may read them: Herald:Metrics:Access.",
+                [
+                    new ApiManualResponse(StatusCodes.Status200OK, "The metrics (text/plain; version=0.0.4).", "text/plain"),
+                    new ApiManualResponse(StatusCodes.Status401Unauthorized, "unauthorized: credentials are required.", "application/problem+json", "ProblemDetails"),
+                    new ApiManualResponse(StatusCodes.Status403Forbidden, "forbidden: the credentials are not valid, or not enough.", "application/problem+json", "ProblemDetails"),
+                    new ApiManualResponse(StatusCodes.Status404NotFound, "not_found: Herald:Metrics:Prometheus is off.", "application/problem+json", "ProblemDetails"),
+                ]))
+            .WithAuth(ApiAuth.Policy);
 }

@@ -34,6 +34,17 @@ public static class HeraldOpenApi
                 schema.Pattern = null;
             }
 
+            // Herald never writes null: a null member is left out (WhenWritingNull), and read as
+            // absent. So a nullable member is an optional one, never a required one that may be null.
+            if (schema.Required is { Count: > 0 } required && schema.Properties is { } properties)
+            {
+                foreach (var (name, property) in properties)
+                {
+                    if (IsNullable(property))
+                        required.Remove(name);
+                }
+            }
+
             return Task.CompletedTask;
         });
         options.AddOperationTransformer((operation, context, _) =>
@@ -98,6 +109,10 @@ public static class HeraldOpenApi
             _ => [],
         };
     }
+
+    private static bool IsNullable(IOpenApiSchema schema) =>
+        (schema.Type is { } type && (type & JsonSchemaType.Null) != 0)
+        || (schema.OneOf?.Any(s => s.Type == JsonSchemaType.Null) ?? false);
 
     private static OpenApiSchema SchemaOf(ApiParameter parameter)
     {

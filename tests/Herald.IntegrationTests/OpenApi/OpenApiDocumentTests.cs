@@ -94,6 +94,7 @@ public sealed class OpenApiDocumentTests
         Assert.Equal(["data"], publish["required"]!.AsArray().Select(r => (string)r!));
         Assert.Equal("text/event-stream", contract.Operation("ServerSentEvents")["responses"]!["200"]!["content"]!.AsObject().Single().Key);
         Assert.Equal("application/x-ndjson", contract.Operation("Stream")["responses"]!["200"]!["content"]!.AsObject().Single().Key);
+        Assert.NotNull(contract.Operation("InboundWebhook")["requestBody"]!["content"]!["application/json"]);
         Assert.NotNull(contract.Operation("WebSocket")["responses"]!["101"]);
         Assert.NotNull(contract.Operation("WebSocket")["responses"]!["426"]);
         Assert.Contains("code", contract.Document["components"]!["schemas"]!["ProblemDetails"]!["required"]!.AsArray().Select(r => (string)r!));

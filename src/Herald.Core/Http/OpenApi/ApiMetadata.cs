@@ -37,6 +37,9 @@ public sealed record ApiParameter(
 /// <summary>A response header of one status, for the OpenAPI document.</summary>
 public sealed record ApiResponseHeader(int Status, string Name, string Description, ParameterType Type = ParameterType.String);
 
+/// <summary>A request body the endpoint reads raw, documented without an Accepts constraint (which routing would enforce).</summary>
+public sealed record ApiRequestBody(string Description, IReadOnlyList<string> ContentTypes);
+
 /// <summary>Who may call an endpoint, as the OpenAPI document's security requirements say it.</summary>
 public enum ApiAuth
 {

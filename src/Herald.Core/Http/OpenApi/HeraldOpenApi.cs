@@ -95,6 +95,16 @@ public static class HeraldOpenApi
             response.Headers[header.Name] = new OpenApiHeader { Description = header.Description, Schema = SchemaOf(header.Type) };
         }
 
+        if (items.OfType<ApiRequestBody>().LastOrDefault() is { } body && operation.RequestBody is null)
+        {
+            operation.RequestBody = new OpenApiRequestBody
+            {
+                Description = body.Description,
+                Required = true,
+                Content = body.ContentTypes.ToDictionary(type => type, _ => new OpenApiMediaType { Schema = new OpenApiSchema() }, StringComparer.Ordinal),
+            };
+        }
+
         operation.Security = Requirements(items.OfType<ApiAuth>().LastOrDefault(), document);
     }
 

@@ -41,7 +41,9 @@ internal sealed partial class InboundWebhookEndpoint(
             .WithName("InboundWebhook")
             .WithSummary("Receive a signed webhook delivery and publish it to the source's channel")
             .WithDescription("The body is verified as it arrived (raw bytes) with the source's scheme (Herald:Webhooks:Sources): Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature), GitHub (X-Hub-Signature-256, X-GitHub-Delivery, X-GitHub-Event), Stripe (Stripe-Signature) or an API key (Authorization: Bearer or X-Api-Key, with Idempotency-Key or X-Delivery-Id). docs/webhooks.md")
-            .Accepts<System.Text.Json.JsonElement>("application/json")
+            // Described, not declared with Accepts: that would make routing refuse other media types
+            // with a bare 415 before the source's verifier sees the delivery.
+            .WithMetadata(new ApiRequestBody("The delivery as the sender signed it; most senders post JSON, GitHub may post a form.", ["application/json", "application/x-www-form-urlencoded"]))
             .Produces<WebhookResponse>(StatusCodes.Status202Accepted)
             .Produces<WebhookResponse>(StatusCodes.Status200OK)
             .ProducesProblem(StatusCodes.Status400BadRequest)

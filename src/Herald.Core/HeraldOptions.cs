@@ -48,6 +48,15 @@ public sealed class HeraldOptions
     /// <summary>Bytes a session may have queued before it is disconnected as a slow consumer. 1 MiB as Centrifugo.</summary>
     public int MaxQueuedBytesPerSession { get; set; } = 1024 * 1024;
 
+    /// <summary>
+    /// How long <c>herald serve</c> drains on SIGTERM before it exits: push clients are told to
+    /// reconnect (3001), held polls answered, requests in flight finished and the store closed.
+    /// 15 s: a healthy drain takes well under a second (a silent WebSocket client is given 5 s
+    /// for its close handshake), and it stays under the 30 s an orchestrator commonly waits
+    /// before SIGKILL (Kubernetes' terminationGracePeriodSeconds).
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
     /// <summary>Inbound webhook sources (<c>POST /v1/webhooks/in/{source}</c>).</summary>
     public Webhooks.Inbound.WebhookOptions Webhooks { get; set; } = new();
 
@@ -56,6 +65,9 @@ public sealed class HeraldOptions
 
     /// <summary>Which other origins' pages may call the HTTP API from a browser.</summary>
     public Http.CorsOptions Cors { get; set; } = new();
+
+    /// <summary>The <c>Herald</c> meter's export: Prometheus at <c>/metrics</c>, optionally OTLP (docs/metrics.md).</summary>
+    public Stats.MetricsOptions Metrics { get; set; } = new();
 
     internal List<string> Validate()
     {
@@ -66,6 +78,8 @@ public sealed class HeraldOptions
             errors.Add("Herald:IdempotencyWindow must not be negative.");
         if (MaxHistoryLimit < 1)
             errors.Add("Herald:MaxHistoryLimit must be at least 1.");
+        if (ShutdownTimeout < TimeSpan.FromSeconds(1) || ShutdownTimeout > TimeSpan.FromMinutes(10))
+            errors.Add("Herald:ShutdownTimeout must be from 00:00:01 to 00:10:00.");
         if (MaxQueuedBytesPerSession < 1024)
             errors.Add("Herald:MaxQueuedBytesPerSession must be at least 1024.");
         if (!Stores.Any(s => s.Equals(Store, StringComparison.OrdinalIgnoreCase)))
@@ -76,6 +90,7 @@ public sealed class HeraldOptions
         errors.AddRange(Webhooks.Validate());
         errors.AddRange(Stats.Validate());
         errors.AddRange(Cors.Validate());
+        errors.AddRange(Metrics.Validate());
         errors.AddRange(DefaultPolicy.Validate("(default)"));
         foreach (var (name, policy) in Namespaces)
         {

@@ -1,4 +1,6 @@
 using Herald.Engine;
+using Herald.Http.OpenApi;
+using Herald.Server.Metrics;
 using Herald.Server.Web;
 using Herald.Settings;
 using Herald.Transports.WebSocket;
@@ -60,8 +62,12 @@ internal static partial class HeraldHost
 
         var herald = builder.Services.AddHerald(builder.Configuration).UseConfiguredStore();
         engine?.Invoke(herald);
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(openApi => openApi.AddHerald());
+        builder.AddHeraldMetrics();
         builder.Services.PostConfigure<HeraldOptions>(DataSecrets.Apply);
+        // The host's drain on SIGTERM (docs/protocol.md#shutdown) is bounded by Herald's setting.
+        builder.Services.AddOptions<HostOptions>()
+            .Configure<IOptions<HeraldOptions>>((host, herald) => host.ShutdownTimeout = herald.Value.ShutdownTimeout);
 
         var app = builder.Build();
         try
@@ -79,6 +85,7 @@ internal static partial class HeraldHost
         app.UseHeraldCors();
         app.MapOpenApi();
         app.MapHerald();
+        app.MapHeraldMetrics();
         app.MapWebPages();
         app.Lifetime.ApplicationStarted.Register(() => Started(app));
         return app;

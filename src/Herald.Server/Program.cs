@@ -8,4 +8,12 @@ root.Subcommands.Add(ClientCommands.CreateHistory());
 root.Subcommands.Add(TailCommand.Create());
 root.Subcommands.Add(TokenCommand.Create());
 root.Subcommands.Add(WebhookCommands.Create());
-return await root.Parse(args).InvokeAsync();
+var parse = root.Parse(args);
+
+// `serve` drains on SIGTERM for up to Herald:ShutdownTimeout through the host's own signal
+// handling; System.CommandLine's default 2 s termination timeout would end the process in the
+// middle of that drain with exit code 143 (push clients not told, the SQLite log not closed).
+var invocation = new InvocationConfiguration();
+if (parse.CommandResult.Command.Name == "serve")
+    invocation.ProcessTerminationTimeout = null;
+return await parse.InvokeAsync(invocation);

@@ -111,6 +111,19 @@ public sealed partial class HeraldProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// SIGTERM, as an orchestrator stops a node, then waits for the process to exit by itself.
+    /// Returns its exit code and how long it took from the signal.
+    /// </summary>
+    public async Task<(int ExitCode, TimeSpan Elapsed)> TerminateAsync(TimeSpan timeout)
+    {
+        var started = Stopwatch.StartNew();
+        using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            await kill.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        await process.WaitForExitAsync().WaitAsync(timeout);
+        return (process.ExitCode, started.Elapsed);
+    }
+
     /// <summary>SIGKILL: no shutdown code runs, exactly like a crash.</summary>
     public async Task KillAsync()
     {

@@ -1,8 +1,10 @@
 using Herald.Engine;
 using Herald.Http;
+using Herald.Http.OpenApi;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Hosting;
 
 namespace Herald.Api;
 
@@ -16,9 +18,13 @@ internal static class ApiEndpoints
         v1.MapPost("/channels/{channel}/messages", PublishEndpoint.HandleAsync)
             .WithName("Publish")
             .WithSummary("Append one publication to a channel")
-            .Accepts<PublishBodyDocument>("application/json")
+            .Accepts<PublishBody>("application/json")
             .Produces<PublishResponse>(StatusCodes.Status201Created)
             .Produces<PublishResponse>(StatusCodes.Status200OK)
+            .WithHeader("Idempotency-Key", "1-128 printable ASCII characters: a retry with a key used on this channel within Herald:IdempotencyWindow appends nothing and answers the original position (200).")
+            .WithResponseHeader(StatusCodes.Status200OK, "Idempotent-Replayed", "'true': the Idempotency-Key was used already; this is the original position.")
+            .WithResponseHeader(StatusCodes.Status503ServiceUnavailable, "Retry-After", "Seconds to wait before retrying (with the same Idempotency-Key).", ParameterType.Integer)
+            .WithAuth(ApiAuth.Policy)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
@@ -30,18 +36,33 @@ internal static class ApiEndpoints
         v1.MapGet("/channels/{channel}/messages", HistoryEndpoint.HandleAsync)
             .WithName("History")
             .WithSummary("Read a channel's history (short polling, ETag/304)")
-            .Produces(StatusCodes.Status200OK, contentType: "application/json")
+            .Produces<HistoryResponse>(StatusCodes.Status200OK)
             .Produces(StatusCodes.Status304NotModified)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .WithQuery("after", "Only publications with a greater offset.", ParameterType.Integer, minimum: 0, defaultValue: "0")
+            .WithQuery("limit", "At most this many, 1 to Herald:MaxHistoryLimit (1000).", ParameterType.Integer, minimum: 1, defaultValue: "100")
+            .WithQuery("reverse", "true: the newest limit publications after after, newest first.", ParameterType.Boolean, defaultValue: "false")
+            .WithHeader("If-None-Match", "The ETag of an earlier answer: 304 with no body while the channel's log is unchanged.")
+            .WithResponseHeader(StatusCodes.Status200OK, "ETag", "\"<epoch>-<first>-<top>\": changes exactly when the channel's log does.")
+            .WithResponseHeader(StatusCodes.Status304NotModified, "ETag", "The unchanged ETag.")
+            .WithAuth(ApiAuth.Policy);
 
         endpoints.MapGet("/healthz", () => TypedResults.Json(new HealthResponse("ok"), ApiJsonContext.Default.HealthResponse))
             .WithTags("Health")
-            .WithSummary("The process is up");
+            .WithName("Health")
+            .WithSummary("The process is up")
+            .Produces<HealthResponse>(StatusCodes.Status200OK)
+            .WithAuth(ApiAuth.None);
 
-        endpoints.MapGet("/readyz", async (IChannelLog log, CancellationToken cancellationToken) =>
+        endpoints.MapGet("/readyz", async (IChannelLog log, IHostApplicationLifetime lifetime, CancellationToken cancellationToken) =>
             {
+                // A draining node answers 503 at once, so a load balancer stops sending it new
+                // clients while it finishes the ones it has.
+                if (lifetime.ApplicationStopping.IsCancellationRequested)
+                    return Problems.Unavailable("The node is shutting down.");
+
                 bool ready;
                 try
                 {
@@ -57,11 +78,12 @@ internal static class ApiEndpoints
                     : Problems.Unavailable("The channel store does not answer.");
             })
             .WithTags("Health")
-            .WithSummary("The channel store answers");
+            .WithName("Ready")
+            .WithSummary("The channel store answers and the node is not shutting down")
+            .Produces<HealthResponse>(StatusCodes.Status200OK)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .WithAuth(ApiAuth.None);
     }
 }
 
 public sealed record HealthResponse(string Status);
-
-/// <summary>The publish body, for the OpenAPI document (parsing is done by hand to keep data raw).</summary>
-public sealed record PublishBodyDocument(System.Text.Json.JsonElement Data, string? Type);

@@ -26,13 +26,13 @@ public static class HeraldMetrics
     public static Counter<long> SlowConsumerDisconnects { get; } =
         s_meter.CreateCounter<long>("herald.session.slow_consumer_disconnects", "{session}", "Sessions disconnected because their outbound queue was full");
 
-    /// <summary>Operations refused because the engine (Redis) could not be reached: publishes answered 503 engine_unavailable.</summary>
-    public static Counter<long> EngineUnavailable { get; } =
-        s_meter.CreateCounter<long>("herald.engine.unavailable", "{operation}", "Publishes refused because the engine could not be reached");
-
     /// <summary>Batches handed to transports; messages / batches is the writer's coalescing factor.</summary>
     public static Counter<long> BatchesWritten { get; } =
         s_meter.CreateCounter<long>("herald.session.batches", "{batch}", "Batches written by session writer loops");
+
+    /// <summary>Publishes refused with <c>503 engine_unavailable</c> because the engine could not be reached (every entry point: HTTP, WebSocket, inbound webhooks).</summary>
+    public static Counter<long> EngineUnavailable { get; } =
+        s_meter.CreateCounter<long>("herald.engine.unavailable", "{publish}", "Publishes refused because the engine could not be reached");
 
     /// <summary>Messages handed to transports.</summary>
     public static Counter<long> MessagesWritten { get; } =

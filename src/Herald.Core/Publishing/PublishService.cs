@@ -2,6 +2,7 @@ using System.Buffers;
 using Herald.Auth;
 using Herald.Channels;
 using Herald.Engine;
+using Herald.Hub;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -71,7 +72,7 @@ public sealed partial class PublishService(IChannelLog log, IOptions<HeraldOptio
         }
         catch (EngineUnavailableException e)
         {
-            Hub.HeraldMetrics.EngineUnavailable.Add(1);
+            HeraldMetrics.EngineUnavailable.Add(1);
             Log.EngineUnavailable(_logger, channel, e.Message);
             return PublishResult.Failed(PublishError.EngineUnavailable, e.Message);
         }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using Herald.Auth;
 using Herald.Http;
+using Herald.Http.OpenApi;
 using Herald.Transports.Sse;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -26,6 +27,8 @@ internal static class StatsEndpoint
     {
         services.AddSingleton<StatsSampler>();
         services.AddHostedService(sp => sp.GetRequiredService<StatsSampler>());
+        services.AddMetrics();
+        services.AddHostedService<NodeGauges>();
     }
 
     public static void Map(IEndpointRouteBuilder endpoints)
@@ -36,16 +39,19 @@ internal static class StatsEndpoint
             .WithSummary("This node's connections per transport, rates, totals and busiest channels")
             .Produces<StatsSnapshot>(StatusCodes.Status200OK)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .WithAuth(ApiAuth.Policy);
 
         endpoints.MapGet("/v1/stats/stream", StreamAsync)
             .WithTags("Stats")
             .WithName("StatsStream")
             .WithSummary("The same snapshot as Server-Sent Events, one 'stats' event per Herald:Stats:Interval")
-            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
+            .Produces<string>(StatusCodes.Status200OK, contentType: "text/event-stream")
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests);
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .WithResponseHeader(StatusCodes.Status429TooManyRequests, "Retry-After", "Seconds to wait before opening a stream again.", ParameterType.Integer)
+            .WithAuth(ApiAuth.Policy);
     }
 
     private static async Task<IResult> GetAsync(HttpContext context, StatsSampler sampler, Authenticator authenticator)

@@ -2,6 +2,8 @@ using System.Globalization;
 using Herald.Auth;
 using Herald.Engine;
 using Herald.Http;
+using Herald.Http.OpenApi;
+using Publication = Herald.Engine.Publication;
 using Herald.Hub;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -38,12 +40,19 @@ internal static class LongPollEndpoint
             .RequireCors(HeraldCors.PolicyName)
             .WithName("Poll")
             .WithSummary("Long poll (wait > 0) or short poll (wait=0) one or more channels from a cursor")
-            .Produces(StatusCodes.Status200OK, contentType: "application/json")
+            .Produces<PollResponse>(StatusCodes.Status200OK)
             .Produces(StatusCodes.Status304NotModified)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests);
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .WithSubscriptionParameters()
+            .WithQuery("wait", "Seconds to hold the request while nothing is pending, 0 (a short poll: answered at once) to Herald:Transports:MaxPollWaitSeconds (60).", ParameterType.Integer, minimum: 0, defaultValue: "25")
+            .WithHeader("If-None-Match", "wait=0 on one channel: the ETag of the previous (empty) answer; 304 while nothing changed.")
+            .WithResponseHeader(StatusCodes.Status200OK, "ETag", "wait=0 on one channel: the channel's state and the request's position.")
+            .WithResponseHeader(StatusCodes.Status304NotModified, "ETag", "The unchanged ETag.")
+            .WithResponseHeader(StatusCodes.Status429TooManyRequests, "Retry-After", "Seconds to wait before polling again.", ParameterType.Integer)
+            .WithAuth(ApiAuth.Policy);
     }
 
     public static async Task<IResult> HandleAsync(

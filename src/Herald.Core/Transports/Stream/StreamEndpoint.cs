@@ -1,3 +1,4 @@
+using Herald.Http.OpenApi;
 using Herald.Transports.Push;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -17,10 +18,13 @@ internal static class StreamEndpoint
             .RequireCors(HeraldCors.PolicyName)
             .WithName("Stream")
             .WithSummary("Subscribe to channels as a chunked NDJSON stream (resume with ?cursor=)")
-            .Produces(StatusCodes.Status200OK, contentType: "application/x-ndjson")
+            .WithDescription("One JSON object per line, each with a type: 'subscribed', 'publication' (with the connection's cursor), 'heartbeat', 'disconnect'. Resume with ?cursor=. docs/protocol.md#http-streaming-ndjson-framing")
+            .Produces<string>(StatusCodes.Status200OK, contentType: "application/x-ndjson")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .WithSubscriptionParameters()
+            .WithAuth(ApiAuth.Policy);
 
     private static Task<IResult> HandleAsync(HttpContext context, PushHost host) =>
         host.RunAsync(context, (ctx, cursor) => new StreamTransport(ctx, cursor));

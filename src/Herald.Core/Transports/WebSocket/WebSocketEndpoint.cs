@@ -1,5 +1,6 @@
 using Herald.Auth;
 using Herald.Http;
+using Herald.Http.OpenApi;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -29,7 +30,22 @@ internal static class WebSocketEndpoint
         endpoints.MapGet(Path, pipeline.Build())
             .WithName("WebSocket")
             .WithTags("Transports")
-            .ExcludeFromDescription();
+            .WithMetadata(new ApiManualOperation(
+                "WebSocket",
+                "Open a full-duplex WebSocket (subscribe, publish, history, ping as JSON messages)",
+                "Transports",
+                "A WebSocket upgrade (GET with Connection: Upgrade, Upgrade: websocket, Sec-WebSocket-Key, Sec-WebSocket-Version: 13). Origin and credentials are checked before the upgrade; refusals are problem documents. The messages, replies and close codes: docs/protocol.md#websocket--get-v1ws",
+                [
+                    new ApiManualResponse(StatusCodes.Status101SwitchingProtocols, "Switching Protocols: the connection speaks Herald's WebSocket protocol."),
+                    new ApiManualResponse(StatusCodes.Status403Forbidden, "origin_not_allowed (the Origin is not allowed) or forbidden (credentials sent and not valid).", "application/problem+json", "ProblemDetails"),
+                    new ApiManualResponse(StatusCodes.Status426UpgradeRequired, "upgrade_required: not a WebSocket handshake.", "application/problem+json", "ProblemDetails"),
+                ]))
+            .WithHeader("Upgrade", "websocket", required: true)
+            .WithHeader("Connection", "Upgrade", required: true)
+            .WithHeader("Sec-WebSocket-Key", "The handshake key (RFC 6455).", required: true)
+            .WithHeader("Sec-WebSocket-Version", "13", required: true)
+            .WithHeader("Origin", "Checked against Herald:Transports:AllowedOrigins when present (browsers send it).")
+            .WithAuth(ApiAuth.Policy);
     }
 
     private static async Task HandleAsync(HttpContext context)

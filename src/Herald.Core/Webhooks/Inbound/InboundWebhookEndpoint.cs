@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Herald.Auth;
 using Herald.Http;
+using Herald.Http.OpenApi;
 using Herald.Publishing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -39,12 +40,18 @@ internal sealed partial class InboundWebhookEndpoint(
             .WithTags("Webhooks")
             .WithName("InboundWebhook")
             .WithSummary("Receive a signed webhook delivery and publish it to the source's channel")
+            .WithDescription("The body is verified as it arrived (raw bytes) with the source's scheme (Herald:Webhooks:Sources): Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature), GitHub (X-Hub-Signature-256, X-GitHub-Delivery, X-GitHub-Event), Stripe (Stripe-Signature) or an API key (Authorization: Bearer or X-Api-Key, with Idempotency-Key or X-Delivery-Id). docs/webhooks.md")
+            // Described, not declared with Accepts: that would make routing refuse other media types
+            // with a bare 415 before the source's verifier sees the delivery.
+            .WithMetadata(new ApiRequestBody("The delivery as the sender signed it; most senders post JSON, GitHub may post a form.", ["application/json", "application/x-www-form-urlencoded"]))
             .Produces<WebhookResponse>(StatusCodes.Status202Accepted)
             .Produces<WebhookResponse>(StatusCodes.Status200OK)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .WithAuth(ApiAuth.None);
 
     public async Task<IResult> HandleAsync(string source, HttpContext context)
     {

@@ -2,6 +2,7 @@ using System.Globalization;
 using Herald.Auth;
 using Herald.Channels;
 using Herald.Http;
+using Herald.Http.OpenApi;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -19,12 +20,20 @@ internal static class DeliveryEndpoints
 
     public static void Map(IEndpointRouteBuilder endpoints)
     {
-        var group = endpoints.MapGroup("/v1/webhooks/deliveries").WithTags("Webhooks");
+        var group = endpoints.MapGroup("/v1/webhooks/deliveries").WithTags("Webhooks")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .WithAuth(ApiAuth.ServerKey);
         group.MapGet("", ListAsync)
             .WithName("ListWebhookDeliveries")
             .WithSummary("List outbound webhook deliveries with their attempts, newest first")
             .Produces<DeliveryListResponse>()
-            .ProducesProblem(StatusCodes.Status400BadRequest);
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .WithQuery("subscription", "Only this subscription's deliveries.")
+            .WithQuery("status", "Only deliveries in this state.", values: ["pending", "delivered", "dead"])
+            .WithQuery("channel", "Only deliveries of this channel.")
+            .WithQuery("before", "Only deliveries with a smaller id: the nextBefore of the previous page.", ParameterType.Integer, minimum: 1)
+            .WithQuery("limit", "At most this many, 1 to Herald:Webhooks:Outbound:MaxPageSize (1000).", ParameterType.Integer, minimum: 1, defaultValue: "100");
         group.MapGet("/{id:long}", GetAsync)
             .WithName("GetWebhookDelivery")
             .WithSummary("Read one outbound webhook delivery with its attempts")

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Herald.Auth;
 using Herald.Channels;
 using Herald.Http;
+using Herald.Http.OpenApi;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -25,15 +26,19 @@ internal static class SubscriptionEndpoints
 
     public static void Map(IEndpointRouteBuilder endpoints)
     {
-        var group = endpoints.MapGroup("/v1/webhooks/subscriptions").WithTags("Webhooks");
+        var group = endpoints.MapGroup("/v1/webhooks/subscriptions").WithTags("Webhooks")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .WithAuth(ApiAuth.ServerKey);
         group.MapPost("", CreateAsync)
             .WithName("CreateWebhookSubscription")
             .WithSummary("Subscribe an HTTP endpoint to channels; answers the generated signing secret once")
             .Accepts<SubscriptionRequest>("application/json")
             .Produces<SubscriptionResponse>(StatusCodes.Status201Created)
             .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         group.MapGet("", ListAsync)
             .WithName("ListWebhookSubscriptions")
             .WithSummary("List webhook subscriptions")
@@ -49,7 +54,9 @@ internal static class SubscriptionEndpoints
             .Accepts<SubscriptionRequest>("application/json")
             .Produces<SubscriptionResponse>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         group.MapDelete("/{id}", DeleteAsync)
             .WithName("DeleteWebhookSubscription")
             .WithSummary("Remove a webhook subscription and its deliveries")

@@ -1,0 +1,101 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
+using System.Text.Json;
+
+namespace Herald.Http.OpenApi;
+
+// The JSON Herald writes by hand (to encode once and keep data raw), described as types so the
+// OpenAPI document has their schemas. Nothing serializes these; docs/protocol.md is the contract
+// they follow, and the integration tests validate real answers against the schemas made of them.
+
+/// <summary>The publish body.</summary>
+[Description("The publish body: data and an optional application-defined type. Other members are refused.")]
+public sealed class PublishBody
+{
+    [Description("The message: any JSON value, null included.")]
+    public required JsonElement Data { get; init; }
+
+    [Description("Optional application-defined kind of message, 1-64 characters; delivered as msgType.")]
+    [StringLength(64, MinimumLength = 1)]
+    public string? Type { get; init; }
+}
+
+/// <summary>One publication, the same object on every transport.</summary>
+[Description("A publication: the same object in history, poll answers and every push transport.")]
+public sealed class Publication
+{
+    [Description("Always 'publication'.")]
+    public required string Type { get; init; }
+
+    public required string Channel { get; init; }
+
+    [Description("Position in the channel's log, contiguous from 1.")]
+    public required long Offset { get; init; }
+
+    [Description("The log generation the offset belongs to.")]
+    public required string Epoch { get; init; }
+
+    [Description("Server-assigned unique id (UUIDv7 as 32 hex digits).")]
+    public required string Id { get; init; }
+
+    [Description("When the server appended it (UTC).")]
+    public required DateTime Time { get; init; }
+
+    [Description("The publishing user; absent for server API keys.")]
+    public string? From { get; init; }
+
+    [Description("The publisher's optional type.")]
+    public string? MsgType { get; init; }
+
+    [Description("Set by the server: where the publication came from (an inbound webhook's source and delivery id).")]
+    public JsonElement? Meta { get; init; }
+
+    [Description("The message, as published.")]
+    public required JsonElement Data { get; init; }
+}
+
+/// <summary>The answer of a history read.</summary>
+[Description("A window of a channel's log, with the log's state.")]
+public sealed class HistoryResponse
+{
+    public required string Channel { get; init; }
+
+    [Description("The channel's epoch; empty for a channel never written.")]
+    public required string Epoch { get; init; }
+
+    [Description("The newest offset (0 for a channel never written).")]
+    public required long Top { get; init; }
+
+    [Description("The oldest offset still retained (top + 1 when none is).")]
+    public required long First { get; init; }
+
+    public required IReadOnlyList<Publication> Publications { get; init; }
+}
+
+/// <summary>One channel of a poll answer.</summary>
+public sealed class PollChannel
+{
+    [Description("true: the position came with was resumed, nothing is skipped; false: reset (history lost), reload the channel.")]
+    public required bool Recovered { get; init; }
+
+    public required string Epoch { get; init; }
+
+    [Description("The channel's position in the answer's cursor.")]
+    public required long Offset { get; init; }
+}
+
+/// <summary>The answer of a long or short poll.</summary>
+[Description("What is pending after the cursor, and the next cursor.")]
+public sealed class PollResponse
+{
+    [Description("Send it with the next poll.")]
+    public required string Cursor { get; init; }
+
+    [Description("One entry per requested channel.")]
+    public required IReadOnlyDictionary<string, PollChannel> Channels { get; init; }
+
+    public required IReadOnlyList<Publication> Publications { get; init; }
+
+    [Description("true: the answer was cut at MaxPollMessages; poll again at once.")]
+    public required bool More { get; init; }
+}

@@ -65,9 +65,14 @@ internal static partial class HeraldHost
         builder.Services.AddOpenApi(openApi => openApi.AddHerald());
         builder.AddHeraldMetrics();
         builder.Services.PostConfigure<HeraldOptions>(DataSecrets.Apply);
-        // The host's drain on SIGTERM (docs/protocol.md#shutdown) is bounded by Herald's setting.
-        builder.Services.AddOptions<HostOptions>()
-            .Configure<IOptions<HeraldOptions>>((host, herald) => host.ShutdownTimeout = herald.Value.ShutdownTimeout);
+        // The host's drain on SIGTERM (docs/protocol.md#shutdown) is bounded by Herald's setting. Read
+        // from the raw value: the host resolves HostOptions while it is built, before the settings
+        // check can report a Herald section that does not bind (a bad value is reported there).
+        var configuration = builder.Configuration;
+        builder.Services.AddOptions<HostOptions>().Configure(host =>
+            host.ShutdownTimeout = TimeSpan.TryParse(configuration[$"{HeraldOptions.Section}:{nameof(HeraldOptions.ShutdownTimeout)}"], System.Globalization.CultureInfo.InvariantCulture, out var timeout)
+                ? timeout
+                : new HeraldOptions().ShutdownTimeout);
 
         var app = builder.Build();
         try

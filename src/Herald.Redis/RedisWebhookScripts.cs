@@ -137,6 +137,18 @@ internal static class RedisWebhookScripts
         """;
 
     /// <summary>
+    /// Which of the given due sets has a delivery any node may take now. KEYS: due sets. ARGV: now ms.
+    /// Returns their indexes.
+    /// </summary>
+    public const string Ready = """
+        local out = {}
+        for i, key in ipairs(KEYS) do
+          if #redis.call('ZRANGEBYSCORE', key, '-inf', ARGV[1], 'LIMIT', 0, 1) > 0 then out[#out + 1] = i - 1 end
+        end
+        return out
+        """;
+
+    /// <summary>
     /// Takes a subscription's due deliveries and leases them to this node until ARGV[2]. First
     /// gives back the leases of deliveries this node took but no longer attempts (their lane
     /// stopped, or their record failed). Ordered: only the oldest pending delivery, and only when it

@@ -162,6 +162,7 @@ internal sealed partial class RedisWebhookStore
         }
     }
 
+    /// <summary>Every third of the lease: renews this node's leases, then wakes lanes for deliveries that came due elsewhere.</summary>
     private async Task LeaseLoopAsync()
     {
         var token = _stopping.Token;
@@ -175,6 +176,7 @@ internal sealed partial class RedisWebhookStore
             try
             {
                 await RenewLeasesAsync().ConfigureAwait(false);
+                await WakeReadyAsync().ConfigureAwait(false);
             }
 #pragma warning disable CA1031 // A lease not renewed runs out: another node attempts the delivery again (at least once).
             catch (Exception ex)
@@ -197,6 +199,26 @@ internal sealed partial class RedisWebhookStore
     }
 
     private Task ReleaseLeasesAsync() => LeaseAsync("f");
+
+    /// <summary>
+    /// Wakes this node's lanes of the subscriptions that have deliveries due now that no lane here
+    /// expects: leases of a dead node that ran out, deliveries another node made and died before
+    /// taking. Without it such a lane would sleep until its next safety poll (30 s).
+    /// </summary>
+    private async Task WakeReadyAsync()
+    {
+        var enabled = _loaded.Enabled;
+        var now = NowMs();
+        foreach (var chunk in enabled.Chunk(1000))
+        {
+            var keys = new RedisKey[chunk.Length];
+            for (var i = 0; i < chunk.Length; i++)
+                keys[i] = _w.Due(chunk[i]);
+            var ready = (RedisResult[])(await Db.ScriptEvaluateAsync(RedisWebhookScripts.Ready, keys, [now]).ConfigureAwait(false))!;
+            foreach (var index in ready)
+                _signal.Queued(chunk[(int)index]);
+        }
+    }
 
     /// <summary>Renews ('r') or gives back ('f') the leases this node holds; forgets those it lost.</summary>
     private async Task LeaseAsync(string mode)

@@ -116,7 +116,7 @@ internal sealed partial class RedisWebhookStore
                 return;
             _loadApplied = ticket;
             changed = !string.Equals(version, _loaded.Version, StringComparison.Ordinal);
-            _loaded = new Loaded(version, new SubscriptionIndex(subscriptions));
+            _loaded = new Loaded(version, subscriptions);
         }
 
         if (changed)
@@ -333,18 +333,23 @@ internal sealed partial class RedisWebhookStore
     /// <summary>The subscriptions as one version holds them, and the matcher the append script is given.</summary>
     private sealed class Loaded
     {
-        public Loaded(string version, SubscriptionIndex index)
+        public Loaded(string version, IReadOnlyCollection<WebhookSubscription> subscriptions)
         {
+            var index = new SubscriptionIndex(subscriptions);
             Version = version;
             Index = index;
             Outbox = new RedisOutboxSnapshot(version, Match);
+            Enabled = [.. subscriptions.Where(s => s.Enabled).Select(s => s.Id)];
         }
 
-        public static Loaded None { get; } = new(string.Empty, SubscriptionIndex.Empty);
+        public static Loaded None { get; } = new(string.Empty, []);
 
         public string Version { get; }
 
         public SubscriptionIndex Index { get; }
+
+        /// <summary>The ids of the enabled subscriptions: the ones with delivery lanes.</summary>
+        public string[] Enabled { get; }
 
         public RedisOutboxSnapshot Outbox { get; }
 

@@ -219,14 +219,16 @@ internal static class RedisWebhookScripts
     /// Stores an attempt and the delivery's new state, and ends this node's lease on it. A failed
     /// attempt does not reschedule a delivery that is finished meanwhile or that another node holds
     /// now (this node's lease ran out): the other node's attempt decides. A final outcome always counts.
-    /// ARGV: webhook key prefix, id, node, status, attempts, attempt number, next ms, attempt text.
+    /// ARGV: webhook key prefix, id, node, status, attempts, attempt number, next ms, attempt text,
+    /// the publication id of the delivery that was taken ('' when unknown): after Redis lost its data
+    /// ids start again, and a late record must not land on another delivery of the same id.
     /// Returns 0 when there is no such delivery.
     /// </summary>
     public const string Record = """
         local prefix, id, me = ARGV[1], ARGV[2], ARGV[3]
         local dk = prefix .. 'd:' .. id
-        local h = redis.call('HMGET', dk, 's', 'st', 'w', 'n')
-        if not h[1] then return 0 end
+        local h = redis.call('HMGET', dk, 's', 'st', 'w', 'n', 'i')
+        if not h[1] or (ARGV[9] ~= '' and h[5] ~= ARGV[9]) then return 0 end
         redis.call('HSET', prefix .. 'a:' .. id, ARGV[6], ARGV[8])
         if tonumber(ARGV[6]) > tonumber(h[4]) then redis.call('HSET', dk, 'n', ARGV[6]) end
         local status = ARGV[4]

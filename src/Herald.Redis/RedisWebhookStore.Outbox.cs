@@ -12,8 +12,8 @@ internal sealed partial class RedisWebhookStore
     // sparse the filter; a page needing more is read in several calls.
     private const int ListBudget = 10_000;
 
-    /// <summary>Deliveries this node took and has not recorded yet (id → subscription): their leases are renewed.</summary>
-    private readonly Dictionary<long, string> _held = [];
+    /// <summary>Deliveries this node took and has not recorded yet: their leases are renewed.</summary>
+    private readonly Dictionary<long, Held> _held = [];
 
     /// <summary>
     /// Takes the due deliveries and leases them to this node for <see cref="RedisEngineOptions.WebhookLease"/>
@@ -30,9 +30,9 @@ internal sealed partial class RedisWebhookStore
         List<long> back = [];
         lock (_held)
         {
-            foreach (var (id, owner) in _held)
+            foreach (var (id, held) in _held)
             {
-                if (owner == subscription && !claimed.Contains(id))
+                if (held.Subscription == subscription && !claimed.Contains(id))
                     back.Add(id);
             }
 
@@ -52,6 +52,7 @@ internal sealed partial class RedisWebhookStore
         var raw = (RedisResult[])(await Db.ScriptEvaluateAsync(RedisWebhookScripts.Take, [_w.Due(subscription), _w.Pending(subscription)], [.. values]).ConfigureAwait(false))!;
         var rows = (RedisResult[])raw[0]!;
         var due = new List<DueDelivery>(rows.Length);
+        var taken = new List<(long Id, string Publication)>(rows.Length);
         foreach (var result in rows)
         {
             var row = (RedisResult[])result!;
@@ -71,12 +72,13 @@ internal sealed partial class RedisWebhookStore
 
             // The body exactly as the other stores make it, from the entry the append script wrote.
             due.Add(new DueDelivery((long)row[0], WebhookMessageId.Of(publication), PublicationEncoder.Encode(publication, WireFormat.Json), (int)(long)f[9], (int)(long)f[10]));
+            taken.Add(((long)row[0], publication.Id));
         }
 
         lock (_held)
         {
-            foreach (var delivery in due)
-                _held[delivery.Id] = subscription;
+            foreach (var (id, publication) in taken)
+                _held[id] = new Held(subscription, publication);
         }
 
         // Same due time: oldest first (Redis orders ties by the member's text, "10" before "9").
@@ -88,9 +90,12 @@ internal sealed partial class RedisWebhookStore
     {
         ArgumentNullException.ThrowIfNull(record);
         var attempt = record.Attempt;
+        string publication;
+        lock (_held)
+            publication = _held.TryGetValue(record.DeliveryId, out var held) ? held.Publication : string.Empty;
         var applied = (long)await Db.ScriptEvaluateAsync(
             RedisWebhookScripts.Record,
-            values: [_w.Prefix, record.DeliveryId, NodeId, (int)record.Status, record.Attempts, attempt.Number, record.NextMs, FormatAttempt(attempt)]).ConfigureAwait(false);
+            values: [_w.Prefix, record.DeliveryId, NodeId, (int)record.Status, record.Attempts, attempt.Number, record.NextMs, FormatAttempt(attempt), publication]).ConfigureAwait(false);
         lock (_held)
             _held.Remove(record.DeliveryId);
 
@@ -159,6 +164,9 @@ internal sealed partial class RedisWebhookStore
                 return ReplayOutcome.Replayed;
         }
     }
+
+    /// <param name="Publication">The id of the publication it carries: what a record checks it still is.</param>
+    private readonly record struct Held(string Subscription, string Publication);
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 

@@ -36,11 +36,15 @@ internal sealed partial class RedisWebhookStore
     /// any partition with entries waiting (found once a second). Then takes over, with XAUTOCLAIM,
     /// entries that a failed materialization left pending for longer than the lease.
     /// </summary>
-    internal async Task PumpAsync(bool backlog, CancellationToken cancellationToken)
+    /// <param name="needed">Return at once when a pump finished meanwhile covered this many marks (a read waiting behind it).</param>
+    internal async Task PumpAsync(bool backlog, CancellationToken cancellationToken, long needed = long.MaxValue)
     {
         await _pumpGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            if (!backlog && Volatile.Read(ref _pumped) >= needed)
+                return;
+
             // Every mark counted here set its flag first, so this pump drains it.
             var marks = Volatile.Read(ref _marks);
             var partitions = new List<int>();
@@ -85,8 +89,9 @@ internal sealed partial class RedisWebhookStore
     /// <summary>Before a read of the outbox: what this node appended is made into deliveries first.</summary>
     private async ValueTask CatchUpAsync(CancellationToken cancellationToken)
     {
-        if (Volatile.Read(ref _pumped) < Volatile.Read(ref _marks))
-            await PumpAsync(backlog: false, cancellationToken).ConfigureAwait(false);
+        var marks = Volatile.Read(ref _marks);
+        if (Volatile.Read(ref _pumped) < marks)
+            await PumpAsync(backlog: false, cancellationToken, needed: marks).ConfigureAwait(false);
     }
 
     private void MarkDirty(int partition, bool wake)

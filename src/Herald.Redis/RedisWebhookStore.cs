@@ -189,7 +189,7 @@ internal sealed partial class RedisWebhookStore
 
         lock (_held)
         {
-            foreach (var delivery in _held.Where(h => h.Value == id).Select(h => h.Key).ToList())
+            foreach (var delivery in _held.Where(h => h.Value.Subscription == id).Select(h => h.Key).ToList())
                 _held.Remove(delivery);
         }
 

@@ -142,6 +142,24 @@ public sealed class RedisWebhookStoreTests(RedisFixture redis) : WebhookStoreSpe
     }
 
     [Fact]
+    public async Task A_late_record_does_not_land_on_another_delivery_that_got_the_same_id_after_Redis_lost_its_data()
+    {
+        var a = NewStores();
+        await a.Subscriptions.CreateAsync(Subscription("sub_a", ["a:*"]), 10);
+        await Append(a, "a:x", "0");
+        var taken = Assert.Single((await Due(a, "sub_a")).Due);
+
+        // As if Redis came back empty and the id was given to the delivery of another publication.
+        var db = redis.Connection.GetDatabase();
+        await db.HashSetAsync(_options.Prefix + ":{w}:d:" + taken.Id, [new HashEntry("i", "another"), new HashEntry("w", "")]).WaitAsync(Timeout);
+
+        await Record(a, taken, 200, DeliveryStatus.Delivered, NowMs);
+        var stored = await a.Outbox.GetAsync(taken.Id);
+        Assert.Equal(DeliveryStatus.Pending, stored!.Status);
+        Assert.Empty(stored.Attempts);
+    }
+
+    [Fact]
     public async Task Outbox_entries_left_pending_by_an_unfinished_materialization_are_taken_over_with_XAUTOCLAIM()
     {
         var a = NewStores();

@@ -6,11 +6,11 @@ namespace Herald.Redis;
 internal static partial class RedisWebhookLog
 {
     [LoggerMessage(EventId = 2150, Level = LogLevel.Warning, EventName = "RedisWebhookPumpFailed",
-        Message = "Making webhook deliveries from the Redis outbox failed; the entries wait in their streams and are taken again in a second.")]
+        Message = "Making webhook deliveries from the Redis outbox failed; the entries wait in their streams and are tried every second (reported once until it works again).")]
     public static partial void PumpFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 2151, Level = LogLevel.Warning, EventName = "RedisWebhookRenewFailed",
-        Message = "Renewing the leases of the webhook deliveries this node attempts failed; a lease that runs out lets another node send the delivery again (same webhook-id).")]
+        Message = "Renewing the leases of the webhook deliveries this node attempts failed (reported once until it works again); a lease that runs out lets another node send the delivery again (same webhook-id).")]
     public static partial void RenewFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 2152, Level = LogLevel.Warning, EventName = "RedisWebhookReloadFailed",

@@ -141,6 +141,7 @@ internal sealed partial class RedisWebhookStore
     private async Task PumpLoopAsync()
     {
         var token = _stopping.Token;
+        var failing = false;
         while (!token.IsCancellationRequested)
         {
             try
@@ -152,6 +153,7 @@ internal sealed partial class RedisWebhookStore
                 await PumpAsync(backlog, token).ConfigureAwait(false);
                 if (backlog)
                     await SweepIfDueAsync().ConfigureAwait(false);
+                failing = false;
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
@@ -161,7 +163,10 @@ internal sealed partial class RedisWebhookStore
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                RedisWebhookLog.PumpFailed(_logger, ex);
+                // Once per outage: Redis being down is reported by the connection already.
+                if (!failing)
+                    RedisWebhookLog.PumpFailed(_logger, ex);
+                failing = true;
                 await Delay(TimeSpan.FromSeconds(1), token).ConfigureAwait(false);
             }
         }
@@ -173,6 +178,7 @@ internal sealed partial class RedisWebhookStore
         var token = _stopping.Token;
         // A third of the lease: two renewals may fail or come late before another node takes over.
         var period = TimeSpan.FromMilliseconds(Math.Max(100, _leaseMs / 3));
+        var failing = false;
         while (!token.IsCancellationRequested)
         {
             await Delay(period, token).ConfigureAwait(false);
@@ -182,12 +188,15 @@ internal sealed partial class RedisWebhookStore
             {
                 await RenewLeasesAsync().ConfigureAwait(false);
                 await WakeReadyAsync().ConfigureAwait(false);
+                failing = false;
             }
 #pragma warning disable CA1031 // A lease not renewed runs out: another node attempts the delivery again (at least once).
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                RedisWebhookLog.RenewFailed(_logger, ex);
+                if (!failing)
+                    RedisWebhookLog.RenewFailed(_logger, ex);
+                failing = true;
             }
         }
     }

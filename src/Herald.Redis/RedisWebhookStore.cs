@@ -99,14 +99,21 @@ internal sealed partial class RedisWebhookStore
     public RedisOutboxSnapshot Current => _loaded.Outbox;
 
     /// <summary>
-    /// Reads the subscriptions and their version. Reads finish in the order they were sent (one
-    /// connection), and one sent earlier than the last applied is dropped, so the snapshot never
-    /// goes back to an older version.
+    /// Reads the subscriptions and their version. A read is numbered and queued under one lock, so
+    /// the numbers follow the order Redis answers in (one connection); an answer older than the last
+    /// applied is dropped, and the snapshot never goes back to an older version.
     /// </summary>
     public async Task ReloadAsync()
     {
-        var ticket = Interlocked.Increment(ref _loadsIssued);
-        var raw = (RedisResult[])(await Db.ScriptEvaluateAsync(RedisWebhookScripts.LoadSubscriptions, [_w.Subscriptions, _w.Version]).ConfigureAwait(false))!;
+        long ticket;
+        Task<RedisResult> reading;
+        lock (_loadLock)
+        {
+            ticket = ++_loadsIssued;
+            reading = Db.ScriptEvaluateAsync(RedisWebhookScripts.LoadSubscriptions, [_w.Subscriptions, _w.Version]);
+        }
+
+        var raw = (RedisResult[])(await reading.ConfigureAwait(false))!;
         var version = (string?)raw[0] ?? string.Empty;
         var subscriptions = ParseAll((RedisResult[])raw[1]!);
         bool changed;

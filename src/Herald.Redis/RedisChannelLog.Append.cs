@@ -151,8 +151,10 @@ public sealed partial class RedisChannelLog
                     Meta = request.Meta,
                     Data = request.Data,
                 };
-                append.TrySetResult(new AppendResult(publication, Duplicate: false));
+                // The sink first: what it does is done once the publish is acknowledged (the
+                // webhook store then shows the publication's deliveries to every read on this node).
                 Tell(publication);
+                append.TrySetResult(new AppendResult(publication, Duplicate: false));
             }
             else
             {

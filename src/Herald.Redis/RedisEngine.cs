@@ -1,5 +1,6 @@
 using Herald.Engine;
 using Herald.Settings;
+using Herald.Webhooks.Outbound;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -26,20 +27,48 @@ public static class RedisEngineExtensions
         {
             var settings = services.GetRequiredService<IOptions<RedisEngineOptions>>().Value;
             var loggers = services.GetRequiredService<ILoggerFactory>();
+            var time = services.GetRequiredService<TimeProvider>();
             var connection = RedisConnection.Open(settings, loggers.CreateLogger("Herald.Redis"));
-            var log = new RedisChannelLog(connection.Multiplexer, settings, sink: null, services.GetRequiredService<TimeProvider>(), loggers.CreateLogger<RedisChannelLog>());
+            // The webhook store is the log's sink (told of this node's appends, to make their
+            // deliveries at once) and its outbox index (which subscriptions an append matches).
+            var webhooks = new RedisWebhookStore(
+                connection.Multiplexer,
+                settings,
+                services.GetRequiredService<IOptions<HeraldOptions>>().Value.Webhooks.Outbound,
+                services.GetRequiredService<OutboxSignal>(),
+                time,
+                loggers.CreateLogger<RedisWebhookStore>());
+            var log = new RedisChannelLog(connection.Multiplexer, settings, sink: webhooks, time, loggers.CreateLogger<RedisChannelLog>());
+            log.Outbox = webhooks;
             var broker = new RedisBroker(connection.Multiplexer, settings, loggers.CreateLogger<RedisBroker>());
             connection.Attach(log, broker);
-            return new HeraldEngine("redis", log, broker, Outbox: null, Subscriptions: null, connection);
+            return new HeraldEngine("redis", log, broker, webhooks, webhooks, new Resources(webhooks, connection));
         });
     }
 
-    private sealed class Validator : IValidateOptions<RedisEngineOptions>
+    private sealed class Validator(IOptions<HeraldOptions> herald) : IValidateOptions<RedisEngineOptions>
     {
         public ValidateOptionsResult Validate(string? name, RedisEngineOptions options)
         {
             var errors = options.Validate().ToList();
+            var attemptTimeout = herald.Value.Webhooks.Outbound.AttemptTimeout;
+            if (options.WebhookLease <= attemptTimeout)
+            {
+                errors.Add($"Herald:Redis:WebhookLease ({options.WebhookLease}) must be longer than Herald:Webhooks:Outbound:AttemptTimeout ({attemptTimeout}): "
+                    + "a delivery being attempted must not pass to another node because one renewal of its lease came late.");
+            }
+
             return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+        }
+    }
+
+    /// <summary>The webhook store (its loops, and the leases it gives back) goes before the connection it uses.</summary>
+    private sealed class Resources(RedisWebhookStore webhooks, RedisConnection connection) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await webhooks.DisposeAsync().ConfigureAwait(false);
+            await connection.DisposeAsync().ConfigureAwait(false);
         }
     }
 }

@@ -32,6 +32,15 @@ public sealed class RedisEngineOptions
     /// <summary>Appends of one partition sent in one script call at most (the rest wait for the next call).</summary>
     public int MaxBatchSize { get; set; } = 256;
 
+    /// <summary>
+    /// How long a node holds an outbound webhook delivery it took for an attempt (renewed every third
+    /// of it while it holds it), and how long an outbox entry may stay pending in a node's consumer
+    /// before another node takes it over (XAUTOCLAIM). When a node dies, its deliveries are sent by
+    /// another node after at most this long. 30 s: twice the default
+    /// <c>Herald:Webhooks:Outbound:AttemptTimeout</c>, which it must exceed.
+    /// </summary>
+    public TimeSpan WebhookLease { get; set; } = TimeSpan.FromSeconds(30);
+
     internal IEnumerable<string> Validate()
     {
         if (string.IsNullOrWhiteSpace(Configuration))
@@ -44,5 +53,7 @@ public sealed class RedisEngineOptions
             yield return "Herald:Redis:MetaTtl must be at least one minute.";
         if (MaxBatchSize is < 1 or > 10_000)
             yield return "Herald:Redis:MaxBatchSize must be from 1 to 10000.";
+        if (WebhookLease < TimeSpan.FromMilliseconds(300) || WebhookLease > TimeSpan.FromHours(1))
+            yield return "Herald:Redis:WebhookLease must be from 00:00:00.3 to 01:00:00.";
     }
 }

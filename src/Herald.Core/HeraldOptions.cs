@@ -25,6 +25,9 @@ public sealed class HeraldOptions
     /// <summary>The values <see cref="Store"/> takes: the engines <c>herald serve</c> ships.</summary>
     public static IReadOnlyList<string> Stores { get; } = ["sqlite", "memory"];
 
+    /// <summary>Connections this node accepts, in all and per client address (file descriptors are finite).</summary>
+    public Transports.Connections.ConnectionOptions Connections { get; set; } = new();
+
     /// <summary>How this node follows its engine's broker.</summary>
     public Hub.NodeOptions Node { get; set; } = new();
 
@@ -65,6 +68,7 @@ public sealed class HeraldOptions
         errors.AddRange(Node.Validate());
         errors.AddRange(Auth.Validate());
         errors.AddRange(Transports.Validate());
+        errors.AddRange(Connections.Validate(Herald.Transports.Connections.FileDescriptorLimit.Current?.Soft));
         errors.AddRange(Webhooks.Validate());
         errors.AddRange(Stats.Validate());
         errors.AddRange(DefaultPolicy.Validate("(default)"));

@@ -1,5 +1,6 @@
 using Herald.Engine;
 using Herald.Server.Web;
+using Herald.Transports.Connections;
 using Herald.Transports.WebSocket;
 using Microsoft.Extensions.Options;
 
@@ -30,9 +31,16 @@ internal static partial class HeraldHost
         if (string.IsNullOrEmpty(builder.Configuration["urls"]))
             builder.WebHost.UseUrls(DefaultUrls);
 
-        // WebSocket connections to /v1/ws are served below the HTTP layer (a third less memory per
-        // idle socket); every other request, and every refused upgrade, takes the usual pipeline.
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(listen => listen.UseHeraldWebSockets()));
+        // Every connection first takes a slot under Herald:Connections (file descriptors are finite:
+        // docs/security.md). WebSocket connections to /v1/ws are then served below the HTTP layer (a
+        // third less memory per idle socket) with Kestrel's own head and keep-alive timeouts
+        // (Kestrel:Limits, bound here: the slim builder does not); every other request, and every
+        // refused upgrade, takes the usual pipeline.
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            builder.Configuration.GetSection("Kestrel:Limits").Bind(kestrel.Limits);
+            kestrel.ConfigureEndpointDefaults(listen => listen.UseHeraldConnectionLimits().UseHeraldWebSockets());
+        });
 
         // The console provider with its formatter chosen by configuration
         // (Logging:Console:FormatterName = simple | json | systemd).

@@ -8,23 +8,50 @@ public sealed partial class HeraldProcess : IAsyncDisposable
 {
     private readonly Process process;
 
-    private HeraldProcess(Process process, Uri baseAddress)
+    private readonly System.Text.StringBuilder output;
+
+    private HeraldProcess(Process process, Uri baseAddress, System.Text.StringBuilder output)
     {
         this.process = process;
+        this.output = output;
         BaseAddress = baseAddress;
     }
 
     public Uri BaseAddress { get; }
 
-    public static async Task<HeraldProcess> StartAsync(string dataDirectory, params string[] extraArgs)
+    public bool HasExited => process.HasExited;
+
+    /// <summary>What the process wrote to stdout and stderr so far.</summary>
+    public string Output
+    {
+        get
+        {
+            lock (output)
+                return output.ToString();
+        }
+    }
+
+    public static Task<HeraldProcess> StartAsync(string dataDirectory, params string[] extraArgs) => StartAsync(dataDirectory, nofile: null, extraArgs);
+
+    /// <param name="dataDirectory">The server's data directory.</param>
+    /// <param name="nofile">When set, the process's open-file limit (soft and hard), applied with util-linux's <c>prlimit</c>.</param>
+    /// <param name="extraArgs">More arguments to <c>serve</c>.</param>
+    public static async Task<HeraldProcess> StartAsync(string dataDirectory, int? nofile, params string[] extraArgs)
     {
         var herald = Path.Combine(AppContext.BaseDirectory, "herald.dll");
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(nofile is null ? "dotnet" : "prlimit")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (nofile is { } limit)
+        {
+            // prlimit execs dotnet in its own process, so the pid (and Kill) stay the server's.
+            start.ArgumentList.Add($"--nofile={limit}:{limit}");
+            start.ArgumentList.Add("dotnet");
+        }
+
         foreach (var arg in (string[])[herald, "serve", "--urls", "http://127.0.0.1:0", "--data", dataDirectory, .. extraArgs])
             start.ArgumentList.Add(arg);
 
@@ -56,7 +83,7 @@ public sealed partial class HeraldProcess : IAsyncDisposable
         try
         {
             var address = await listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
-            return new HeraldProcess(process, address);
+            return new HeraldProcess(process, address, output);
         }
         catch
         {

@@ -13,7 +13,8 @@ internal static partial class HeraldHost
 
     /// <param name="args">Configuration arguments (<c>--Section:Key=value</c>), passed to the host as is.</param>
     /// <param name="overrides">Settings from <c>serve</c>'s own options; they win over every other source.</param>
-    public static WebApplication Build(string[] args, IReadOnlyDictionary<string, string?>? overrides = null, bool quiet = false)
+    /// <param name="configure">Called last before the app is built (tests add a log sink here).</param>
+    public static WebApplication Build(string[] args, IReadOnlyDictionary<string, string?>? overrides = null, bool quiet = false, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -58,6 +59,7 @@ internal static partial class HeraldHost
         builder.Services.AddHerald(builder.Configuration).UseConfiguredStore();
         builder.Services.AddOpenApi();
         builder.Services.PostConfigure<HeraldOptions>(DataSecrets.Apply);
+        configure?.Invoke(builder);
 
         var app = builder.Build();
         app.UseExceptionHandler();

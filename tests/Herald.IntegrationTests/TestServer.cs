@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using Herald.Server;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging;
 
 namespace Herald.IntegrationTests;
 
@@ -24,7 +25,7 @@ public sealed class TestServer : IAsyncDisposable
 
     public IServiceProvider Services => app.Services;
 
-    public static async Task<TestServer> StartAsync(string store = "sqlite", IDictionary<string, string?>? settings = null, string? dataDirectory = null)
+    public static async Task<TestServer> StartAsync(string store = "sqlite", IDictionary<string, string?>? settings = null, string? dataDirectory = null, Microsoft.Extensions.Logging.ILoggerProvider? logs = null)
     {
         dataDirectory ??= TempDirectory.Create();
         var overrides = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
@@ -40,7 +41,13 @@ public sealed class TestServer : IAsyncDisposable
                 overrides[key] = value;
         }
 
-        var app = HeraldHost.Build([], overrides, quiet: true);
+        var app = HeraldHost.Build([], overrides, quiet: true, configure: logs is null ? null : (Action<WebApplicationBuilder>)(builder =>
+        {
+            // Every level, for the tests that assert what is logged; the console stays at Warning.
+            builder.Logging.AddProvider(logs);
+            builder.Logging.SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Trace);
+            builder.Logging.AddFilter<Microsoft.Extensions.Logging.Console.ConsoleLoggerProvider>(level => level >= Microsoft.Extensions.Logging.LogLevel.Warning);
+        }));
         await app.StartAsync().WaitAsync(TimeSpan.FromSeconds(60));
         return new TestServer(app, dataDirectory);
     }

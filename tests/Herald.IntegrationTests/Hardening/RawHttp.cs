@@ -81,7 +81,24 @@ internal static class RawHttp
         var lines = text[..end].Split("\r\n");
         var status = int.Parse(lines[0].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
         var headers = lines.Skip(1).Select(l => l.Split(':', 2)).ToDictionary(p => p[0].Trim().ToLowerInvariant(), p => p[1].Trim());
-        return (status, headers, text[(end + 4)..]);
+        var body = text[(end + 4)..];
+        if (headers.TryGetValue("transfer-encoding", out var coding) && coding == "chunked")
+        {
+            var whole = new StringBuilder();
+            while (true)
+            {
+                var size = Convert.ToInt32(body[..body.IndexOf("\r\n", StringComparison.Ordinal)], 16);
+                body = body[(body.IndexOf("\r\n", StringComparison.Ordinal) + 2)..];
+                if (size == 0)
+                    break;
+                whole.Append(body[..size]);
+                body = body[(size + 2)..];
+            }
+
+            body = whole.ToString();
+        }
+
+        return (status, headers, body);
     }
 
     /// <summary>Asserts a problem document of <paramref name="status"/> and <paramref name="code"/>.</summary>

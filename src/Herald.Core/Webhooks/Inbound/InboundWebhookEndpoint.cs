@@ -59,18 +59,17 @@ internal sealed partial class InboundWebhookEndpoint(
         // Verified, parsed and published where it lies in the request's pipe: the publish service
         // makes the one copy of it, into what is stored.
         var reader = request.BodyReader;
-        ReadOnlySequence<byte>? buffered;
-        try
+        var read = await RequestBody.BufferAsync(context, config.MaxBodyBytes);
+        if (read.Status == BodyStatus.TooLarge)
+            return TooLarge(source, config.MaxBodyBytes);
+        if (read.Status == BodyStatus.Unreadable)
         {
-            buffered = await RequestBody.BufferAsync(reader, config.MaxBodyBytes, context.RequestAborted);
-        }
-        catch (BadHttpRequestException e)
-        {
-            return Reject(source, 400, "invalid_body", "Invalid request body", $"The request body could not be read: {e.Message}");
+            // Logged by RequestBody (throttled: anyone may send these), not once more per request here.
+            WebhookMetrics.InboundRejections.Add(1, new KeyValuePair<string, object?>("source", source), new KeyValuePair<string, object?>("reason", "invalid_body"));
+            return RequestBody.Unreadable(read);
         }
 
-        if (buffered is not { } body)
-            return TooLarge(source, config.MaxBodyBytes);
+        var body = read.Body;
 
         try
         {

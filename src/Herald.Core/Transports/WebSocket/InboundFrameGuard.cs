@@ -22,6 +22,12 @@ internal sealed class InboundFrameGuard(int maxMessageBytes)
     private byte _first;
     private byte _second;
 
+    /// <summary>
+    /// Told as soon as a header passes the limit — from inside the WebSocket's read, which then
+    /// waits for a payload that may never come, so the connection closes from here.
+    /// </summary>
+    public WebSocketConnection? Owner { get; set; }
+
     /// <summary>Data messages whose first frame header has been read.</summary>
     public long MessagesStarted { get; private set; }
 
@@ -90,6 +96,7 @@ internal sealed class InboundFrameGuard(int maxMessageBytes)
             if (_messageBytes > maxMessageBytes)
             {
                 ExceededAt = Math.Max(MessagesStarted, 1);
+                Owner?.OnMessageAnnouncedTooBig();
                 return;
             }
         }

@@ -49,6 +49,7 @@ internal sealed partial class WebSocketConnection : ISessionTransport, IConnecti
     public WebSocketConnection(System.Net.WebSockets.WebSocket socket, Caller caller, WebSocketServices services, PipeFrameWriter? frames = null, InboundFrameGuard? guard = null)
     {
         _guard = guard;
+        guard?.Owner = this;
         _socket = socket;
         _frames = frames;
         _caller = caller;
@@ -251,10 +252,25 @@ internal sealed partial class WebSocketConnection : ISessionTransport, IConnecti
         return bigger;
     }
 
+    /// <summary>
+    /// A frame header announced more than the message limit (<see cref="InboundFrameGuard"/>): close
+    /// with 1009 now. The close frame goes out on the send side while the receive waits for a
+    /// payload the client may never send; the session's close timeout then aborts that receive.
+    /// </summary>
+    internal void OnMessageAnnouncedTooBig()
+    {
+        if (_session is { CloseReason: null } session)
+        {
+            Log.Refused(_services.Logger, session.Id, WebSocketCodes.MessageTooBig.Code, WebSocketCodes.MessageTooBig.Reason);
+            _ = session.CloseAsync(WebSocketCodes.MessageTooBig);
+        }
+    }
+
     /// <summary>Closes the session with <paramref name="reason"/> and discards input until the client's close frame.</summary>
     private async Task<DisconnectReason> RefuseAsync(Session session, DisconnectReason reason, byte[] scratch, CancellationToken cancellationToken)
     {
-        Log.Refused(_services.Logger, session.Id, reason.Code, reason.Reason);
+        if (session.CloseReason is null)
+            Log.Refused(_services.Logger, session.Id, reason.Code, reason.Reason);
         _ = session.CloseAsync(reason);
         while ((await _socket.ReceiveAsync(scratch.AsMemory(), cancellationToken)).MessageType != WebSocketMessageType.Close)
         {

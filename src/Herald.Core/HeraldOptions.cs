@@ -46,6 +46,13 @@ public sealed class HeraldOptions
     /// <summary>Bytes a session may have queued before it is disconnected as a slow consumer. 1 MiB as Centrifugo.</summary>
     public int MaxQueuedBytesPerSession { get; set; } = 1024 * 1024;
 
+    /// <summary>
+    /// Longest request target (path and query) answered; longer ones get <c>414 uri_too_long</c>.
+    /// 8 KiB: Kestrel's own default request line, and far above the longest Herald URL (64
+    /// channels of 128 characters and a cursor of 4,096 in one poll URL: about 13 KiB — raise it for those).
+    /// </summary>
+    public int MaxRequestTargetBytes { get; set; } = 8 * 1024;
+
     /// <summary>Inbound webhook sources (<c>POST /v1/webhooks/in/{source}</c>).</summary>
     public Webhooks.Inbound.WebhookOptions Webhooks { get; set; } = new();
 
@@ -61,6 +68,8 @@ public sealed class HeraldOptions
             errors.Add("Herald:IdempotencyWindow must not be negative.");
         if (MaxHistoryLimit < 1)
             errors.Add("Herald:MaxHistoryLimit must be at least 1.");
+        if (MaxRequestTargetBytes < 1024 || MaxRequestTargetBytes > 1024 * 1024)
+            errors.Add("Herald:MaxRequestTargetBytes must be between 1024 and 1048576.");
         if (MaxQueuedBytesPerSession < 1024)
             errors.Add("Herald:MaxQueuedBytesPerSession must be at least 1024.");
         if (!Stores.Any(s => s.Equals(Store, StringComparison.OrdinalIgnoreCase)))

@@ -1,4 +1,5 @@
 using Herald.Engine;
+using Herald.Http;
 using Herald.Server.Web;
 using Herald.Transports.Connections;
 using Herald.Transports.WebSocket;
@@ -39,6 +40,10 @@ internal static partial class HeraldHost
         // refused upgrade, takes the usual pipeline.
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            // Herald answers a long URL itself, with a problem document (RequestTargetLimit); Kestrel's
+            // own limit, which answers a bare 414, sits above it unless configured.
+            kestrel.Limits.MaxRequestLineSize = RequestTargetLimit.KestrelRequestLineSize(
+                builder.Configuration.GetValue("Herald:MaxRequestTargetBytes", new HeraldOptions().MaxRequestTargetBytes));
             builder.Configuration.GetSection("Kestrel:Limits").Bind(kestrel.Limits);
             kestrel.ConfigureEndpointDefaults(listen => listen.UseHeraldConnectionLimits().UseHeraldWebSockets());
         });
@@ -62,6 +67,7 @@ internal static partial class HeraldHost
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        app.UseHeraldRequestLimits();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapOpenApi();

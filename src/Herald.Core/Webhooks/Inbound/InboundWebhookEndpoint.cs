@@ -119,18 +119,25 @@ internal sealed partial class InboundWebhookEndpoint(
         using (document)
         {
             var root = document.RootElement;
+            if (prepared.Template is not { } template)
+                return Reject(source, 400, "invalid_channel", "Invalid channel name", prepared.TemplateError);
+
+            // Reading names and strings unescapes them, which throws on an unpaired surrogate escape
+            // anywhere on the way — in a member name the template walks past, too ({"\udfff":1}).
+            string channel;
+            string channelError;
+            bool filled;
             try
             {
                 verification = verifier.Describe(verification, root);
+                filled = template.TryFill(root, out channel, out channelError);
             }
             catch (InvalidOperationException)
             {
                 return Reject(source, 400, "invalid_body", "Invalid request body", "The body is not valid Unicode text (invalid UTF-8 or an unpaired surrogate escape).");
             }
 
-            if (prepared.Template is not { } template)
-                return Reject(source, 400, "invalid_channel", "Invalid channel name", prepared.TemplateError);
-            if (!template.TryFill(root, out var channel, out var channelError))
+            if (!filled)
                 return Reject(source, 400, "invalid_channel", "Invalid channel name", channelError);
 
             var deliveryId = verification.DeliveryId;

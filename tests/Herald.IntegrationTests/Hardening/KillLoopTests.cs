@@ -47,7 +47,7 @@ public sealed class KillLoopTests
                         {
                             using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(Volatile.Read(ref current), $"v1/channels/kill:p{p}/messages"))
                             {
-                                Content = new StringContent($$"""{"data":{"p":{{p}},"n":{{n}}}}""", Encoding.UTF8, "application/json"),
+                                Content = new StringContent($$$"""{"data":{"p":{{{p}}},"n":{{{n}}}}}""", Encoding.UTF8, "application/json"),
                             };
                             request.Headers.Add("Idempotency-Key", $"p{p}-{n}");
                             using var response = await http.SendAsync(request, deadline.Token);

@@ -8,9 +8,10 @@ namespace Herald.IntegrationTests.Hardening;
 
 /// <summary>
 /// The attack of issue 11: thousands of idle sockets from one address. The real <c>herald</c> runs
-/// with an open-file limit of 2,048 (prlimit), so 2,000 sockets held for free would exhaust it;
-/// with the defaults (1,000 per address, the node's cap at nofile − 1,024) the node refuses the
-/// excess, keeps serving another client (127.0.0.2) and does not abort.
+/// with an open-file limit of 2,048 (prlimit), so 2,000 sockets held for free would exhaust it. The
+/// node is a scale model of a production one (nofile 1,048,576, 2,500 per address): its per-address
+/// limit is scaled down with it to 1,000, under the node's own cap (nofile − 1,024 = 1,024), so the
+/// node refuses the excess, keeps serving another client (127.0.0.2) and does not abort.
 /// </summary>
 public sealed class IdleSocketFloodTests
 {
@@ -22,7 +23,7 @@ public sealed class IdleSocketFloodTests
     public async Task A_node_under_2000_idle_sockets_from_one_address_keeps_serving_others_and_does_not_abort()
     {
         var data = TempDirectory.Create();
-        await using var herald = await HeraldProcess.StartAsync(data, nofile: 2048, "--store", "memory", "--Herald:ApiKeys:0=" + ApiKey);
+        await using var herald = await HeraldProcess.StartAsync(data, nofile: 2048, "--store", "memory", "--Herald:ApiKeys:0=" + ApiKey, "--Herald:Connections:MaxConnectionsPerIp=1000");
         Assert.Contains("open-file limit (nofile) 2048 soft", herald.Output, StringComparison.Ordinal);
 
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));

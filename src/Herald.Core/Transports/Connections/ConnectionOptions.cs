@@ -19,10 +19,11 @@ public sealed class ConnectionOptions
     /// Connections open at once from one client address (an IPv6 client: its /64); more are refused
     /// with <c>429 too_many_connections</c>. 0 turns the per-address limit off (behind a reverse
     /// proxy every connection comes from the proxy: let the proxy limit per client).
-    /// 1,000: far above a browser's 6 per host or an office behind one NAT address, and it keeps one
-    /// address from taking more than a small share of a node's descriptors.
+    /// 2,500: above <see cref="TransportOptions.MaxHeldPollsPerIp"/> (2,000), so an address that may
+    /// hold that many long polls can still open its push and publish connections, and far above a
+    /// browser's 6 per host or an office behind one NAT address.
     /// </summary>
-    public int MaxConnectionsPerIp { get; set; } = 1_000;
+    public int MaxConnectionsPerIp { get; set; } = 2_500;
 
     /// <summary>
     /// File descriptors kept back from client connections for everything else the process opens:

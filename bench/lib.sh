@@ -52,7 +52,8 @@ start_server_on_port() {
   case $system in
     herald|herald-sqlite)
       cmd=(dotnet "${HERALD_SERVER:-$root/src/Herald.Server/$release/herald.dll}" serve --urls "http://127.0.0.1:$port" --data "$server_data"
-           --Herald:ApiKeys:0=$key --Logging:LogLevel:Default=Warning)
+           --Herald:ApiKeys:0=$key --Logging:LogLevel:Default=Warning
+           --Herald:Connections:MaxConnectionsPerIp=0)  # the runs measure the server, not its per-address limit
       [[ $system == herald ]] && cmd+=(--store memory) ;;
     signalr) cmd=(dotnet "$root/bench/peers/SignalRPeer/$release/SignalRPeer.dll" --urls "http://127.0.0.1:$port" --Logging:LogLevel:Default=Warning) ;;
     raw) cmd=(dotnet "$root/bench/peers/RawBroadcaster/$release/RawBroadcaster.dll" --urls "http://127.0.0.1:$port" --Logging:LogLevel:Default=Warning) ;;

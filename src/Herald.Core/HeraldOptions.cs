@@ -30,6 +30,9 @@ public sealed class HeraldOptions
     /// <summary>The values <see cref="Store"/> takes: the engines <c>herald serve</c> ships.</summary>
     public static IReadOnlyList<string> Stores { get; } = ["sqlite", "memory", "redis"];
 
+    /// <summary>Connections this node accepts, in all and per client address (file descriptors are finite).</summary>
+    public Transports.Connections.ConnectionOptions Connections { get; set; } = new();
+
     /// <summary>How this node follows its engine's broker.</summary>
     public Hub.NodeOptions Node { get; set; } = new();
 
@@ -57,6 +60,13 @@ public sealed class HeraldOptions
     /// </summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// Longest request target (path and query) answered; longer ones get <c>414 uri_too_long</c>.
+    /// 8 KiB: Kestrel's own default request line, and far above the longest Herald URL (64
+    /// channels of 128 characters and a cursor of 4,096 in one poll URL: about 13 KiB — raise it for those).
+    /// </summary>
+    public int MaxRequestTargetBytes { get; set; } = 8 * 1024;
+
     /// <summary>Inbound webhook sources (<c>POST /v1/webhooks/in/{source}</c>).</summary>
     public Webhooks.Inbound.WebhookOptions Webhooks { get; set; } = new();
 
@@ -80,6 +90,8 @@ public sealed class HeraldOptions
             errors.Add("Herald:MaxHistoryLimit must be at least 1.");
         if (ShutdownTimeout < TimeSpan.FromSeconds(1) || ShutdownTimeout > TimeSpan.FromMinutes(10))
             errors.Add("Herald:ShutdownTimeout must be from 00:00:01 to 00:10:00.");
+        if (MaxRequestTargetBytes < 1024 || MaxRequestTargetBytes > 1024 * 1024)
+            errors.Add("Herald:MaxRequestTargetBytes must be between 1024 and 1048576.");
         if (MaxQueuedBytesPerSession < 1024)
             errors.Add("Herald:MaxQueuedBytesPerSession must be at least 1024.");
         if (!Stores.Any(s => s.Equals(Store, StringComparison.OrdinalIgnoreCase)))
@@ -87,6 +99,7 @@ public sealed class HeraldOptions
         errors.AddRange(Node.Validate());
         errors.AddRange(Auth.Validate());
         errors.AddRange(Transports.Validate());
+        errors.AddRange(Connections.Validate(Herald.Transports.Connections.FileDescriptorLimit.Current?.Soft));
         errors.AddRange(Webhooks.Validate());
         errors.AddRange(Stats.Validate());
         errors.AddRange(Cors.Validate());

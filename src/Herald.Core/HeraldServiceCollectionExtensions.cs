@@ -46,6 +46,7 @@ public static class HeraldServiceCollectionExtensions
         services.AddSingleton<TokenValidator>();
         services.AddSingleton<Authenticator>();
         services.AddSingleton<Transports.ConnectionRegistry>();
+        services.AddSingleton<Transports.Connections.ConnectionLimiter>();
         services.AddHostedService(sp => sp.GetRequiredService<Transports.ConnectionRegistry>());
         Transports.WebSocket.WebSocketEndpoint.AddServices(services);
         Transports.Sse.SseEndpoint.AddServices(services);

@@ -1,8 +1,10 @@
 using Herald.Engine;
+using Herald.Http;
 using Herald.Http.OpenApi;
 using Herald.Server.Metrics;
 using Herald.Server.Web;
 using Herald.Settings;
+using Herald.Transports.Connections;
 using Herald.Transports.WebSocket;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
@@ -17,7 +19,8 @@ internal static partial class HeraldHost
     /// <param name="args">Configuration arguments (<c>--Section:Key=value</c>), passed to the host as is.</param>
     /// <param name="overrides">Settings from <c>serve</c>'s own options; they win over every other source.</param>
     /// <param name="engine">Replaces the engine <c>Herald:Store</c> chose (tests run several nodes over one backplane).</param>
-    public static WebApplication Build(string[] args, IReadOnlyDictionary<string, string?>? overrides = null, bool quiet = false, Action<IHeraldBuilder>? engine = null)
+    /// <param name="configure">Called last before the app is built (tests add a log sink here).</param>
+    public static WebApplication Build(string[] args, IReadOnlyDictionary<string, string?>? overrides = null, bool quiet = false, Action<IHeraldBuilder>? engine = null, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -35,9 +38,20 @@ internal static partial class HeraldHost
         if (string.IsNullOrEmpty(builder.Configuration["urls"]))
             builder.WebHost.UseUrls(DefaultUrls);
 
-        // WebSocket connections to /v1/ws are served below the HTTP layer (a third less memory per
-        // idle socket); every other request, and every refused upgrade, takes the usual pipeline.
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(listen => listen.UseHeraldWebSockets()));
+        // Every connection first takes a slot under Herald:Connections (file descriptors are finite:
+        // docs/security.md). WebSocket connections to /v1/ws are then served below the HTTP layer (a
+        // third less memory per idle socket) with Kestrel's own head and keep-alive timeouts
+        // (Kestrel:Limits, bound here: the slim builder does not); every other request, and every
+        // refused upgrade, takes the usual pipeline.
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            // Herald answers a long URL itself, with a problem document (RequestTargetLimit); Kestrel's
+            // own limit, which answers a bare 414, sits above it unless configured.
+            kestrel.Limits.MaxRequestLineSize = RequestTargetLimit.KestrelRequestLineSize(
+                builder.Configuration.GetValue("Herald:MaxRequestTargetBytes", new HeraldOptions().MaxRequestTargetBytes));
+            builder.Configuration.GetSection("Kestrel:Limits").Bind(kestrel.Limits);
+            kestrel.ConfigureEndpointDefaults(listen => listen.UseHeraldConnectionLimits().UseHeraldWebSockets());
+        });
 
         // The console provider with its formatter chosen by configuration
         // (Logging:Console:FormatterName = simple | json | systemd).
@@ -74,6 +88,8 @@ internal static partial class HeraldHost
                 ? timeout
                 : new HeraldOptions().ShutdownTimeout);
 
+        configure?.Invoke(builder);
+
         var app = builder.Build();
         try
         {
@@ -85,6 +101,7 @@ internal static partial class HeraldHost
             throw;
         }
 
+        app.UseHeraldRequestLimits();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseHeraldCors();

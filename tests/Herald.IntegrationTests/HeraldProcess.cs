@@ -20,6 +20,8 @@ public sealed partial class HeraldProcess : IAsyncDisposable
 
     public Uri BaseAddress { get; }
 
+    public bool HasExited => process.HasExited;
+
     /// <summary>Everything the process wrote so far, stdout and stderr interleaved.</summary>
     public string Output
     {
@@ -28,6 +30,16 @@ public sealed partial class HeraldProcess : IAsyncDisposable
             lock (output)
                 return output.ToString();
         }
+    }
+
+    /// <summary>Starts with the process's open-file limit (soft and hard) set to <paramref name="nofile"/>, applied with util-linux's <c>prlimit</c>.</summary>
+    public static Task<HeraldProcess> StartWithOpenFileLimitAsync(string dataDirectory, int nofile, params string[] extraArgs)
+    {
+        // prlimit execs dotnet in its own process, so the pid (and Kill) stay the server's.
+        var start = new ProcessStartInfo("prlimit");
+        foreach (var arg in (string[])[$"--nofile={nofile}:{nofile}", "dotnet", Path.Combine(AppContext.BaseDirectory, "herald.dll"), "serve", "--urls", "http://127.0.0.1:0", "--data", dataDirectory, .. extraArgs])
+            start.ArgumentList.Add(arg);
+        return StartAsync(start);
     }
 
     /// <summary>What the process wrote to stdout alone.</summary>

@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using Herald.Server;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging;
 
 namespace Herald.IntegrationTests;
 
@@ -25,7 +26,7 @@ public sealed class TestServer : IAsyncDisposable
     public IServiceProvider Services => app.Services;
 
     /// <param name="engine">Replaces the engine <paramref name="store"/> names (several nodes over one <c>MemoryBackplane</c>).</param>
-    public static async Task<TestServer> StartAsync(string store = "sqlite", IDictionary<string, string?>? settings = null, string? dataDirectory = null, Action<IHeraldBuilder>? engine = null)
+    public static async Task<TestServer> StartAsync(string store = "sqlite", IDictionary<string, string?>? settings = null, string? dataDirectory = null, Action<IHeraldBuilder>? engine = null, Microsoft.Extensions.Logging.ILoggerProvider? logs = null)
     {
         dataDirectory ??= TempDirectory.Create();
         var overrides = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
@@ -41,7 +42,13 @@ public sealed class TestServer : IAsyncDisposable
                 overrides[key] = value;
         }
 
-        var app = HeraldHost.Build([], overrides, quiet: true, engine);
+        var app = HeraldHost.Build([], overrides, quiet: true, engine, configure: logs is null ? null : (Action<WebApplicationBuilder>)(builder =>
+        {
+            // Every level, for the tests that assert what is logged; the console stays at Warning.
+            builder.Logging.AddProvider(logs);
+            builder.Logging.SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Trace);
+            builder.Logging.AddFilter<Microsoft.Extensions.Logging.Console.ConsoleLoggerProvider>(level => level >= Microsoft.Extensions.Logging.LogLevel.Warning);
+        }));
         await app.StartAsync().WaitAsync(TimeSpan.FromSeconds(60));
         return new TestServer(app, dataDirectory);
     }

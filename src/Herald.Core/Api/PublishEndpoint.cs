@@ -47,8 +47,12 @@ internal static class PublishEndpoint
             return Problems.TooLarge(policy.MaxMessageBytes);
 
         var reader = request.BodyReader;
-        if (await RequestBody.BufferAsync(reader, bodyLimit, context.RequestAborted) is not { } body)
+        var read = await RequestBody.BufferAsync(context, bodyLimit);
+        if (read.Status == BodyStatus.TooLarge)
             return Problems.TooLarge(policy.MaxMessageBytes);
+        if (read.Status == BodyStatus.Unreadable)
+            return RequestBody.Unreadable(read);
+        var body = read.Body;
 
         // The body stays in the request's pipe: the service copies the data once, into what is stored.
         PublishResult result;

@@ -32,20 +32,32 @@ public readonly record struct Caller(CallerKind Kind, string? User = null, strin
 /// <c>X-Api-Key</c>), or a user JWT (<c>Authorization: Bearer</c>, or <c>?token=</c> where a
 /// browser API cannot set headers, as with EventSource).
 /// </summary>
+/// <remarks>
+/// An API key in <c>?token=</c> is refused (403) unless <see cref="TokenOptions.AllowApiKeyInQuery"/>:
+/// URLs are written to access logs, proxy logs and browser history, and a server key — which may
+/// publish anywhere — must not end up there. A user token is short-lived and scoped to its user,
+/// and EventSource cannot send it any other way, so it stays allowed.
+/// </remarks>
 public sealed class Authenticator(IOptions<HeraldOptions> options, TokenValidator tokens)
 {
+    /// <summary>The refusal of an API key sent in the query string.</summary>
+    public const string ApiKeyInQueryError =
+        "API keys are not accepted in the query string (URLs end up in access logs): send the key as 'Authorization: Bearer <key>' or 'X-Api-Key: <key>'. ?token= is for user tokens (JWT).";
+
     private readonly byte[][] keys = [.. options.Value.ApiKeys.Where(k => k.Length > 0).Select(Encoding.UTF8.GetBytes)];
+    private readonly bool allowApiKeyInQuery = options.Value.Auth.AllowApiKeyInQuery;
 
     public async ValueTask<Caller> IdentifyAsync(HttpRequest request)
     {
         if (request.Headers.TryGetValue("X-Api-Key", out var apiKey) && !string.IsNullOrEmpty(apiKey))
             return IsApiKey(apiKey.ToString()) ? Caller.Server : new Caller(CallerKind.Invalid, Error: "The API key is not valid.");
 
-        var presented = Bearer(request) ?? NonEmpty(request.Query["token"]);
+        var bearer = Bearer(request);
+        var presented = bearer ?? NonEmpty(request.Query["token"]);
         if (presented is null)
             return Caller.Anonymous;
         if (IsApiKey(presented))
-            return Caller.Server;
+            return bearer is null && !allowApiKeyInQuery ? new Caller(CallerKind.Invalid, Error: ApiKeyInQueryError) : Caller.Server;
         if (!LooksLikeJwt(presented))
             return new Caller(CallerKind.Invalid, Error: "The API key is not valid.");
 

@@ -18,6 +18,13 @@ public sealed class TokenOptions
     /// <summary>Tolerance on <c>exp</c>/<c>nbf</c> for clocks that drift. 30 s: small, and enough for NTP-synced hosts.</summary>
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Accept server API keys in <c>?token=</c> as well as in headers. Off: a URL is written to access
+    /// logs and browser history, and a key found there may publish anywhere. Turn it on only for a
+    /// client that cannot send headers and whose URLs are logged nowhere.
+    /// </summary>
+    public bool AllowApiKeyInQuery { get; set; }
+
     public bool Enabled => !string.IsNullOrEmpty(HmacSecret) || !string.IsNullOrEmpty(PublicKeyPem);
 
     internal IEnumerable<string> Validate()

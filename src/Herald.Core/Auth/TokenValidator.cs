@@ -73,10 +73,36 @@ public sealed class TokenValidator : IDisposable
         if (result.SecurityToken is not JsonWebToken jwt || string.IsNullOrEmpty(jwt.Subject))
             return new TokenCheck(null, "The token has no 'sub' claim.");
 
+        if (NonNumericDate(jwt.EncodedPayload) is { } claim)
+            return new TokenCheck(null, $"The token's '{claim}' claim is not a NumericDate (RFC 7519 §2: a JSON number of seconds, not a string).");
+
         return new TokenCheck(jwt.Subject, null);
     }
 
     public void Dispose() => publicKey?.Dispose();
+
+    /// <summary>
+    /// The first of <c>exp</c>, <c>nbf</c>, <c>iat</c> that is present and not a JSON number; null when
+    /// all are numbers. The handler converts <c>"exp":"1999999999"</c> like a number, and a token
+    /// minted that way by a buggy or hostile issuer would otherwise pass.
+    /// </summary>
+    internal static string? NonNumericDate(string encodedPayload)
+    {
+        var payload = Base64UrlEncoder.DecodeBytes(encodedPayload);
+        var reader = new System.Text.Json.Utf8JsonReader(payload);
+        if (!reader.Read() || reader.TokenType != System.Text.Json.JsonTokenType.StartObject)
+            return "exp";
+        while (reader.Read() && reader.TokenType == System.Text.Json.JsonTokenType.PropertyName)
+        {
+            var name = reader.ValueTextEquals("exp"u8) ? "exp" : reader.ValueTextEquals("nbf"u8) ? "nbf" : reader.ValueTextEquals("iat"u8) ? "iat" : null;
+            reader.Read();
+            if (name is not null && reader.TokenType != System.Text.Json.JsonTokenType.Number)
+                return name;
+            reader.Skip();
+        }
+
+        return null;
+    }
 
     private static string Describe(Exception? exception) => exception switch
     {

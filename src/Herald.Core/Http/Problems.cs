@@ -8,6 +8,9 @@ namespace Herald.Http;
 /// </summary>
 internal static class Problems
 {
+    /// <summary>The <c>type</c> of every problem document: the error table of the protocol.</summary>
+    public const string TypeUri = "https://github.com/herald/herald/blob/main/docs/protocol.md#errors";
+
     public static IResult InvalidChannel(string detail) => Make(400, "invalid_channel", "Invalid channel name", detail);
 
     public static IResult InvalidBody(string detail) => Make(400, "invalid_body", "Invalid request body", detail);
@@ -57,6 +60,6 @@ internal static class Problems
             statusCode: status,
             title: title,
             detail: detail,
-            type: "https://github.com/herald/herald/blob/main/docs/protocol.md#errors",
+            type: TypeUri,
             extensions: new Dictionary<string, object?>(StringComparer.Ordinal) { ["code"] = code });
 }

@@ -22,9 +22,9 @@ public static class HeraldMetrics
     public static Counter<long> Deliveries { get; } =
         s_meter.CreateCounter<long>("herald.hub.deliveries", "{delivery}", "Publications enqueued to sessions");
 
-    /// <summary>Sessions closed with <see cref="DisconnectReason.SlowConsumer"/>.</summary>
+    /// <summary>Sessions closed with <see cref="DisconnectReason.SlowConsumer"/>, tagged <c>transport</c> (<c>ws</c>, <c>sse</c>, <c>stream</c>).</summary>
     public static Counter<long> SlowConsumerDisconnects { get; } =
-        s_meter.CreateCounter<long>("herald.session.slow_consumer_disconnects", "{session}", "Sessions disconnected because their outbound queue was full");
+        s_meter.CreateCounter<long>("herald.session.slow_consumer_disconnects", "{session}", "Sessions disconnected because their outbound queue was full (tag transport)");
 
     /// <summary>Batches handed to transports; messages / batches is the writer's coalescing factor.</summary>
     public static Counter<long> BatchesWritten { get; } =

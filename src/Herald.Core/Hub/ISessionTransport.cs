@@ -13,6 +13,9 @@ public interface ISessionTransport
     /// <summary>The wire format every message handed to this transport is encoded in.</summary>
     WireFormat Format { get; }
 
+    /// <summary>Which transport this is (<c>ws</c>, <c>sse</c>, <c>stream</c>), for metrics and logs.</summary>
+    string Transport => "other";
+
     /// <summary>
     /// Writes every message of <paramref name="batch"/>, in order, then flushes once. The framing is
     /// the transport's: WebSocket may join N JSON messages with <c>'\n'</c> into one frame; SSE and

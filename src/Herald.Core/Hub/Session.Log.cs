@@ -7,8 +7,8 @@ public sealed partial class Session
     private static partial class Log
     {
         [LoggerMessage(EventId = 1100, Level = LogLevel.Information, EventName = "SlowConsumer",
-            Message = "Session {SessionId} disconnected as a slow consumer: more than {MaxQueuedBytes} bytes queued.")]
-        public static partial void SlowConsumer(ILogger logger, string sessionId, int maxQueuedBytes);
+            Message = "Session {SessionId} ({Transport}) disconnected as a slow consumer (3008): a publication of {Channel} did not fit in its queue of {MaxQueuedBytes} bytes.")]
+        public static partial void SlowConsumer(ILogger logger, string sessionId, string transport, string channel, int maxQueuedBytes);
 
         [LoggerMessage(EventId = 1101, Level = LogLevel.Debug, EventName = "WriteFailed",
             Message = "Session {SessionId}: writing to the transport failed.")]

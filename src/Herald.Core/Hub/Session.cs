@@ -104,25 +104,28 @@ public sealed partial class Session : IAsyncDisposable
         await _writer;
     }
 
-    internal bool EnqueueLive(OutboundMessage message)
+    internal bool EnqueueLive(OutboundMessage message, string? channel = null)
     {
         EnqueueResult result;
         bool wake;
         lock (_gate)
             result = _queue.EnqueueLocked(message, out wake);
-        return Settle(result, wake);
+        return Settle(result, wake, channel);
     }
 
     /// <summary>
     /// What follows <see cref="OutboundQueue.EnqueueLocked"/>, once the lock is released: wake the
     /// writer, or close the session as a slow consumer. True when the message was queued.
     /// </summary>
-    internal bool Settle(EnqueueResult result, bool wake)
+    /// <param name="result">What the enqueue did.</param>
+    /// <param name="wake">Whether the writer must be woken.</param>
+    /// <param name="channel">The channel whose publication was enqueued; null for a control message.</param>
+    internal bool Settle(EnqueueResult result, bool wake, string? channel = null)
     {
         if (wake)
             _queue.Wake();
         else if (result == EnqueueResult.Overflow)
-            OnOverflow();
+            OnOverflow(channel);
         return result == EnqueueResult.Accepted;
     }
 
@@ -130,19 +133,27 @@ public sealed partial class Session : IAsyncDisposable
     /// Called on the publishing thread, often inside a subscription's lock: the close itself (hub
     /// removal, cancelling the transport's write) runs on the thread pool so the fan-out goes on.
     /// </summary>
-    internal void OnOverflow()
+    /// <param name="channel">The channel whose publication did not fit, for the log; null for a control message.</param>
+    internal void OnOverflow(string? channel)
     {
         _queue.Close();
-        ThreadPool.UnsafeQueueUserWorkItem(static session => session.CloseAsSlowConsumer(), this, preferLocal: false);
+        ThreadPool.UnsafeQueueUserWorkItem(static state => state.Session.CloseAsSlowConsumer(state.Channel), (Session: this, Channel: channel), preferLocal: false);
     }
 
-    private void CloseAsSlowConsumer()
+    /// <summary>
+    /// Counts and logs the close with what an operator needs to tell why: the transport (the
+    /// metric's tag) and the channel whose publication overflowed the queue. A WebSocket client that
+    /// stopped reading cannot receive the 3008 close frame through its full socket buffer and sees
+    /// 1006, so the server's side is where the reason is observable.
+    /// </summary>
+    private void CloseAsSlowConsumer(string? channel)
     {
         if (!BeginClose(DisconnectReason.SlowConsumer))
             return;
-        HeraldMetrics.SlowConsumerDisconnects.Add(1);
+        var transport = _transport.Transport;
+        HeraldMetrics.SlowConsumerDisconnects.Add(1, new KeyValuePair<string, object?>("transport", transport));
         _hub.CountSlowConsumerDisconnect();
-        Log.SlowConsumer(_logger, Id, _queue.MaxBytes);
+        Log.SlowConsumer(_logger, Id, transport, channel ?? "(control message)", _queue.MaxBytes);
     }
 
     private bool BeginClose(DisconnectReason reason)

@@ -70,7 +70,7 @@ internal sealed class Subscription
             result = _queue.EnqueueLocked(new OutboundMessage(publication.GetBytes(_format), publication.Publication), out wake);
         }
 
-        _session.Settle(result, wake);
+        _session.Settle(result, wake, Channel);
     }
 
     /// <summary>Sets the position history replay reached: buffered publications at or before it are skipped.</summary>
@@ -93,7 +93,7 @@ internal sealed class Subscription
 
             foreach (var publication in _buffer)
             {
-                if (Advance(publication.Publication) && !_session.EnqueueLive(new OutboundMessage(publication.GetBytes(_format), publication.Publication)))
+                if (Advance(publication.Publication) && !_session.EnqueueLive(new OutboundMessage(publication.GetBytes(_format), publication.Publication), Channel))
                     break;
             }
 
@@ -119,7 +119,7 @@ internal sealed class Subscription
             // Live traffic outran the replay: the same rule as a full queue.
             _stopped = true;
             _buffer = null;
-            _session.OnOverflow();
+            _session.OnOverflow(Channel);
             return;
         }
 

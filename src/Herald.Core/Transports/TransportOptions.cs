@@ -55,6 +55,12 @@ public sealed class TransportOptions
             yield return "Herald:Transports: poll waits must satisfy 0 <= DefaultPollWaitSeconds <= MaxPollWaitSeconds.";
         if (MaxPollMessages < 1)
             yield return "Herald:Transports:MaxPollMessages must be at least 1.";
+        foreach (var origin in AllowedOrigins)
+        {
+            if (origin != "*" && WebSocket.OriginPolicy.Normalize(origin) is null)
+                yield return $"Herald:Transports:AllowedOrigins: '{origin}' is not an origin (http(s)://host[:port], no path) nor '*'.";
+        }
+
         if (MaxHeldPolls < 1 || MaxHeldPollsPerIp < 1)
             yield return "Herald:Transports:MaxHeldPolls and MaxHeldPollsPerIp must be at least 1.";
     }

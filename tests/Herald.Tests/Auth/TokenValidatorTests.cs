@@ -32,6 +32,32 @@ public sealed class TokenValidatorTests
         Assert.False((await validator.ValidateAsync($"{header}.{payload}.")).IsValid);
     }
 
+    [Theory]
+    [InlineData("""{"sub":"alice","exp":"1999999999"}""", "exp")]
+    [InlineData("""{"sub":"alice","exp":1999999999,"nbf":"1000000000"}""", "nbf")]
+    [InlineData("""{"sub":"alice","exp":1999999999,"iat":"1000000000"}""", "iat")]
+    public async Task A_signed_token_whose_dates_are_not_JSON_numbers_is_refused(string claims, string claim)
+    {
+        using var validator = Validator(o => o.HmacSecret = Secret);
+        var header = Base64Url.EncodeToString("""{"alg":"HS256","typ":"JWT"}"""u8);
+        var payload = Base64Url.EncodeToString(Encoding.UTF8.GetBytes(claims));
+        var signature = Base64Url.EncodeToString(HMACSHA256.HashData(Encoding.UTF8.GetBytes(Secret), Encoding.ASCII.GetBytes($"{header}.{payload}")));
+        var check = await validator.ValidateAsync($"{header}.{payload}.{signature}");
+        Assert.False(check.IsValid, $"accepted {claims}");
+        Assert.Contains($"'{claim}'", check.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_signed_token_with_numeric_dates_is_accepted()
+    {
+        using var validator = Validator(o => o.HmacSecret = Secret);
+        var header = Base64Url.EncodeToString("""{"alg":"HS256","typ":"JWT"}"""u8);
+        var payload = Base64Url.EncodeToString("""{"sub":"alice","exp":1999999999,"nbf":1000000000,"iat":1000000000}"""u8);
+        var signature = Base64Url.EncodeToString(HMACSHA256.HashData(Encoding.UTF8.GetBytes(Secret), Encoding.ASCII.GetBytes($"{header}.{payload}")));
+        var check = await validator.ValidateAsync($"{header}.{payload}.{signature}");
+        Assert.True(check.IsValid, check.Error);
+    }
+
     [Fact]
     public async Task A_token_signed_with_another_key_is_refused()
     {

@@ -18,6 +18,8 @@ internal sealed class TestTransport(WireFormat format = WireFormat.Json) : ISess
 
     public WireFormat Format { get; } = format;
 
+    public string Transport { get; init; } = "test";
+
     /// <summary>Every write blocks until cancelled: the client never reads.</summary>
     public bool NeverDrain { get; init; }
 

@@ -7,9 +7,9 @@ namespace Herald.Transports.WebSocket;
 /// Its writes (pongs, the close frame) go through the <see cref="PipeFrameWriter"/> that also writes
 /// the session's data frames, so the two never interleave in the pipe. Disposing it — which the WebSocket does when it is disposed or aborted — ends a read waiting on
 /// a silent client and completes the output, so what was written (the close frame) is still sent
-/// before Kestrel closes the connection.
+/// before Kestrel closes the connection. Every byte read passes the <see cref="InboundFrameGuard"/>.
 /// </summary>
-internal sealed class DuplexPipeStream(IDuplexPipe pipe, PipeFrameWriter frames) : System.IO.Stream
+internal sealed class DuplexPipeStream(IDuplexPipe pipe, PipeFrameWriter frames, InboundFrameGuard guard) : System.IO.Stream
 {
     private readonly System.IO.Stream input = pipe.Input.AsStream(leaveOpen: true);
 
@@ -27,11 +27,15 @@ internal sealed class DuplexPipeStream(IDuplexPipe pipe, PipeFrameWriter frames)
         set => throw new NotSupportedException();
     }
 
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        input.ReadAsync(buffer, cancellationToken);
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        var read = await input.ReadAsync(buffer, cancellationToken);
+        guard.Inspect(buffer.Span[..read]);
+        return read;
+    }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        input.ReadAsync(buffer, offset, count, cancellationToken);
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
         frames.WriteRawAsync(buffer, cancellationToken);

@@ -31,18 +31,25 @@ internal sealed partial class WebSocketConnection : ISessionTransport, IConnecti
 
     // Set on the fast path: data frames go straight into the connection's pipe.
     private readonly PipeFrameWriter? _frames;
+
+    // Follows the inbound frame headers, so a message announced too large is refused on its header.
+    private readonly InboundFrameGuard? _guard;
     private readonly TaskCompletionSource _receiveDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Session? _session;
     private long _lastReceivedTicks;
     private long _lastWrittenTicks;
     private int _busy;
+    private long _messages;
 
     /// <param name="socket">The accepted WebSocket; it reads, and writes its own control frames.</param>
     /// <param name="caller">Who connected.</param>
     /// <param name="services">The node's shared services.</param>
     /// <param name="frames">On the fast path, the writer of the connection's pipe that data frames go to; else they go through <paramref name="socket"/>.</param>
-    public WebSocketConnection(System.Net.WebSockets.WebSocket socket, Caller caller, WebSocketServices services, PipeFrameWriter? frames = null)
+    /// <param name="guard">The frame-header reader of the stream <paramref name="socket"/> reads from, when there is one.</param>
+    public WebSocketConnection(System.Net.WebSockets.WebSocket socket, Caller caller, WebSocketServices services, PipeFrameWriter? frames = null, InboundFrameGuard? guard = null)
     {
+        _guard = guard;
+        guard?.Owner = this;
         _socket = socket;
         _frames = frames;
         _caller = caller;
@@ -197,6 +204,7 @@ internal sealed partial class WebSocketConnection : ISessionTransport, IConnecti
     private async ValueTask<DisconnectReason?> ReceiveMessageAsync(Session session, ValueWebSocketReceiveResult first, CancellationToken cancellationToken)
     {
         var max = _services.Options.Transports.MaxWebSocketMessageBytes;
+        var message = ++_messages;
         var buffer = ArrayPool<byte>.Shared.Rent(ReceiveChunkBytes);
         try
         {
@@ -204,6 +212,11 @@ internal sealed partial class WebSocketConnection : ISessionTransport, IConnecti
             var result = first;
             while (!result.EndOfMessage)
             {
+                // Announced too large in a frame header (this message's, or a fragment's): refused
+                // now, before any of the payload is read.
+                if (_guard is not null && _guard.Refuses(message))
+                    return await RefuseAsync(session, WebSocketCodes.MessageTooBig, buffer, cancellationToken);
+
                 if (length == buffer.Length)
                     buffer = Grow(buffer, length, max);
 
@@ -239,10 +252,25 @@ internal sealed partial class WebSocketConnection : ISessionTransport, IConnecti
         return bigger;
     }
 
+    /// <summary>
+    /// A frame header announced more than the message limit (<see cref="InboundFrameGuard"/>): close
+    /// with 1009 now. The close frame goes out on the send side while the receive waits for a
+    /// payload the client may never send; the session's close timeout then aborts that receive.
+    /// </summary>
+    internal void OnMessageAnnouncedTooBig()
+    {
+        if (_session is { CloseReason: null } session)
+        {
+            Log.Refused(_services.Logger, session.Id, WebSocketCodes.MessageTooBig.Code, WebSocketCodes.MessageTooBig.Reason);
+            _ = session.CloseAsync(WebSocketCodes.MessageTooBig);
+        }
+    }
+
     /// <summary>Closes the session with <paramref name="reason"/> and discards input until the client's close frame.</summary>
     private async Task<DisconnectReason> RefuseAsync(Session session, DisconnectReason reason, byte[] scratch, CancellationToken cancellationToken)
     {
-        Log.Refused(_services.Logger, session.Id, reason.Code, reason.Reason);
+        if (session.CloseReason is null)
+            Log.Refused(_services.Logger, session.Id, reason.Code, reason.Reason);
         _ = session.CloseAsync(reason);
         while ((await _socket.ReceiveAsync(scratch.AsMemory(), cancellationToken)).MessageType != WebSocketMessageType.Close)
         {

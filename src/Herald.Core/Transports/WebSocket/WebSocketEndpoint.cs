@@ -24,6 +24,8 @@ internal static class WebSocketEndpoint
         // works without the host calling app.UseWebSockets(). Keep-alive pings are off: the
         // ConnectionRegistry's one timer sends Herald's own heartbeat, with no timer per socket.
         var pipeline = endpoints.CreateApplicationBuilder();
+        var maxMessageBytes = endpoints.ServiceProvider.GetRequiredService<WebSocketServices>().Options.Transports.MaxWebSocketMessageBytes;
+        pipeline.Use((context, next) => GuardedUpgrade.Install(context, next, maxMessageBytes));
         pipeline.UseWebSockets(new WebSocketOptions { KeepAliveInterval = Timeout.InfiniteTimeSpan });
         pipeline.Run(HandleAsync);
 
@@ -65,7 +67,7 @@ internal static class WebSocketEndpoint
         });
 
         // The connection disposes the socket when it ends.
-        await new WebSocketConnection(socket, refusal.Caller, services).RunAsync(context.RequestAborted);
+        await new WebSocketConnection(socket, refusal.Caller, services, guard: context.Features.Get<InboundFrameGuard>()).RunAsync(context.RequestAborted);
     }
 
     private static async ValueTask<(IResult? Problem, Caller Caller)> CheckAsync(HttpContext context, WebSocketServices services)

@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Security.Cryptography;
 using System.Text;
 using Herald.Auth;
+using Herald.Http;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
@@ -26,7 +27,7 @@ namespace Herald.Transports.WebSocket;
 /// fully understand — is handed, untouched, to the HTTP pipeline, whose <c>/v1/ws</c> endpoint
 /// answers it with the documented problem responses. So behaviour does not depend on the path.
 /// </remarks>
-internal sealed class WebSocketFastPath(ConnectionDelegate next, WebSocketServices services)
+internal sealed class WebSocketFastPath(ConnectionDelegate next, WebSocketServices services, KestrelServerLimits limits)
 {
     /// <summary>A browser's upgrade request is well under 2 KiB; 8 KiB as Kestrel's default request line + headers budget would be far larger.</summary>
     private const int MaxHeadBytes = 8 * 1024;
@@ -34,69 +35,104 @@ internal sealed class WebSocketFastPath(ConnectionDelegate next, WebSocketServic
     private static readonly byte[] s_prefix = "GET /v1/ws"u8.ToArray();
     private static readonly byte[] s_headEnd = "\r\n\r\n"u8.ToArray();
 
+    private enum Outcome
+    {
+        /// <summary>Not (or not whole) a <c>/v1/ws</c> upgrade this path takes: the HTTP pipeline reads the same bytes.</summary>
+        HandOff,
+
+        /// <summary>Answered 101: the WebSocket runs on the connection.</summary>
+        Accepted,
+
+        /// <summary>Timed out, or the client left: the connection ends here.</summary>
+        Closed,
+    }
+
     public async Task OnConnectedAsync(ConnectionContext connection)
     {
         // Two steps, so that nothing of the handshake (its text, headers, checks) stays reachable
         // from this frame for the connection's whole life; Start returns the connection's own
         // task, so only this frame and the connection's are live while it idles.
-        if (await TryHandshakeAsync(connection) is { } caller)
+        var (outcome, caller) = await TryHandshakeAsync(connection);
+        if (outcome == Outcome.Accepted)
             await Start(connection, caller);
-        else
+        else if (outcome == Outcome.HandOff)
             await next(connection);
     }
 
-    /// <summary>Answers the upgrade with 101 when it passes every check; null to leave the connection to HTTP.</summary>
-    private async Task<Caller?> TryHandshakeAsync(ConnectionContext connection)
+    /// <summary>Answers the upgrade with 101 when it passes every check.</summary>
+    private async Task<(Outcome Outcome, Caller Caller)> TryHandshakeAsync(ConnectionContext connection)
     {
         var input = connection.Transport.Input;
-        if (await PeekHeadAsync(input, connection.ConnectionClosed) is not var (text, length))
-            return null;
+        var (outcome, text, length) = await PeekHeadAsync(connection);
+        if (outcome != Outcome.Accepted)
+            return (outcome, default);
 
-        var request = TryParse(text, connection);
+        var request = TryParse(text!, connection);
         if (request is null || await WebSocketEndpoint.CheckRequestAsync(request, services) is not (null, var caller))
-            return null;
+            return (Outcome.HandOff, default);
 
         // The head is still in the pipe, unconsumed and unexamined, so this read returns it at once.
         var read = await input.ReadAsync(connection.ConnectionClosed);
         input.AdvanceTo(read.Buffer.GetPosition(length));
         await WriteSwitchingProtocolsAsync(connection.Transport.Output, request.Headers.SecWebSocketKey.ToString());
-        return caller;
+        return (Outcome.Accepted, caller);
     }
 
     /// <summary>Runs the framework's WebSocket on the connection's pipes; the returned task owns and disposes it.</summary>
     private Task Start(ConnectionContext connection, Caller caller)
     {
         var frames = new PipeFrameWriter(connection.Transport.Output);
+        var guard = new InboundFrameGuard(services.Options.Transports.MaxWebSocketMessageBytes);
         var socket = System.Net.WebSockets.WebSocket.CreateFromStream(
-            new DuplexPipeStream(connection.Transport, frames),
+            new DuplexPipeStream(connection.Transport, frames, guard),
             new System.Net.WebSockets.WebSocketCreationOptions { IsServer = true, KeepAliveInterval = Timeout.InfiniteTimeSpan });
 
         // Kestrel asks connections to close when the server stops (the registry has already sent
         // 3001 by then); a client that vanishes ends the read with the socket.
         var closing = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? connection.ConnectionClosed;
-        return new WebSocketConnection(socket, caller, services, frames).RunAsync(closing);
+        return new WebSocketConnection(socket, caller, services, frames, guard).RunAsync(closing);
     }
 
     /// <summary>
-    /// Reads until the first request's head is complete, consuming nothing. Null when this is not a
-    /// <c>GET /v1/ws</c> request head (or not a complete one within the limit): the HTTP pipeline
-    /// then reads the same bytes.
+    /// Reads until the first request's head is complete, consuming nothing. <see cref="Outcome.Accepted"/>
+    /// with the head when it is a whole <c>GET /v1/ws</c> head; <see cref="Outcome.HandOff"/> when
+    /// it is not one (or not within the limit): the HTTP pipeline then reads the same bytes.
     /// </summary>
-    private static async Task<(string Text, long Length)?> PeekHeadAsync(PipeReader input, CancellationToken cancellationToken)
+    /// <remarks>
+    /// Kestrel's own timeouts start only once the HTTP pipeline has the connection, so this wait
+    /// applies the same ones, read from <see cref="KestrelServerLimits"/> so that one setting governs
+    /// both: <see cref="KestrelServerLimits.KeepAliveTimeout"/> (130 s) for the first byte, then
+    /// <see cref="KestrelServerLimits.RequestHeadersTimeout"/> (30 s) for the whole head. A client that
+    /// sends nothing is closed; one that sent part of a head is answered <c>408 request_timeout</c>.
+    /// The timer lives only while the head is awaited: an accepted WebSocket holds none.
+    /// </remarks>
+    private async Task<(Outcome Outcome, string? Text, long Length)> PeekHeadAsync(ConnectionContext connection)
     {
+        var input = connection.Transport.Input;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
+        deadline.CancelAfter(limits.KeepAliveTimeout);
+        var started = false;
         while (true)
         {
             ReadResult result;
             try
             {
-                result = await input.ReadAsync(cancellationToken);
+                result = await input.ReadAsync(deadline.Token);
             }
             catch (OperationCanceledException)
             {
-                return null;
+                if (started && !connection.ConnectionClosed.IsCancellationRequested)
+                    await AnswerTimeoutAsync(connection);
+                return (Outcome.Closed, null, 0);
             }
 
             var buffer = result.Buffer;
+            if (!started && !buffer.IsEmpty)
+            {
+                started = true;
+                deadline.CancelAfter(limits.RequestHeadersTimeout);
+            }
+
             var prefix = Math.Min(buffer.Length, s_prefix.Length);
             var matches = buffer.Slice(0, prefix).ToArray().AsSpan().SequenceEqual(s_prefix.AsSpan(0, (int)prefix));
             var reader = new SequenceReader<byte>(buffer);
@@ -105,17 +141,30 @@ internal sealed class WebSocketFastPath(ConnectionDelegate next, WebSocketServic
                 var length = headers.Length + 4;
                 var text = Encoding.Latin1.GetString(buffer.Slice(0, length));
                 input.AdvanceTo(buffer.Start);
-                return (text, length);
+                return (Outcome.Accepted, text, length);
             }
 
             if (!matches || buffer.Length >= MaxHeadBytes || result.IsCompleted || result.IsCanceled)
             {
                 // Consumed and examined nothing: the HTTP pipeline's first read returns these bytes at once.
                 input.AdvanceTo(buffer.Start);
-                return null;
+                return (Outcome.HandOff, null, 0);
             }
 
             input.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    private static async Task AnswerTimeoutAsync(ConnectionContext connection)
+    {
+        try
+        {
+            await RawResponse.WriteProblemAsync(connection.Transport.Output, 408, "Request Timeout", "request_timeout", "Request timeout",
+                "The request head did not arrive within the request headers timeout (Kestrel:Limits:RequestHeadersTimeout).");
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or ConnectionResetException or OperationCanceledException)
+        {
+            // The client left first.
         }
     }
 
@@ -203,7 +252,8 @@ public static class WebSocketFastPathExtensions
     {
         ArgumentNullException.ThrowIfNull(listen);
         var services = listen.ApplicationServices.GetRequiredService<WebSocketServices>();
-        listen.Use(next => new WebSocketFastPath(next, services).OnConnectedAsync);
+        var limits = listen.KestrelServerOptions.Limits;
+        listen.Use(next => new WebSocketFastPath(next, services, limits).OnConnectedAsync);
         return listen;
     }
 }

@@ -66,18 +66,17 @@ internal sealed partial class InboundWebhookEndpoint(
         // Verified, parsed and published where it lies in the request's pipe: the publish service
         // makes the one copy of it, into what is stored.
         var reader = request.BodyReader;
-        ReadOnlySequence<byte>? buffered;
-        try
+        var read = await RequestBody.BufferAsync(context, config.MaxBodyBytes);
+        if (read.Status == BodyStatus.TooLarge)
+            return TooLarge(source, config.MaxBodyBytes);
+        if (read.Status == BodyStatus.Unreadable)
         {
-            buffered = await RequestBody.BufferAsync(reader, config.MaxBodyBytes, context.RequestAborted);
-        }
-        catch (BadHttpRequestException e)
-        {
-            return Reject(source, 400, "invalid_body", "Invalid request body", $"The request body could not be read: {e.Message}");
+            // Logged by RequestBody (throttled: anyone may send these), not once more per request here.
+            WebhookMetrics.InboundRejections.Add(1, new KeyValuePair<string, object?>("source", source), new KeyValuePair<string, object?>("reason", "invalid_body"));
+            return RequestBody.Unreadable(read);
         }
 
-        if (buffered is not { } body)
-            return TooLarge(source, config.MaxBodyBytes);
+        var body = read.Body;
 
         try
         {
@@ -127,18 +126,25 @@ internal sealed partial class InboundWebhookEndpoint(
         using (document)
         {
             var root = document.RootElement;
+            if (prepared.Template is not { } template)
+                return Reject(source, 400, "invalid_channel", "Invalid channel name", prepared.TemplateError);
+
+            // Reading names and strings unescapes them, which throws on an unpaired surrogate escape
+            // anywhere on the way — in a member name the template walks past, too ({"\udfff":1}).
+            string channel;
+            string channelError;
+            bool filled;
             try
             {
                 verification = verifier.Describe(verification, root);
+                filled = template.TryFill(root, out channel, out channelError);
             }
             catch (InvalidOperationException)
             {
                 return Reject(source, 400, "invalid_body", "Invalid request body", "The body is not valid Unicode text (invalid UTF-8 or an unpaired surrogate escape).");
             }
 
-            if (prepared.Template is not { } template)
-                return Reject(source, 400, "invalid_channel", "Invalid channel name", prepared.TemplateError);
-            if (!template.TryFill(root, out var channel, out var channelError))
+            if (!filled)
                 return Reject(source, 400, "invalid_channel", "Invalid channel name", channelError);
 
             var deliveryId = verification.DeliveryId;

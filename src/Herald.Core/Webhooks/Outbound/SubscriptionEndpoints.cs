@@ -160,7 +160,9 @@ internal static class SubscriptionEndpoints
             return (null, Problems.UnsupportedMediaType(context.Request.ContentType));
         if (context.Request.ContentLength > MaxBodyBytes)
             return (null, Problems.Make(413, "message_too_large", "Message too large", $"The request body is larger than {MaxBodyBytes} bytes."));
-        var body = await RequestBody.ReadArrayAsync(context.Request.BodyReader, MaxBodyBytes, context.RequestAborted);
+        var (body, read) = await RequestBody.ReadArrayAsync(context, MaxBodyBytes);
+        if (read.Status == BodyStatus.Unreadable)
+            return (null, RequestBody.Unreadable(read));
         if (body is null)
             return (null, Problems.Make(413, "message_too_large", "Message too large", $"The request body is larger than {MaxBodyBytes} bytes."));
         try

@@ -1,5 +1,6 @@
 // The live dashboard: asks GET /v1/stats once (to learn whether an API key is needed), then
-// follows GET /v1/stats/stream with EventSource — one snapshot per second — and draws it.
+// follows GET /v1/stats/stream — one snapshot per second — and draws it: with EventSource when no
+// key is needed, else with fetch, the key in a header (an API key in a URL is refused: access logs).
 // The wire contract is docs/protocol.md ("Stats").
 
 const KEY_STORAGE = 'herald.statsKey';
@@ -66,8 +67,15 @@ async function start() {
 }
 
 function follow(key) {
-  // EventSource cannot send headers: the key travels as ?token=, as the protocol allows.
-  source = new EventSource(key ? `/v1/stats/stream?token=${encodeURIComponent(key)}` : '/v1/stats/stream');
+  if (key) {
+    // EventSource cannot send headers, and the server refuses API keys in ?token=.
+    const controller = new AbortController();
+    source = { close: () => controller.abort() };
+    readStream(key, controller.signal);
+    return;
+  }
+
+  source = new EventSource('/v1/stats/stream');
   source.addEventListener('open', () => setFeed('connected', 'Live'));
   source.addEventListener('stats', (event) => {
     setFeed('connected', 'Live');
@@ -81,6 +89,52 @@ function follow(key) {
     if (source?.readyState === EventSource.CLOSED) retryLater('Disconnected');
     else setFeed('reconnecting', 'Reconnecting…');
   });
+}
+
+// The stats stream read with fetch, so that the key travels in a header: SSE blocks split on a
+// blank line, each `event:` and `data:` lines (the server sends only `stats` events and comments).
+async function readStream(key, signal) {
+  let response;
+  try {
+    response = await fetch('/v1/stats/stream', { cache: 'no-store', signal, headers: { Authorization: `Bearer ${key}`, Accept: 'text/event-stream' } });
+  } catch {
+    if (!signal.aborted) retryLater('Disconnected');
+    return;
+  }
+  if (!response.ok || !response.body) {
+    if (!signal.aborted) retryLater(`The server answered ${response.status}`);
+    return;
+  }
+
+  setFeed('connected', 'Live');
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let pending = '';
+  try {
+    while (true) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      pending += value.replaceAll('\r\n', '\n');
+      let end;
+      while ((end = pending.indexOf('\n\n')) >= 0) {
+        const block = pending.slice(0, end);
+        pending = pending.slice(end + 2);
+        let event = 'message';
+        const data = [];
+        for (const line of block.split('\n')) {
+          if (line.startsWith('event:')) event = line.slice(6).trim();
+          else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+        }
+        if (event !== 'stats' || data.length === 0) continue;
+        setFeed('connected', 'Live');
+        const stats = JSON.parse(data.join('\n'));
+        addPoint(stats.rates);
+        render(stats);
+      }
+    }
+  } catch {
+    // Aborted (stop) or cut (the server stopped): decided below.
+  }
+  if (!signal.aborted) retryLater('Disconnected');
 }
 
 function showStats(visible) {

@@ -5,7 +5,7 @@ set -uo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-log() { printf '\n== %s\n' "$*"; }
+log() { printf '\n== %s (at %d s)\n' "$*" "$SECONDS"; }
 
 # --- prerequisites -------------------------------------------------------------------------
 # Debian packages the suites use; each is installed only when its command is missing.
@@ -46,7 +46,7 @@ passed=0; failed=0; skipped=0; status=0
 results=$(mktemp)
 for project in tests/Herald.Tests tests/Herald.Specification tests/Herald.IntegrationTests; do
   log "test $project"
-  dotnet test "$project" -c Release --no-build --nologo -v:q --blame-hang-timeout 5m 2>&1 | tee "$results"
+  dotnet test "$project" -c Release --no-build --nologo -v:q --logger "console;verbosity=minimal" --blame-hang-timeout 5m 2>&1 | tee "$results"
   [ "${PIPESTATUS[0]}" = 0 ] || status=1
   line=$(grep -E '(Passed|Failed)! +- +Failed: +[0-9]+' "$results" | tail -n 1)
   if [ -z "$line" ]; then status=1; failed=$((failed + 1)); continue; fi

@@ -41,6 +41,7 @@ public sealed partial class RedisChannelLog : IChannelLog
     private readonly EraWatch[] _eras;
     private IRedisOutboxIndex? _outbox;
     private long _rotations;
+    private string? _layoutMismatch;
     private int _disposed;
 
     /// <param name="redis">The connection, shared with the broker.</param>
@@ -79,12 +80,25 @@ public sealed partial class RedisChannelLog : IChannelLog
     /// <summary>Partitions this node moved to a new era because Redis went back in time.</summary>
     public long EraRotations => Interlocked.Read(ref _rotations);
 
+    /// <summary>
+    /// Set when the data in Redis was written with another partition count than this node's: an
+    /// append would then land in the wrong partition (another era, another write counter), so none
+    /// is made and the node reads not ready.
+    /// </summary>
+    internal string? LayoutMismatch
+    {
+        get => Volatile.Read(ref _layoutMismatch);
+        set => Volatile.Write(ref _layoutMismatch, value);
+    }
+
     public ValueTask<AppendResult> AppendAsync(AppendRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentException.ThrowIfNullOrEmpty(request.Channel);
         ArgumentNullException.ThrowIfNull(request.Retention);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (LayoutMismatch is { } mismatch)
+            return ValueTask.FromException<AppendResult>(new EngineUnavailableException(mismatch));
         if (cancellationToken.IsCancellationRequested)
             return ValueTask.FromCanceled<AppendResult>(cancellationToken);
 
@@ -122,7 +136,7 @@ public sealed partial class RedisChannelLog : IChannelLog
 
     public async ValueTask<bool> PingAsync(CancellationToken cancellationToken = default)
     {
-        if (Volatile.Read(ref _disposed) != 0 || !_redis.IsConnected)
+        if (Volatile.Read(ref _disposed) != 0 || !_redis.IsConnected || LayoutMismatch is not null)
             return false;
         try
         {

@@ -141,12 +141,31 @@ internal sealed class RedisConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>Records the partition count with the data the first time; a node configured with another count refuses to append.</summary>
+    private async Task CheckLayoutAsync(RedisChannelLog log)
+    {
+        var keys = log.Keys;
+        var configured = keys.Partitions.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var db = Multiplexer.GetDatabase();
+        await db.StringSetAsync(keys.Layout, configured, when: When.NotExists).ConfigureAwait(false);
+        var written = (string?)await db.StringGetAsync(keys.Layout).ConfigureAwait(false);
+        if (written is null || written == configured)
+        {
+            log.LayoutMismatch = null;
+            return;
+        }
+
+        log.LayoutMismatch = $"The data in Redis was written with {written} partitions, this node is configured with {keys.Partitions} (Herald:Redis:Partitions must be the same on every node).";
+        RedisLog.LayoutMismatch(_logger, keys.Prefix, written, keys.Partitions);
+    }
+
     private async Task CheckAsync()
     {
         if (_log is not { } log)
             return;
         try
         {
+            await CheckLayoutAsync(log).ConfigureAwait(false);
             var check = new RedisRestartCheck(Multiplexer, log.Keys, _logger);
             var (persistence, lossy) = await check.ReadPersistenceAsync().ConfigureAwait(false);
             if (lossy)

@@ -26,6 +26,7 @@ internal sealed class RedisKeys
 
     public RedisKeys(string prefix, int partitions)
     {
+        Prefix = prefix;
         Partitions = partitions;
         RunId = prefix + ":runid";
         Layout = prefix + ":layout";
@@ -33,6 +34,8 @@ internal sealed class RedisKeys
         for (var i = 0; i < partitions; i++)
             _tags[i] = prefix + ":{" + i.ToString(CultureInfo.InvariantCulture) + "}:";
     }
+
+    public string Prefix { get; }
 
     public int Partitions { get; }
 

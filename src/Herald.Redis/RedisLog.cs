@@ -44,4 +44,8 @@ internal static partial class RedisLog
     [LoggerMessage(EventId = 2109, Level = LogLevel.Warning, EventName = "RedisInfoRefused",
         Message = "Redis refused {Command} ({Failure}): restarts are detected by write counters only, and persistence is assumed to lose writes.")]
     public static partial void InfoRefused(ILogger logger, string command, string failure);
+
+    [LoggerMessage(EventId = 2110, Level = LogLevel.Critical, EventName = "RedisLayoutMismatch",
+        Message = "The data under prefix '{Prefix}' was written with {Written} partitions; this node has Herald:Redis:Partitions={Configured}. It refuses every append and reads not ready until the setting matches (every node of a deployment must use the same count).")]
+    public static partial void LayoutMismatch(ILogger logger, string prefix, string written, int configured);
 }

@@ -35,7 +35,8 @@ public sealed class RedisServer : IAsyncDisposable
 
     /// <summary>
     /// Starts a server. <paramref name="appendFsync"/> null: no AOF, no snapshots (a restart comes
-    /// back empty); otherwise AOF with that fsync policy (<c>always</c>, <c>everysec</c>, <c>no</c>).
+    /// back empty); <c>rdb</c>: snapshots on Redis's default schedule, no AOF; otherwise AOF with
+    /// that fsync policy (<c>always</c>, <c>everysec</c>, <c>no</c>).
     /// </summary>
     public static async Task<RedisServer> StartAsync(string? appendFsync = null, params string[] extra)
     {
@@ -44,9 +45,13 @@ public sealed class RedisServer : IAsyncDisposable
 
         var directory = Path.Combine(Path.GetTempPath(), "herald-redis", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
-        string[] settings = appendFsync is null
-            ? ["--appendonly", "no", "--save", ""]
-            : ["--appendonly", "yes", "--appendfsync", appendFsync, "--save", ""];
+        string[] settings = appendFsync switch
+        {
+            null => ["--appendonly", "no", "--save", ""],
+            // Snapshots only, on Redis's default schedule: a crash loses what came after the last one.
+            "rdb" => ["--appendonly", "no", "--save", "3600 1 300 100 60 10000"],
+            _ => ["--appendonly", "yes", "--appendfsync", appendFsync, "--save", ""],
+        };
         var server = new RedisServer(FreePort(), directory, [.. settings, .. extra]);
         await server.StartProcessAsync();
         return server;

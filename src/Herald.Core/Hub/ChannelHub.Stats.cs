@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Herald.Diagnostics;
 
 namespace Herald.Hub;
 

@@ -1,4 +1,5 @@
 using System.Numerics;
+using Herald.Diagnostics;
 using Herald.Engine;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -1,8 +1,8 @@
 using System.Buffers;
 using Herald.Auth;
 using Herald.Channels;
+using Herald.Diagnostics;
 using Herald.Engine;
-using Herald.Hub;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -24,6 +24,7 @@ public sealed partial class PublishService(IChannelLog log, IOptions<HeraldOptio
     /// <summary>128: room for a UUID or a hash with a prefix; anything longer is a client bug.</summary>
     public const int MaxIdempotencyKeyLength = 128;
 
+    private static readonly LogThrottle s_unavailableLog = new(TimeSpan.FromSeconds(10));
     private readonly HeraldOptions _options = options.Value;
     private readonly ILogger _logger = (ILogger?)logger ?? NullLogger.Instance;
 
@@ -73,7 +74,9 @@ public sealed partial class PublishService(IChannelLog log, IOptions<HeraldOptio
         catch (EngineUnavailableException e)
         {
             HeraldMetrics.EngineUnavailable.Add(1);
-            Log.EngineUnavailable(_logger, channel, e.Message);
+            // An outage refuses every publish: one line per interval says so, with the count held back.
+            if (s_unavailableLog.TryEnter(out var suppressed))
+                Log.EngineUnavailable(_logger, channel, e.Message, suppressed);
             return PublishResult.Failed(PublishError.EngineUnavailable, e.Message);
         }
 
@@ -104,8 +107,8 @@ public sealed partial class PublishService(IChannelLog log, IOptions<HeraldOptio
     private static partial class Log
     {
         [LoggerMessage(EventId = 2000, Level = LogLevel.Warning, EventName = "EngineUnavailable",
-            Message = "A publish to '{Channel}' was refused: the engine cannot be reached ({Failure}). Answered 503 engine_unavailable; nothing was stored.")]
-        public static partial void EngineUnavailable(ILogger logger, string channel, string failure);
+            Message = "A publish to '{Channel}' was refused: the engine cannot be reached ({Failure}). Answered 503 engine_unavailable; nothing was stored. ({Suppressed} more refused since the last such line.)")]
+        public static partial void EngineUnavailable(ILogger logger, string channel, string failure, long suppressed);
     }
 
     private static PublishResult TooLarge(int maxBytes) =>

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Herald.Diagnostics;
 using Herald.Hub;
 using Herald.Transports;
 using Microsoft.Extensions.Hosting;

@@ -1,11 +1,12 @@
 using System.Diagnostics.Metrics;
+using Herald.Diagnostics;
 
 namespace Herald.Webhooks;
 
 /// <summary>Webhook instruments, on the <c>Herald</c> meter beside the hub's (<c>dotnet-counters monitor -n herald --counters Herald</c>).</summary>
 internal static class WebhookMetrics
 {
-    private static readonly Meter s_meter = Hub.HeraldMetrics.Meter;
+    private static readonly Meter s_meter = Diagnostics.HeraldMetrics.Meter;
 
     /// <summary>Inbound deliveries accepted (tags: <c>source</c>, <c>outcome</c> = <c>published</c> or <c>duplicate</c>).</summary>
     public static Counter<long> InboundAccepted { get; } =

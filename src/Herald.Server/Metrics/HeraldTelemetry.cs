@@ -1,3 +1,4 @@
+using Herald.Diagnostics;
 using Herald.Http.OpenApi;
 using Herald.Hub;
 using Herald.Stats;

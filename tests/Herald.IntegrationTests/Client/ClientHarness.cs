@@ -177,12 +177,20 @@ internal sealed class TcpProxy : IAsyncDisposable
         return default;
     }
 
+    /// <summary>Resets the connection, once: a cut and the pump's own end may both get here, and a disposed TcpClient has no socket.</summary>
     private void Close(TcpClient socket)
     {
-        sockets.TryRemove(socket, out _);
+        if (!sockets.TryRemove(socket, out _))
+            return;
+        Reset(socket);
+    }
+
+    private static void Reset(TcpClient socket)
+    {
         try
         {
-            socket.Client.LingerState = new LingerOption(true, 0);
+            if (socket.Client is { } raw)
+                raw.LingerState = new LingerOption(true, 0);
             socket.Dispose();
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
@@ -206,7 +214,7 @@ internal sealed class TcpProxy : IAsyncDisposable
 
             if (refusing)
             {
-                Close(client);
+                Reset(client);
                 continue;
             }
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Herald.Settings;
 using Herald.Transports.Connections;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -106,7 +107,7 @@ public sealed class ConnectionLimitTests
     {
         var nofile = FileDescriptorLimit.Current;
         Assert.NotNull(nofile);
-        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => TestServer.StartAsync(store: "memory", settings: new Dictionary<string, string?>
+        var error = await Assert.ThrowsAsync<InvalidSettingsException>(() => TestServer.StartAsync(store: "memory", settings: new Dictionary<string, string?>
         {
             ["Herald:Connections:MaxConnections"] = (nofile.Value.Soft - 1024 + 1).ToString(System.Globalization.CultureInfo.InvariantCulture),
         }));

@@ -128,7 +128,7 @@ public sealed partial class MetricsTests
         {
             InstrumentPublished = (instrument, _) =>
             {
-                if (instrument.Meter.Name == global::Herald.Hub.HeraldMetrics.MeterName)
+                if (instrument.Meter.Name == global::Herald.Diagnostics.HeraldMetrics.MeterName)
                 {
                     lock (published)
                         published.Add(instrument.Name);
@@ -138,7 +138,7 @@ public sealed partial class MetricsTests
         listener.Start();
 
         // The static instruments exist once their classes are initialized; the node's once a node starts.
-        System.Runtime.CompilerServices.RuntimeHelpers.RunClassConstructor(typeof(global::Herald.Hub.HeraldMetrics).TypeHandle);
+        System.Runtime.CompilerServices.RuntimeHelpers.RunClassConstructor(typeof(global::Herald.Diagnostics.HeraldMetrics).TypeHandle);
         System.Runtime.CompilerServices.RuntimeHelpers.RunClassConstructor(typeof(global::Herald.Webhooks.WebhookMetrics).TypeHandle);
         await using (await TestServer.StartAsync("memory"))
         {

@@ -77,4 +77,43 @@ public sealed class RedisUnavailableTests : IAsyncLifetime
         using var readyAgain = await client.GetAsync("readyz").WaitAsync(HttpJson.Timeout);
         Assert.Equal(HttpStatusCode.OK, readyAgain.StatusCode);
     }
+
+    [Fact]
+    public async Task A_node_configured_with_another_partition_count_than_the_data_refuses_to_publish_and_is_not_ready()
+    {
+        using (var client = _server.CreateClient())
+        using (var first = await client.PublishAsync("news:layout", """{"data":1}"""))
+            Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+
+        await using var other = await TestServer.StartAsync("redis", new Dictionary<string, string?>
+        {
+            ["Herald:Redis:Configuration"] = _redis.Configuration,
+            ["Herald:Redis:Partitions"] = "64",
+        });
+        using var otherClient = other.CreateClient();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        HttpResponseMessage ready;
+        while (true)
+        {
+            ready = await otherClient.GetAsync("readyz").WaitAsync(HttpJson.Timeout);
+            if (ready.StatusCode == HttpStatusCode.ServiceUnavailable || DateTime.UtcNow > deadline)
+                break;
+            ready.Dispose();
+            await Task.Delay(100);
+        }
+
+        using (ready)
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        using (var refused = await otherClient.PublishAsync("news:layout", """{"data":2}"""))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+            var problem = JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement;
+            Assert.Equal("engine_unavailable", problem.GetProperty("code").GetString());
+            Assert.Contains("partitions", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+
+        using var client2 = _server.CreateClient();
+        var history = await client2.ReadAllAsync("news:layout");
+        Assert.Equal([1L], history.Select(p => p.GetProperty("offset").GetInt64()));
+    }
 }

@@ -26,9 +26,13 @@ public sealed class DependencyDirectionTests
     private const string Transports = "Herald.Transports";
     private const string Webhooks = "Herald.Webhooks";
     private const string Stats = "Herald.Stats";
+    private const string Diagnostics = "Herald.Diagnostics";
 
     public static TheoryData<string, string[]> Rules => new()
     {
+        // The meter every layer counts with: it knows none of them.
+        { Diagnostics, [Engine, Channels, Hub, Publishing, Auth, Http, Api, Transports, Webhooks, Stats, "Microsoft.AspNetCore"] },
+
         // The engine core: the log and broker contracts, the channel model, the node and its sessions, publishing.
         { Engine, [Channels, Hub, Publishing, Auth, Http, Api, Transports, Webhooks, Stats, "Microsoft.AspNetCore"] },
         { Channels, [Hub, Publishing, Auth, Http, Api, Transports, Webhooks, Stats, "Microsoft.AspNetCore"] },

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using Herald.Diagnostics;
 using Herald.Hub;
 using Microsoft.Extensions.Logging;
 

@@ -25,7 +25,7 @@ public sealed record ChaosOptions
 
     public int ChannelsPerSubscriber { get; init; } = 20;
 
-    /// <summary>Redis persistence: <c>always</c>, <c>everysec</c>, or null for none.</summary>
+    /// <summary>Redis persistence: AOF with <c>always</c> or <c>everysec</c>, <c>rdb</c> (snapshots only), or null for none.</summary>
     public string? Fsync { get; init; } = "always";
 
     public int NodeKills { get; init; }
@@ -36,6 +36,12 @@ public sealed record ChaosOptions
     public bool Rollback { get; init; }
 
     public int PubSubKills { get; init; }
+
+    /// <summary>When above 0: a primary, a replica and a Sentinel; the nodes connect through the Sentinel and the primary is killed this many times.</summary>
+    public int Failovers { get; init; }
+
+    /// <summary>When set, each node's output goes to <c>node-N.log</c> here.</summary>
+    public string? NodeLogDirectory { get; init; }
 
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromMinutes(2);
 
@@ -50,13 +56,16 @@ public static class ChaosRun
     public static async Task<Totals> RunAsync(ChaosOptions options)
     {
         var log = options.Log;
-        await using var redis = await RedisServer.StartAsync(options.Fsync);
+        await using var failover = options.Failovers > 0 ? await RedisFailover.StartAsync(options.Fsync) : null;
+        await using var single = failover is null ? await RedisServer.StartAsync(options.Fsync) : null;
+        var redisConfiguration = failover?.Configuration ?? single!.Configuration;
+        RedisServer Primary() => failover?.Primary ?? single!;
         var nodes = new List<HeraldNode>();
         try
         {
             for (var i = 0; i < options.Nodes; i++)
             {
-                nodes.Add(new HeraldNode(i, redis.Configuration, [
+                nodes.Add(new HeraldNode(i, redisConfiguration, options.NodeLogDirectory, [
                     "--Herald:ApiKeys:0=" + ApiKey,
                     "--Herald:Namespaces:chaos:HistorySize=100000",
                     "--Herald:Transports:MaxHeldPollsPerIp=100000",
@@ -66,7 +75,7 @@ public static class ChaosRun
 
             await Task.WhenAll(nodes.Select(n => n.StartAsync()));
             await using var proxy = new RoundRobinProxy(() => nodes.Select(n => n.Port).ToArray());
-            log($"redis :{redis.Port} ({options.Fsync ?? "no persistence"}), {nodes.Count} nodes :{string.Join(",:", nodes.Select(n => n.Port))}, proxy :{proxy.Port}");
+            log($"redis :{Primary().Port} ({options.Fsync ?? "no persistence"}{(failover is null ? "" : $", replica :{failover.Replica.Port}, sentinel :{failover.SentinelPort}")}), {nodes.Count} nodes :{string.Join(",:", nodes.Select(n => n.Port))}, proxy :{proxy.Port}");
 
             var channels = Enumerable.Range(0, options.Channels).Select(i => $"chaos:c{i}").ToArray();
             var subscribers = CreateSubscribers(options, proxy.BaseAddress, channels);
@@ -79,7 +88,7 @@ public static class ChaosRun
             using var stopPublishing = new CancellationTokenSource();
             var clock = Stopwatch.StartNew();
             var publishing = publishers.RunAsync(stopPublishing.Token);
-            var faults = InjectFaultsAsync(options, redis, nodes, publishing, log);
+            var faults = InjectFaultsAsync(options, Primary, failover, nodes, publishing, log);
             await publishing;
             await faults;
             log($"{publishers.Acknowledged} publishes acknowledged in {clock.Elapsed.TotalSeconds:F1} s ({publishers.Retries} retries)");
@@ -125,7 +134,7 @@ public static class ChaosRun
     }
 
     /// <summary>The faults, spread over the publishing: node kills (restarted after 2 s), Redis restarts, a rollback, pub/sub kills.</summary>
-    private static async Task InjectFaultsAsync(ChaosOptions options, RedisServer redis, List<HeraldNode> nodes, Task publishing, Action<string> log)
+    private static async Task InjectFaultsAsync(ChaosOptions options, Func<RedisServer> redis, RedisFailover? failover, List<HeraldNode> nodes, Task publishing, Action<string> log)
     {
         var faults = new List<Func<Task>>();
         var random = new Random(9);
@@ -146,7 +155,7 @@ public static class ChaosRun
         {
             faults.Add(async () =>
             {
-                await redis.RestartAsync();
+                await redis().RestartAsync();
                 log("redis killed and restarted on its files");
             });
         }
@@ -155,9 +164,10 @@ public static class ChaosRun
         {
             faults.Add(async () =>
             {
-                var snapshot = redis.Snapshot();
+                var server = redis();
+                var snapshot = server.Snapshot();
                 await Task.Delay(1500);
-                await redis.RestoreAsync(snapshot);
+                await server.RestoreAsync(snapshot);
                 Directory.Delete(snapshot, recursive: true);
                 log("redis restarted from a snapshot taken 1.5 s earlier (publishes after it are lost)");
             });
@@ -167,9 +177,19 @@ public static class ChaosRun
         {
             faults.Add(async () =>
             {
-                await using var admin = await redis.ConnectAsync();
+                await using var admin = await redis().ConnectAsync();
                 var killed = await admin.GetDatabase().ExecuteAsync("CLIENT", "KILL", "TYPE", "pubsub");
                 log($"CLIENT KILL TYPE pubsub: {killed} connections");
+            });
+        }
+
+        for (var i = 0; i < options.Failovers && failover is not null; i++)
+        {
+            faults.Add(async () =>
+            {
+                var clock = Stopwatch.StartNew();
+                await failover.FailOverAsync();
+                log($"primary killed, the Sentinel promoted :{failover.Primary.Port}; old primary back as its replica ({clock.Elapsed.TotalSeconds:F1} s)");
             });
         }
 

@@ -11,10 +11,13 @@ public sealed class HeraldNode : IAsyncDisposable
 
     private readonly string _dataDirectory;
     private readonly string[] _settings;
+    private readonly string? _logFile;
     private Process? _process;
 
-    public HeraldNode(int index, string redisConfiguration, IEnumerable<string> settings)
+    /// <param name="logDirectory">When set, the node's output is appended to <c>node-{index}.log</c> there.</param>
+    public HeraldNode(int index, string redisConfiguration, string? logDirectory, IEnumerable<string> settings)
     {
+        _logFile = logDirectory is null ? null : Path.Combine(logDirectory, $"node-{index}.log");
         Index = index;
         Port = FreePort();
         _dataDirectory = Path.Combine(Path.GetTempPath(), "herald-chaos", Guid.NewGuid().ToString("N"));
@@ -38,8 +41,16 @@ public sealed class HeraldNode : IAsyncDisposable
             info.ArgumentList.Add(argument);
         info.Environment["DOTNET_gcServer"] = "0";
         _process = Process.Start(info) ?? throw new InvalidOperationException("herald did not start");
-        _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
+        DataReceivedEventHandler output = (_, e) =>
+        {
+            if (_logFile is not null && e.Data is not null)
+            {
+                lock (_settings)
+                    File.AppendAllText(_logFile, e.Data + "\n");
+            }
+        };
+        _process.OutputDataReceived += output;
+        _process.ErrorDataReceived += output;
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
 

@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
+using Herald.Diagnostics;
 using Herald.Http;
 using Herald.Hub;
 using Microsoft.Extensions.Logging;

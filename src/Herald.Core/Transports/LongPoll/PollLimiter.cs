@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Net;
+using Herald.Diagnostics;
 using Herald.Hub;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

@@ -1,4 +1,4 @@
-namespace Herald.Http;
+namespace Herald.Diagnostics;
 
 /// <summary>
 /// Lets one log line through per interval and counts the ones it held back, so that a flood of

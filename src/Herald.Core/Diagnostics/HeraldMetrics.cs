@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
 
-namespace Herald.Hub;
+namespace Herald.Diagnostics;
 
 /// <summary>Herald's instruments, on the <c>Herald</c> meter (<c>dotnet-counters monitor -n herald --counters Herald</c>).</summary>
 public static class HeraldMetrics

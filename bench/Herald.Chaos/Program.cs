@@ -15,12 +15,13 @@ var redisRestarts = new Option<int>("--redis-restarts") { DefaultValueFactory = 
 var rollback = new Option<bool>("--rollback");
 var pubsubKills = new Option<int>("--pubsub-kills") { DefaultValueFactory = _ => 0 };
 var failovers = new Option<int>("--failovers") { DefaultValueFactory = _ => 0, Description = "A primary, a replica and a Sentinel: the nodes connect through the Sentinel, and the primary is killed this many times." };
+var rejoinAsPrimary = new Option<bool>("--rejoin-as-primary") { Description = "With --failovers: the killed primary restarts as a primary on its files (the Sentinel demotes it a moment later) instead of as a replica." };
 var nodeLogs = new Option<string?>("--node-logs") { Description = "A directory for each node's output (node-N.log)." };
 var json = new Option<string?>("--json") { Description = "Also write the totals to this file." };
 
 var root = new RootCommand("Chaos runs of a Herald cluster on Redis: real redis-server, real herald processes behind a non-sticky proxy, subscribers on every transport, publishers retrying with idempotency keys; counts what was lost, gapped, duplicated or reset.")
 {
-    nodes, channels, publishes, publishers, rate, perTransport, perSubscriber, fsync, nodeKills, redisRestarts, rollback, pubsubKills, failovers, nodeLogs, json,
+    nodes, channels, publishes, publishers, rate, perTransport, perSubscriber, fsync, nodeKills, redisRestarts, rollback, pubsubKills, failovers, rejoinAsPrimary, nodeLogs, json,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -39,6 +40,7 @@ root.SetAction(async (parse, cancellationToken) =>
         Rollback = parse.GetValue(rollback),
         PubSubKills = parse.GetValue(pubsubKills),
         Failovers = parse.GetValue(failovers),
+        RejoinAsPrimary = parse.GetValue(rejoinAsPrimary),
         NodeLogDirectory = parse.GetValue(nodeLogs),
     };
     var totals = await ChaosRun.RunAsync(options);

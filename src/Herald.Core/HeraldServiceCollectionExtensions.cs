@@ -57,6 +57,7 @@ public static class HeraldServiceCollectionExtensions
         Webhooks.Outbound.OutboundWebhooks.AddServices(services);
         HeraldCors.AddServices(services);
         services.AddProblemDetails(o => o.CustomizeProblemDetails = Http.ProblemDefaults.Customize);
+        services.AddExceptionHandler<Http.EngineUnavailableHandler>();
         return new HeraldBuilder(services, configuration);
     }
 

@@ -64,7 +64,8 @@ public sealed class RedisFailover : IAsyncDisposable
     }
 
     /// <summary>Kills the primary, waits until the Sentinel promoted the replica, and brings the old primary back as its replica.</summary>
-    public async Task FailOverAsync()
+    /// <param name="rejoinAsPrimary">Start the old primary again on its files as it was configured (a primary) and let the Sentinel demote it, instead of as a replica.</param>
+    public async Task FailOverAsync(bool rejoinAsPrimary = false)
     {
         var old = Primary;
         var promoted = Replica;
@@ -81,9 +82,15 @@ public sealed class RedisFailover : IAsyncDisposable
         Replica = old;
         Failovers++;
 
-        // The old primary comes back on its own files as a primary; the Sentinel demotes it, and it
-        // syncs from the new primary (dropping what the new one lacks).
-        await old.RestartAsync();
+        // The old primary rejoins as the new one's replica, as its configuration must make it do
+        // (docs/scaling.md): it syncs from the new primary, dropping what the new one lacks. Started
+        // as a primary on its old files instead, it would serve its old data until the Sentinel
+        // demotes it, and StackExchange.Redis, which also connects to the replicas the Sentinel
+        // names, may send writes there meanwhile.
+        if (rejoinAsPrimary)
+            await old.RestartAsync();
+        else
+            await old.RestartAsReplicaAsync(promoted.Port);
         await WaitForReplicaAsync(old);
     }
 

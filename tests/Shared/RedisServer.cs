@@ -15,7 +15,7 @@ public sealed class RedisServer : IAsyncDisposable
     private static readonly TimeSpan s_startTimeout = TimeSpan.FromSeconds(30);
 
     private readonly string _directory;
-    private readonly string[] _settings;
+    private string[] _settings;
     private Process? _process;
 
     private RedisServer(int port, string directory, string[] settings)
@@ -74,6 +74,14 @@ public sealed class RedisServer : IAsyncDisposable
     }
 
     /// <summary>Starts the server again on the same port and files (after <see cref="Kill"/>).</summary>
+    /// <summary>Starts the server again on its files as a replica of <paramref name="primaryPort"/> (a failed primary rejoining).</summary>
+    public Task RestartAsReplicaAsync(int primaryPort)
+    {
+        Kill();
+        _settings = [.. _settings.TakeWhile(s => s != "--replicaof"), "--replicaof", "127.0.0.1", primaryPort.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+        return StartProcessAsync();
+    }
+
     public Task RestartAsync()
     {
         Kill();

@@ -15,9 +15,6 @@ namespace Herald.Api;
 /// </summary>
 internal static class PublishEndpoint
 {
-    /// <summary>Seconds a client waits before retrying a publish the engine could not take.</summary>
-    public const int EngineRetryAfterSeconds = 1;
-
     public static async Task<IResult> HandleAsync(
         string channel,
         HttpContext context,
@@ -93,7 +90,7 @@ internal static class PublishEndpoint
             case PublishError.TooLarge:
                 return Problems.TooLarge(maxMessageBytes);
             case PublishError.EngineUnavailable:
-                context.Response.Headers.RetryAfter = EngineRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+                context.Response.Headers.RetryAfter = Http.EngineUnavailableHandler.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
                 return Problems.EngineUnavailable(result.Message);
             default:
                 return Problems.ForPublish(result.Error, result.Message);

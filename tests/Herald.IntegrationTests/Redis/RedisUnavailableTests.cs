@@ -53,6 +53,16 @@ public sealed class RedisUnavailableTests : IAsyncLifetime
         using (var ready = await client.GetAsync("readyz").WaitAsync(HttpJson.Timeout))
             Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
 
+        // Reads too: a documented 503 with Retry-After, not a 500.
+        foreach (var read in (string[])[$"v1/channels/{channel}/messages", $"v1/poll?channel={channel}&wait=0"])
+        {
+            using var refusedRead = await client.GetAsync(read).WaitAsync(HttpJson.Timeout);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refusedRead.StatusCode);
+            Assert.NotNull(refusedRead.Headers.RetryAfter);
+            var problem = JsonDocument.Parse(await refusedRead.Content.ReadAsStringAsync()).RootElement;
+            Assert.Equal("engine_unavailable", problem.GetProperty("code").GetString());
+        }
+
         await _redis.RestartAsync();
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         HttpResponseMessage retried;

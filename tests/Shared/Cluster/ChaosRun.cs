@@ -40,6 +40,9 @@ public sealed record ChaosOptions
     /// <summary>When above 0: a primary, a replica and a Sentinel; the nodes connect through the Sentinel and the primary is killed this many times.</summary>
     public int Failovers { get; init; }
 
+    /// <summary>A failed primary comes back on its files as a primary (until the Sentinel demotes it) rather than as a replica.</summary>
+    public bool RejoinAsPrimary { get; init; }
+
     /// <summary>When set, each node's output goes to <c>node-N.log</c> here.</summary>
     public string? NodeLogDirectory { get; init; }
 
@@ -188,7 +191,7 @@ public static class ChaosRun
             faults.Add(async () =>
             {
                 var clock = Stopwatch.StartNew();
-                await failover.FailOverAsync();
+                await failover.FailOverAsync(options.RejoinAsPrimary);
                 log($"primary killed, the Sentinel promoted :{failover.Primary.Port}; old primary back as its replica ({clock.Elapsed.TotalSeconds:F1} s)");
             });
         }

@@ -30,7 +30,7 @@ stop_server() {
 trap stop_server EXIT INT TERM
 
 # start_server SYSTEM [extra server args...]
-#   herald (in-memory store) | herald-sqlite | signalr | socketio | socketio-polling | raw | raw-pack
+#   herald (in-memory store) | herald-sqlite | herald-redis | signalr | socketio | socketio-polling | raw | raw-pack
 #   HERALD_SERVER=path/to/herald.dll runs another build of Herald (a before/after comparison).
 # Ports come from 10000–32767, below Linux's ephemeral range (32768–60999), so no client socket of
 # this or any other run holds one; a port another server took is retried with the next pick.
@@ -55,6 +55,10 @@ start_server_on_port() {
            --Herald:ApiKeys:0=$key --Logging:LogLevel:Default=Warning
            --Herald:Connections:MaxConnectionsPerIp=0)  # the runs measure the server, not its per-address limit
       [[ $system == herald ]] && cmd+=(--store memory) ;;
+    herald-redis)  # HERALD_REDIS: a running redis-server (bench/redis/run.sh starts one)
+      cmd=(dotnet "${HERALD_SERVER:-$root/src/Herald.Server/$release/herald.dll}" serve --urls "http://127.0.0.1:$port" --data "$server_data"
+           --Herald:ApiKeys:0=$key --Logging:LogLevel:Default=Warning --Herald:Connections:MaxConnectionsPerIp=0
+           --store redis --redis "${HERALD_REDIS:?HERALD_REDIS names the redis-server}") ;;
     signalr) cmd=(dotnet "$root/bench/peers/SignalRPeer/$release/SignalRPeer.dll" --urls "http://127.0.0.1:$port" --Logging:LogLevel:Default=Warning) ;;
     raw) cmd=(dotnet "$root/bench/peers/RawBroadcaster/$release/RawBroadcaster.dll" --urls "http://127.0.0.1:$port" --Logging:LogLevel:Default=Warning) ;;
     raw-pack) cmd=(dotnet "$root/bench/peers/RawBroadcaster/$release/RawBroadcaster.dll" --urls "http://127.0.0.1:$port" --Logging:LogLevel:Default=Warning --pack) ;;

@@ -2,14 +2,21 @@
 // its append before sending the next (as an HTTP publish does).
 //
 //   dotnet run -c Release --project bench/Herald.AppendBench -- --publishers 64 --seconds 10 --channels 4
-//   options: --store sqlite|memory  --sync normal|full  --warmup 2  --bytes 64  --path file.db
+//   options: --store sqlite|memory|redis|redis-raw  --sync normal|full  --warmup 2  --bytes 64  --path file.db
+//            --redis 127.0.0.1:6379 (redis, redis-raw; bench/redis/append.sh starts one per fsync mode)
+//   redis-raw: no Herald at all — each publisher evaluates a minimal Lua script doing the Redis work
+//   every append needs (the offset counter, XADD with trimming, PUBLISH), to compare Herald's
+//   append path against the floor of the same work on the same server.
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using HdrHistogram;
+using Herald.AppendBench;
 using Herald.Engine.Memory;
 using Herald.Engine;
+using Herald.Redis;
 using Herald.Sqlite;
+using StackExchange.Redis;
 
 var publishers = IntOption("--publishers", 64);
 var seconds = IntOption("--seconds", 10);
@@ -21,11 +28,17 @@ var sync = string.Equals(Option("--sync"), "full", StringComparison.OrdinalIgnor
 var keepFile = Option("--path") is not null;
 var path = Option("--path") ?? Path.Combine(Path.GetTempPath(), $"herald-bench-{Guid.NewGuid():N}.db");
 
+var redisConfiguration = Option("--redis") ?? "127.0.0.1:6379";
+ConnectionMultiplexer? redis = store.StartsWith("redis", StringComparison.Ordinal)
+    ? await ConnectionMultiplexer.ConnectAsync(redisConfiguration)
+    : null;
 IChannelLog log = store switch
 {
     "sqlite" => new SqliteChannelLog(path, options: new SqliteChannelLogOptions { Synchronous = sync }),
     "memory" => new MemoryChannelLog(),
-    _ => throw new ArgumentException($"--store is 'sqlite' or 'memory', not '{store}'."),
+    "redis" => new RedisChannelLog(redis!, new RedisEngineOptions { Configuration = redisConfiguration, Prefix = "bench" + Guid.NewGuid().ToString("N")[..8] }),
+    "redis-raw" => new RawScriptLog(redis!.GetDatabase()),
+    _ => throw new ArgumentException($"--store is 'sqlite', 'memory', 'redis' or 'redis-raw', not '{store}'."),
 };
 
 // A JSON string of the requested size: {"t":"xxxx..."}.
@@ -33,7 +46,7 @@ var payload = Encoding.UTF8.GetBytes("{\"t\":\"" + new string('x', Math.Max(0, b
 var names = Enumerable.Range(0, channels).Select(i => $"bench:ch{i}").ToArray();
 var retention = Retention.Default;
 
-Console.WriteLine($"store={store}{(store == "sqlite" ? $" ({path}, synchronous={sync})" : "")} publishers={publishers} channels={channels} payload={payload.Length} B warmup={warmup}s seconds={seconds}");
+Console.WriteLine($"store={store}{(store == "sqlite" ? $" ({path}, synchronous={sync})" : store.StartsWith("redis", StringComparison.Ordinal) ? $" ({redisConfiguration})" : "")} publishers={publishers} channels={channels} payload={payload.Length} B warmup={warmup}s seconds={seconds}");
 
 // 0: warming up, 1: measuring, 2: stopping.
 var phase = 0;
@@ -84,6 +97,8 @@ measured.Stop();
 var cpu = Environment.CpuUsage.TotalTime - cpuBefore;
 await Task.WhenAll(tasks);
 await log.DisposeAsync();
+if (redis is not null)
+    await redis.DisposeAsync();
 
 var all = new LongHistogram(60_000_000, 3);
 foreach (var histogram in histograms)

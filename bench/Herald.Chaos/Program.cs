@@ -57,4 +57,17 @@ root.SetAction(async (parse, cancellationToken) =>
     Console.Error.WriteLine(failed ? "FAILED" : "OK");
     return failed ? 1 : 0;
 });
+var liveChannels = new Option<int>("--channels") { DefaultValueFactory = _ => 10_000 };
+var liveSamples = new Option<int>("--samples") { DefaultValueFactory = _ => 200 };
+var resubscribe = new Command("resubscribe", "How soon one node following many channels is live again after Redis is killed and restarted (from Redis answering PING to a fresh publication delivered on every sampled channel).")
+{
+    liveChannels, liveSamples,
+};
+resubscribe.SetAction(async (parse, cancellationToken) =>
+{
+    var live = await Herald.Chaos.ResubscribeRun.RunAsync(parse.GetValue(liveChannels), parse.GetValue(liveSamples), Console.Error.WriteLine);
+    Console.WriteLine(live == TimeSpan.MaxValue ? "RESULT live=never" : $"RESULT live_seconds={live.TotalSeconds:F2}");
+    return live == TimeSpan.MaxValue ? 1 : 0;
+});
+root.Subcommands.Add(resubscribe);
 return await root.Parse(args).InvokeAsync();

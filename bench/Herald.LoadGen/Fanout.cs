@@ -55,7 +55,9 @@ internal static class Fanout
             }
 
             Log($"{acked} of {subscribers} {target.System} {target.Transport} subscribers acknowledged on {channel}");
-            using var publisher = new Publisher(target, endpoint, channel, apiKey, options.Int("payload", 100), options.Int("connections", 64));
+            // --publish-url: publish through another node than the subscribers' (cross-node latency on a shared engine).
+            using var publishEndpoint = options.Get("publish-url") is { } publishUrl ? new Endpoint(publishUrl, Connector.Parse(options.Get("source-ips"))) : null;
+            using var publisher = new Publisher(target, publishEndpoint ?? endpoint, channel, apiKey, options.Int("payload", 100), options.Int("connections", 64));
             var run = new StepRunner(target, endpoint, channel, apiKey, publisher, children, probe, serverCore, generatorCore, acked);
 
             var warmup = options.Double("warmup-seconds", 3);

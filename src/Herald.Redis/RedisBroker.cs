@@ -26,6 +26,7 @@ public sealed class RedisBroker : IBroker
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, ChannelMessageQueue> _subscriptions = new(StringComparer.Ordinal);
     private IBrokerHandler? _handler;
+    private Action<string, string, long>? _writeCounterSeen;
     private int _disposed;
 
     public RedisBroker(IConnectionMultiplexer redis, RedisEngineOptions options, ILogger<RedisBroker>? logger = null)
@@ -38,6 +39,13 @@ public sealed class RedisBroker : IBroker
     }
 
     public bool MayLoseMessages => true;
+
+    /// <summary>
+    /// Told, for every publication received, its channel and its partition's era and write counter
+    /// at its append: the log's watermark learns of other nodes' writes, so a Redis that went back
+    /// in time is noticed by every node that saw the newer writes, not only by the one that made them.
+    /// </summary>
+    internal void OnWriteCounterSeen(Action<string, string, long> observer) => Volatile.Write(ref _writeCounterSeen, observer);
 
     /// <summary>Channels subscribed on Redis now.</summary>
     public int SubscriptionCount => _subscriptions.Count;
@@ -140,7 +148,10 @@ public sealed class RedisBroker : IBroker
         }
 
         if (decoded.Publication is { } publication)
+        {
+            Volatile.Read(ref _writeCounterSeen)?.Invoke(publication.Channel, decoded.Era, decoded.WriteCounter);
             handler.OnPublication(publication);
+        }
         else if (decoded.Event is { } channelEvent)
             handler.OnEvent(channelEvent);
     }

@@ -44,6 +44,47 @@ public sealed partial class RedisChannelLog
         return true;
     }
 
+    /// <summary>A write counter another node's append reached, as its pub/sub message tells: raises this node's watermark (same era only).</summary>
+    internal void ObserveRemote(string channel, string era, long writeCounter)
+    {
+        var watch = _eras[_keys.PartitionOf(channel)];
+        lock (watch.Lock)
+        {
+            if (string.Equals(watch.Era, era, StringComparison.Ordinal) && writeCounter > watch.MaxWriteCounter)
+                watch.MaxWriteCounter = writeCounter;
+        }
+    }
+
+    /// <summary>
+    /// After a reconnect: every partition whose write counter in Redis is below what this node saw
+    /// in the same era went back in time (restored from an older copy, or a replica that lacked
+    /// the last writes) and moves to a new era now, before this node appends to it again.
+    /// </summary>
+    internal async Task CheckWatermarksAsync()
+    {
+        // What this node knew before it asks: appends answered meanwhile raise the watermarks past
+        // what the reads below can show, which must not look like Redis going back.
+        var known = new (string Era, long WriteCounter)[_keys.Partitions];
+        for (var p = 0; p < known.Length; p++)
+            known[p] = Watermark(p);
+        var db = _redis.GetDatabase();
+        var batch = db.CreateBatch();
+        var reads = new (Task<RedisValue> Era, Task<RedisValue> Counter)[_keys.Partitions];
+        for (var p = 0; p < reads.Length; p++)
+            reads[p] = (batch.StringGetAsync(_keys.Era(p)), batch.StringGetAsync(_keys.WriteCounter(p)));
+        batch.Execute();
+        for (var p = 0; p < reads.Length; p++)
+        {
+            var (era, seen) = known[p];
+            if (era.Length == 0)
+                continue;
+            var current = (string?)await reads[p].Era.ConfigureAwait(false);
+            var counter = (long?)await reads[p].Counter.ConfigureAwait(false) ?? 0;
+            if (string.Equals(current, era, StringComparison.Ordinal) && counter < seen)
+                await RotateEraAsync(p, era, $"its write counter is {counter} after a reconnect, below the {seen} this node saw").ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Moves a partition from <paramref name="seen"/> to a new era, if it is still in it.</summary>
     internal async Task RotateEraAsync(int partition, string seen, string reason)
     {

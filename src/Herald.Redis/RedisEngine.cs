@@ -41,6 +41,7 @@ public static class RedisEngineExtensions
             var log = new RedisChannelLog(connection.Multiplexer, settings, sink: webhooks, time, loggers.CreateLogger<RedisChannelLog>());
             log.Outbox = webhooks;
             var broker = new RedisBroker(connection.Multiplexer, settings, loggers.CreateLogger<RedisBroker>());
+            broker.OnWriteCounterSeen(log.ObserveRemote);
             connection.Attach(log, broker);
             return new HeraldEngine("redis", log, broker, webhooks, webhooks, new Resources(webhooks, connection));
         });
@@ -173,6 +174,7 @@ internal sealed class RedisConnection : IAsyncDisposable
             else
                 RedisLog.Persistence(_logger, persistence);
             await check.RunAsync().ConfigureAwait(false);
+            await log.CheckWatermarksAsync().ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // Redis may be down at start; the reconnect runs the check again.
         catch (Exception ex)

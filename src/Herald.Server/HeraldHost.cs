@@ -136,6 +136,9 @@ internal static partial class HeraldHost
             LogGeneratedKey(logger, path);
             ShowOnTerminal(generated, path);
         }
+        // Several nodes must agree on keys and token secrets; each would otherwise make its own.
+        if (string.Equals(options.Store, "redis", StringComparison.OrdinalIgnoreCase) && DataSecrets.SecretsFromDataDirectory)
+            LogSecretsPerNode(logger, dataDirectory);
         GC.KeepAlive(store);
     }
 
@@ -174,4 +177,7 @@ internal static partial class HeraldHost
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "No API key was configured, so one was generated and saved in {Path} (readable by its owner only); the herald CLI on this machine finds it there")]
     private static partial void LogGeneratedKey(ILogger logger, string path);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "The store is Redis, for several nodes, but this node's API key or user-token secret comes from its own data directory ({DataDirectory}): other nodes will refuse what it accepts. Set Herald:ApiKeys and Herald:Auth:HmacSecret (or a public key) to the same values on every node (docs/scaling.md).")]
+    private static partial void LogSecretsPerNode(ILogger logger, string dataDirectory);
 }

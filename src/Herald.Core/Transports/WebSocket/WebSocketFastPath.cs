@@ -67,7 +67,7 @@ internal sealed class WebSocketFastPath(ConnectionDelegate next, WebSocketServic
         if (outcome != Outcome.Accepted)
             return (outcome, default);
 
-        var request = TryParse(text!, connection);
+        var request = TryParse(text!, (connection.RemoteEndPoint as System.Net.IPEndPoint)?.Address);
         if (request is null || await WebSocketEndpoint.CheckRequestAsync(request, services) is not (null, var caller))
             return (Outcome.HandOff, default);
 
@@ -168,8 +168,8 @@ internal sealed class WebSocketFastPath(ConnectionDelegate next, WebSocketServic
         }
     }
 
-    /// <summary>A request the fast path can take whole, or null.</summary>
-    private static HttpRequest? TryParse(string head, ConnectionContext connection)
+    /// <summary>A request the fast path can take whole, or null (the head as read: up to and including its blank line).</summary>
+    internal static HttpRequest? TryParse(string head, System.Net.IPAddress? remoteAddress)
     {
         var lines = head.Split("\r\n");
         var requestLine = lines[0].Split(' ');
@@ -188,7 +188,7 @@ internal sealed class WebSocketFastPath(ConnectionDelegate next, WebSocketServic
         request.Scheme = "http";
         request.Path = path;
         request.QueryString = question < 0 ? QueryString.Empty : new QueryString(target[question..]);
-        context.Connection.RemoteIpAddress = (connection.RemoteEndPoint as System.Net.IPEndPoint)?.Address;
+        context.Connection.RemoteIpAddress = remoteAddress;
         foreach (var line in lines.AsSpan(1))
         {
             if (line.Length == 0)

@@ -221,7 +221,7 @@ internal sealed partial class InboundWebhookEndpoint(
 
     private sealed record PreparedSource(IWebhookVerifier Verifier, IReadOnlyList<byte[]> Keys, ChannelTemplate? Template, string TemplateError);
 
-    private static string TypeOf(string? eventType) =>
+    internal static string TypeOf(string? eventType) =>
         string.IsNullOrEmpty(eventType) ? DefaultType
         : eventType.Length > PublishService.MaxTypeLength ? eventType[..PublishService.MaxTypeLength]
         : eventType;

@@ -48,7 +48,7 @@ internal sealed class WebSocketHeadTarget : IFuzzTarget
         }
 
         Check.That(!names.Contains("Content-Length") && !names.Contains("Transfer-Encoding"), "Accepted an upgrade that announces a body.");
-        Check.That(request.Host.HasValue, "Accepted a head without Host.");
+        Check.That(request.Host.HasValue && request.Host.Value!.All(c => c is > ' ' and < '\x7f'), $"Accepted a missing or non-ASCII Host: {Show(request.Host.Value ?? "")}.");
     }
 
     /// <summary>RFC 9110 §5.6.2 tchar.</summary>

@@ -68,6 +68,20 @@ internal static class Check
         }
     }
 
+    /// <summary>
+    /// Whether two values are the same JSON, numbers compared as written (data is stored verbatim).
+    /// JsonElement.DeepEquals is not used: it throws on exponents beyond int (1E2222222222).
+    /// </summary>
+    public static bool SameJson(JsonElement left, JsonElement right) => Canonical(left).AsSpan().SequenceEqual(Canonical(right));
+
+    private static byte[] Canonical(JsonElement element)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true }))
+            element.WriteTo(writer);
+        return buffer.WrittenSpan.ToArray();
+    }
+
     /// <summary>Whether <paramref name="text"/> is valid UTF-16 (no unpaired surrogate).</summary>
     public static bool IsValidUtf16(string text)
     {

@@ -95,7 +95,7 @@ for name, body in [("stripe", BODY), ("standard", '{"type":"user.created","data"
                    ("long-type", '{"type":"' + "a" * 63 + '\u00e9\u4e2d","id":"evt_2"}'),
                    ("array", '[{"type":"x"}]'), ("scalar", '42'),
                    # The type cut at 64 characters between the halves of a surrogate pair (fixed; see docs/security.md).
-                   ("type-cut-surrogate", '{"type":"' + "a" * 63 + '\ud83d\ude00tail","id":"evt_3"}')]:
+                   ("type-cut-surrogate", '{"type":"' + "a" * 63 + '\\ud83d\\ude00tail","id":"evt_3"}')]:
     write("webhook-body", name, body)
 
 for name, n in [("simple", "chat:lobby"), ("full", "user_1-x:AZaz09_-.=@~"), ("long-ns", "a" * 32 + ":x"), ("bad", "Chat:lobby"), ("unicode", "chat:\u00e9\U0001F600")]:
@@ -113,3 +113,11 @@ for name, t in [("simple", 'message\nalice\n{"text":"hello"}'),
                 ("unicode", 't\u00e9\U0001F600\nbob@example.com\n"\\u2028\\ud83d\\ude00"'),
                 ("scalar", '\n\nnull')]:
     write("encoders", name, t)
+
+# Inputs that crashed a target before its fix (docs/security.md, "Crashes found"): replayed by ./test.sh.
+REST = b"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+write("ws-head", "crash-host-control", b"GET /v1/ws?cy HTTP/1.1\r\nHost: h\r\x1aUpgrade: WebSocket\r\n" + REST)
+write("ws-head", "crash-value-control", b"GET /v1/ws HTTP/1.1\r\nHost: h\r\nUser-Agent: i\x7f\xff\r\n" + REST)
+write("ws-frames", "crash-continuation-2-63", bytes([0x05, 0x05, 0x82, 0x7F, 0x64, 0x03, 0x1D, 0x1D, 0x21, 0x80, 0x7F, 0xFF, 0xFF, 0x82, 0xE1, 0x00, 0x00, 0x01, 0x00]))
+write("channel-name", "crash-half-surrogate", "uuser_1\U0001F600C=@ser_1 x:ZA")
+

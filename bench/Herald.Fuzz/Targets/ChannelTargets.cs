@@ -34,7 +34,8 @@ internal sealed partial class ChannelNameTarget : IFuzzTarget
         Check.That(document.RootElement.GetProperty("message").GetString() == error, $"The refusal's message did not survive JSON encoding: {error}");
     }
 
-    [GeneratedRegex("^[a-z0-9_-]{1,32}:[A-Za-z0-9_.=@~-]+$", RegexOptions.CultureInvariant)]
+    // \z, not $: $ also matches before a final newline, which the grammar refuses.
+    [GeneratedRegex(@"\A[a-z0-9_-]{1,32}:[A-Za-z0-9_.=@~-]+\z", RegexOptions.CultureInvariant)]
     private static partial Regex Grammar();
 }
 

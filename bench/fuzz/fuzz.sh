@@ -8,8 +8,9 @@
 # Needs afl-fuzz (apt-get install afl++) and the sharpfuzz tool (dotnet tool restore; .config/dotnet-tools.json).
 # Installs nothing. Work files, findings and crashes go to artifacts/fuzz/ (ignored by git).
 # Everything runs under nice: the machine is shared. Crashing inputs are kept in
-# artifacts/fuzz/findings/<target>/default/crashes/; replay one with
-#   dotnet artifacts/fuzz/bin/Herald.Fuzz.dll replay <target> <file>
+# artifacts/fuzz/findings/<target>/default/crashes/; replay one (uninstrumented: the instrumented
+# copy only runs under AFL) with
+#   dotnet run -c Release --project bench/Herald.Fuzz -- replay <target> <file>
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 

@@ -83,7 +83,7 @@ internal static class CursorChecks
                 $"Epoch '{position.Epoch}' is not one Herald writes.");
         }
 
-        // Two requested channels of one FNV-1a hash cannot be told apart by a cursor (1 in ~10^8 for 64 channels): not checked.
+        // Two requested channels of one FNV-1a hash cannot be told apart by a cursor (1 in ~2 million for 64 channels): not checked.
         if (channels.Select(Cursor.Hash).Distinct().Count() != channels.Count)
             return positions;
 

@@ -107,6 +107,17 @@ if [ -f tests/e2e/package.json ]; then
   rm -f "$tap"
 fi
 
+# The saved fuzz corpora (bench/fuzz/corpus/<target>/, what AFL++ found and the crashes it found)
+# replayed in-process through every parser target: a second or two, no AFL needed.
+if [ -d bench/fuzz/corpus ]; then
+  log "fuzz corpora replay"
+  if dotnet run -c Release --no-build --project bench/Herald.Fuzz -- replay-all bench/fuzz/corpus; then
+    passed=$((passed + 1))
+  else
+    status=1; failed=$((failed + 1))
+  fi
+fi
+
 # The benchmark must stay correct too: a few-second smoke run of the append benchmark.
 if [ -d bench/Herald.AppendBench ]; then
   log "bench smoke (append, 2 s)"

@@ -47,7 +47,7 @@ public static class ChannelName
             var c = channel[i];
             if (!(char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '_' or '-'))
             {
-                error = $"The namespace may contain only a-z, 0-9, '_' and '-' (found '{c}' at {i}).";
+                error = $"The namespace may contain only a-z, 0-9, '_' and '-' (found {Describe(channel, i)} at {i}).";
                 return false;
             }
         }
@@ -57,7 +57,7 @@ public static class ChannelName
             var c = channel[i];
             if (!(char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.' or '=' or '@' or '~'))
             {
-                error = $"The name may contain only A-Z, a-z, 0-9 and '_ - . = @ ~' (found '{c}' at {i}).";
+                error = $"The name may contain only A-Z, a-z, 0-9 and '_ - . = @ ~' (found {Describe(channel, i)} at {i}).";
                 return false;
             }
         }
@@ -67,6 +67,13 @@ public static class ChannelName
     }
 
     public static bool IsValid(string? channel) => TryValidate(channel, out _);
+
+    /// <summary>
+    /// The character at <paramref name="index"/> for a message: the whole code point when it is a
+    /// surrogate pair (half of one is no text: JSON writers turn it into U+FFFD), <c>\uXXXX</c> for a lone surrogate.
+    /// </summary>
+    private static string Describe(string text, int index) =>
+        System.Text.Rune.TryGetRuneAt(text, index, out var rune) ? $"'{rune}'" : $"\\u{(int)text[index]:X4}";
 
     /// <summary>The namespace part of a valid channel name.</summary>
     public static string NamespaceOf(string channel) => channel[..channel.IndexOf(':', StringComparison.Ordinal)];

@@ -63,4 +63,28 @@ public sealed class ChannelNameTests
         Assert.Contains(errors, e => e.Contains("MaxHistoryLimit", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.Contains("Bad NS", StringComparison.Ordinal));
     }
+
+    /// <summary>
+    /// Found by the channel-name fuzz target: the refusal quoted one UTF-16 unit, half of a character
+    /// outside the BMP, which every JSON writer (problem documents, WebSocket replies) turns into U+FFFD.
+    /// </summary>
+    [Theory]
+    [InlineData("user_1\U0001F600C=@ser_1 x:ZA", "'\U0001F600' at 6")]
+    [InlineData("chat:a\U0001F600", "'\U0001F600' at 6")]
+    public void Refusal_quotes_the_whole_character(string channel, string quoted)
+    {
+        Assert.False(ChannelName.TryValidate(channel, out var error));
+        Assert.Contains(quoted, error, StringComparison.Ordinal);
+        // Valid UTF-16 survives a round trip through UTF-8 unchanged; half a surrogate pair does not.
+        Assert.Equal(error, System.Text.Encoding.UTF8.GetString(System.Text.Encoding.UTF8.GetBytes(error)));
+    }
+
+    [Fact]
+    public void Refusal_quotes_a_lone_surrogate_as_an_escape()
+    {
+        // Built at run time: a lone surrogate does not survive in attribute metadata.
+        var channel = "chat:a" + (char)0xD83D;
+        Assert.False(ChannelName.TryValidate(channel, out var error));
+        Assert.Contains("\\uD83D at 6", error, StringComparison.Ordinal);
+    }
 }

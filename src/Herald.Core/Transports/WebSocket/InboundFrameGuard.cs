@@ -92,7 +92,8 @@ internal sealed class InboundFrameGuard(int maxMessageBytes)
                 _messageBytes = 0;
             }
 
-            _messageBytes += length;
+            // Saturating: a continuation frame announcing 2^63 or more must not wrap the message's total below the limit.
+            _messageBytes = length > long.MaxValue - _messageBytes ? long.MaxValue : _messageBytes + length;
             if (_messageBytes > maxMessageBytes)
             {
                 ExceededAt = Math.Max(MessagesStarted, 1);

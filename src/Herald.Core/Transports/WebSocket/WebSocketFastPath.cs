@@ -67,7 +67,7 @@ internal sealed class WebSocketFastPath(ConnectionDelegate next, WebSocketServic
         if (outcome != Outcome.Accepted)
             return (outcome, default);
 
-        var request = TryParse(text!, connection);
+        var request = TryParse(text!, (connection.RemoteEndPoint as System.Net.IPEndPoint)?.Address);
         if (request is null || await WebSocketEndpoint.CheckRequestAsync(request, services) is not (null, var caller))
             return (Outcome.HandOff, default);
 
@@ -168,8 +168,8 @@ internal sealed class WebSocketFastPath(ConnectionDelegate next, WebSocketServic
         }
     }
 
-    /// <summary>A request the fast path can take whole, or null.</summary>
-    private static HttpRequest? TryParse(string head, ConnectionContext connection)
+    /// <summary>A request the fast path can take whole, or null (the head as read: up to and including its blank line).</summary>
+    internal static HttpRequest? TryParse(string head, System.Net.IPAddress? remoteAddress)
     {
         var lines = head.Split("\r\n");
         var requestLine = lines[0].Split(' ');
@@ -177,6 +177,8 @@ internal sealed class WebSocketFastPath(ConnectionDelegate next, WebSocketServic
             return null;
 
         var target = requestLine[1];
+        if (!IsVisibleAscii(target))
+            return null;
         var question = target.IndexOf('?', StringComparison.Ordinal);
         var path = question < 0 ? target : target[..question];
         if (path != WebSocketEndpoint.Path)
@@ -188,7 +190,7 @@ internal sealed class WebSocketFastPath(ConnectionDelegate next, WebSocketServic
         request.Scheme = "http";
         request.Path = path;
         request.QueryString = question < 0 ? QueryString.Empty : new QueryString(target[question..]);
-        context.Connection.RemoteIpAddress = (connection.RemoteEndPoint as System.Net.IPEndPoint)?.Address;
+        context.Connection.RemoteIpAddress = remoteAddress;
         foreach (var line in lines.AsSpan(1))
         {
             if (line.Length == 0)
@@ -196,16 +198,24 @@ internal sealed class WebSocketFastPath(ConnectionDelegate next, WebSocketServic
             var colon = line.IndexOf(':', StringComparison.Ordinal);
             if (colon <= 0 || line[0] is ' ' or '\t')
                 return null;
+            // Kestrel refuses a name that is not a token and a value holding a control character
+            // (400); so must this parser, or the fast path would take what the HTTP path refuses
+            // (and HostString throws on a Host holding one).
             var name = line[..colon];
-            if (request.Headers.ContainsKey(name))
+            var value = line[(colon + 1)..].Trim(' ', '\t');
+            if (!IsToken(name) || HasControlCharacter(value) || request.Headers.ContainsKey(name))
                 return null;
-            request.Headers[name] = line[(colon + 1)..].Trim();
+            request.Headers[name] = value;
         }
 
-        request.Host = new HostString(request.Headers.Host.ToString());
+        // Kestrel refuses a Host that is not a plain authority; HostString would try IDN mapping on it.
+        var host = request.Headers.Host.ToString();
+        if (!IsVisibleAscii(host))
+            return null;
+        request.Host = new HostString(host);
         var headers = request.Headers;
         var isUpgrade = request.Host.HasValue
-            && headers.ContentLength is null && !headers.ContainsKey("Transfer-Encoding")
+            && !headers.ContainsKey("Content-Length") && !headers.ContainsKey("Transfer-Encoding")
             && Contains(headers.Upgrade, "websocket") && Contains(headers.Connection, "upgrade")
             && headers.SecWebSocketVersion == "13"
             && IsValidKey(headers.SecWebSocketKey);
@@ -235,6 +245,41 @@ internal sealed class WebSocketFastPath(ConnectionDelegate next, WebSocketServic
         }
 
         return false;
+    }
+
+    /// <summary>RFC 9110 §5.6.2: a header name is 1 or more tchar.</summary>
+    private static bool IsToken(string name)
+    {
+        foreach (var c in name)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c, StringComparison.Ordinal)))
+                return false;
+        }
+
+        return name.Length > 0;
+    }
+
+    /// <summary>RFC 9110 §5.5: a field value holds no control character but HTAB (nor, read as Latin-1, a C1 control).</summary>
+    private static bool HasControlCharacter(string value)
+    {
+        foreach (var c in value)
+        {
+            if (char.IsControl(c) && c != '\t')
+                return true;
+        }
+
+        return false;
+    }
+
+    private static bool IsVisibleAscii(string text)
+    {
+        foreach (var c in text)
+        {
+            if (c is <= ' ' or >= '\x7f')
+                return false;
+        }
+
+        return true;
     }
 
     private static bool IsValidKey(StringValues key)

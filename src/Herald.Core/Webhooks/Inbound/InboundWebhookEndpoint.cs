@@ -221,10 +221,16 @@ internal sealed partial class InboundWebhookEndpoint(
 
     private sealed record PreparedSource(IWebhookVerifier Verifier, IReadOnlyList<byte[]> Keys, ChannelTemplate? Template, string TemplateError);
 
-    private static string TypeOf(string? eventType) =>
-        string.IsNullOrEmpty(eventType) ? DefaultType
-        : eventType.Length > PublishService.MaxTypeLength ? eventType[..PublishService.MaxTypeLength]
-        : eventType;
+    /// <summary>The publication's type: the sender's event type, cut to 64 characters — never between the halves of a surrogate pair.</summary>
+    internal static string TypeOf(string? eventType)
+    {
+        if (string.IsNullOrEmpty(eventType))
+            return DefaultType;
+        if (eventType.Length <= PublishService.MaxTypeLength)
+            return eventType;
+        var cut = char.IsHighSurrogate(eventType[PublishService.MaxTypeLength - 1]) ? PublishService.MaxTypeLength - 1 : PublishService.MaxTypeLength;
+        return eventType[..cut];
+    }
 
     /// <summary>The publication's <c>meta</c>: <c>{"source":"github","deliveryId":"72d3…"}</c> (no <c>deliveryId</c> when the scheme has none).</summary>
     internal static byte[] MetaOf(string source, string? deliveryId)

@@ -122,7 +122,7 @@ esac
 echo "# Herald benchmarks ($mode, $size sizes), $(date -u +%Y-%m-%dT%H:%MZ)"
 machine
 echo
-build_all
+[[ -n ${NO_BUILD:-} ]] || build_all
 machine >"$results/machine.txt"
 for phase in $phases; do "phase_$phase"; done
 bench/tables.sh "$results"

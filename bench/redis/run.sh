@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The Redis engine's benchmarks (docs/benchmarks.md, "Several nodes on Redis"), loopback only:
 #   fanout   one node, 1 x 1,000 and 1 x 5,000 WebSocket fan-out, --store redis next to --store sqlite
-#   latency  two nodes on one Redis: subscribers on node B, publishes through node A; the
-#            publish -> delivery latency at rising rates (the saturation step tells where 10 % is)
+#   latency  two nodes on one Redis: subscribers on node B (LATENCY_SUBSCRIBERS, default 1,000),
+#            publishes through node A, then through node B itself for comparison; the publish ->
+#            delivery latency at rising rates (the saturation step tells where 10 % is)
 # A fresh redis-server (AOF, appendfsync always, no snapshots) per phase, pinned with the servers
 # to core 0; the load generator on core 1.   bench/redis/run.sh [fanout|latency|all]
 set -euo pipefail
@@ -58,8 +59,15 @@ if [[ $phase == latency || $phase == all ]]; then
     --Herald:Connections:MaxConnectionsPerIp=0 --store redis --redis "$HERALD_REDIS" >"$node_b_data.log" 2>&1 &
   node_b_pid=$!
   for _ in $(seq 300); do curl -sf "http://127.0.0.1:$port_b/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
-  echo "== cross-node latency: 1,000 ws subscribers on node B (:$port_b), publishes through node A (:$node_a)" >&2
-  port=$port_b server_pid=$(pgrep -P "$node_b_pid" | head -n 1 || echo "$node_b_pid") \
-    loadgen fanout --target herald --transport ws --subscribers 1000 --rates 20,50,100,200,400,800,max --seconds "$step" \
-      --payload 100 --connections 64 --warmup-seconds "$warmup" --api-key $key --publish-url "http://127.0.0.1:$node_a" || true
+  latency_subscribers=${LATENCY_SUBSCRIBERS:-1000}
+  latency_rates=${LATENCY_RATES:-20,50,100,200,400,800,max}
+  node_b_server=$(pgrep -P "$node_b_pid" | head -n 1 || echo "$node_b_pid")
+  echo "== cross-node latency: $latency_subscribers ws subscribers on node B (:$port_b), publishes through node A (:$node_a)" >&2
+  port=$port_b server_pid=$node_b_server \
+    loadgen fanout --target herald --transport ws --subscribers "$latency_subscribers" --rates "$latency_rates" --seconds "$step" \
+      --payload 100 --connections 64 --warmup-seconds "$warmup" --api-key $key --publish-url "http://127.0.0.1:$node_a" | jq -c '. + {system: "cross-node"}' || true
+  echo "== same-node latency: the same subscribers, publishes through node B" >&2
+  port=$port_b server_pid=$node_b_server \
+    loadgen fanout --target herald --transport ws --subscribers "$latency_subscribers" --rates "$latency_rates" --seconds "$step" \
+      --payload 100 --connections 64 --warmup-seconds "$warmup" --api-key $key | jq -c '. + {system: "same-node"}' || true
 fi

@@ -104,13 +104,20 @@ export class HeraldServer {
     if (child === null || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((r) => child.once('exit', r));
     child.kill(signal);
-    const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error(`herald did not exit after ${signal}`)), 30_000));
+    // The timer is cleared once herald exits: left pending, it kept each test file's process alive
+    // for its 30 s after the last test (three minutes of the suite's five).
+    let timer;
+    const timeout = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`herald did not exit after ${signal}`)), 30_000);
+    });
     try {
       await Promise.race([exited, timeout]);
     } catch (error) {
       child.kill('SIGKILL');
       await exited;
       throw error;
+    } finally {
+      clearTimeout(timer);
     }
   }
 

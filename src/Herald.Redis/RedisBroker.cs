@@ -26,7 +26,7 @@ public sealed class RedisBroker : IBroker
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, ChannelMessageQueue> _subscriptions = new(StringComparer.Ordinal);
     private IBrokerHandler? _handler;
-    private Action<string, string, long>? _writeCounterSeen;
+    private Action<int, string, long>? _writeCounterSeen;
     private int _disposed;
 
     public RedisBroker(IConnectionMultiplexer redis, RedisEngineOptions options, ILogger<RedisBroker>? logger = null)
@@ -41,11 +41,11 @@ public sealed class RedisBroker : IBroker
     public bool MayLoseMessages => true;
 
     /// <summary>
-    /// Told, for every publication received, its channel and its partition's era and write counter
+    /// Told, for every publication received, its partition and that partition's era and write counter
     /// at its append: the log's watermark learns of other nodes' writes, so a Redis that went back
     /// in time is noticed by every node that saw the newer writes, not only by the one that made them.
     /// </summary>
-    internal void OnWriteCounterSeen(Action<string, string, long> observer) => Volatile.Write(ref _writeCounterSeen, observer);
+    internal void OnWriteCounterSeen(Action<int, string, long> observer) => Volatile.Write(ref _writeCounterSeen, observer);
 
     /// <summary>Channels subscribed on Redis now.</summary>
     public int SubscriptionCount => _subscriptions.Count;
@@ -64,11 +64,12 @@ public sealed class RedisBroker : IBroker
         if (_subscriptions.ContainsKey(channel))
             return;
 
+        var partition = _keys.PartitionOf(channel);
         ChannelMessageQueue queue;
         try
         {
             // Completes once Redis confirmed SUBSCRIBE: what is published after that reaches the queue.
-            queue = await _redis.GetSubscriber().SubscribeAsync(_keys.PubSub(_keys.PartitionOf(channel), channel)).WaitAsync(cancellationToken).ConfigureAwait(false);
+            queue = await _redis.GetSubscriber().SubscribeAsync(_keys.PubSub(partition, channel)).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (RedisChannelLog.IsUnavailable(ex))
         {
@@ -81,7 +82,7 @@ public sealed class RedisBroker : IBroker
             return;
         }
 
-        queue.OnMessage(message => Receive(channel, message));
+        queue.OnMessage(message => Receive(channel, partition, message));
     }
 
     public async ValueTask UnsubscribeAsync(string channel, CancellationToken cancellationToken = default)
@@ -137,7 +138,7 @@ public sealed class RedisBroker : IBroker
         _subscriptions.Clear();
     }
 
-    private void Receive(string channel, ChannelMessage message)
+    private void Receive(string channel, int partition, ChannelMessage message)
     {
         if (Volatile.Read(ref _handler) is not { } handler)
             return;
@@ -149,7 +150,7 @@ public sealed class RedisBroker : IBroker
 
         if (decoded.Publication is { } publication)
         {
-            Volatile.Read(ref _writeCounterSeen)?.Invoke(publication.Channel, decoded.Era, decoded.WriteCounter);
+            Volatile.Read(ref _writeCounterSeen)?.Invoke(partition, decoded.Era, decoded.WriteCounter);
             handler.OnPublication(publication);
         }
         else if (decoded.Event is { } channelEvent)

@@ -45,9 +45,9 @@ public sealed partial class RedisChannelLog
     }
 
     /// <summary>A write counter another node's append reached, as its pub/sub message tells: raises this node's watermark (same era only).</summary>
-    internal void ObserveRemote(string channel, string era, long writeCounter)
+    internal void ObserveRemote(int partition, string era, long writeCounter)
     {
-        var watch = _eras[_keys.PartitionOf(channel)];
+        var watch = _eras[partition];
         lock (watch.Lock)
         {
             if (string.Equals(watch.Era, era, StringComparison.Ordinal) && writeCounter > watch.MaxWriteCounter)

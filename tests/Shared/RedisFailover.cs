@@ -49,7 +49,7 @@ public sealed class RedisFailover : IAsyncDisposable
         var replica = await RedisServer.StartAsync(appendFsync, "--replicaof", "127.0.0.1", Port(primary));
         var directory = Path.Combine(Path.GetTempPath(), "herald-redis", "sentinel-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
-        var failover = new RedisFailover(primary, replica, FreePort(), directory);
+        var failover = new RedisFailover(primary, replica, RedisServer.FreePort(), directory);
         try
         {
             await WaitForReplicaAsync(replica);
@@ -190,11 +190,4 @@ public sealed class RedisFailover : IAsyncDisposable
     }
 
     private static string Port(RedisServer server) => server.Port.ToString(CultureInfo.InvariantCulture);
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -24,16 +24,13 @@ internal sealed partial class ConnectionLimiter
         "herald.connections.refused", "{connection}", "Connections refused because a connection limit was reached (tag limit: ip or node)");
 
     private readonly ILogger _logger;
-    private readonly Stripe[] _stripes = new Stripe[16];
+    private readonly AddressSlots _slots = new();
     private readonly LogThrottle _throttle = new(s_logInterval);
-    private int _open;
     private int _refusing;
 
     public ConnectionLimiter(IOptions<HeraldOptions> options, ILogger<ConnectionLimiter> logger)
     {
         _logger = logger;
-        for (var i = 0; i < _stripes.Length; i++)
-            _stripes[i] = new Stripe();
 
         var settings = options.Value.Connections;
         var nofile = FileDescriptorLimit.Current;
@@ -60,65 +57,23 @@ internal sealed partial class ConnectionLimiter
     public int MaxRefusing { get; }
 
     /// <summary>Connections holding a slot now.</summary>
-    public int Open => Volatile.Read(ref _open);
+    public int Open => _slots.Total;
 
     /// <summary>Takes a slot for <paramref name="address"/>; false (nothing taken) when a cap is reached, with <paramref name="limit"/> <c>ip</c> or <c>node</c>.</summary>
     public bool TryAcquire(IPAddress? address, out string limit)
     {
         var key = Normalize(address);
-        if (Interlocked.Increment(ref _open) > MaxConnections)
-        {
-            Interlocked.Decrement(ref _open);
-            limit = "node";
-            Refused(key, limit, MaxConnections);
-            return false;
-        }
-
-        var stripe = StripeFor(key);
-        lock (stripe.Lock)
-        {
-            var count = stripe.Counts.GetValueOrDefault(key);
-            if (count < MaxConnectionsPerIp)
-            {
-                stripe.Counts[key] = count + 1;
-                limit = string.Empty;
-                return true;
-            }
-        }
-
-        Interlocked.Decrement(ref _open);
-        limit = "ip";
-        Refused(key, limit, MaxConnectionsPerIp);
+        if (_slots.TryAcquire(key, MaxConnections, MaxConnectionsPerIp, out limit))
+            return true;
+        Refused(key, limit, limit == "node" ? MaxConnections : MaxConnectionsPerIp);
         return false;
     }
 
     /// <summary>Gives back a slot taken by <see cref="TryAcquire"/> for the same address.</summary>
-    public void Release(IPAddress? address)
-    {
-        var key = Normalize(address);
-        var stripe = StripeFor(key);
-        lock (stripe.Lock)
-        {
-            if (stripe.Counts.TryGetValue(key, out var count))
-            {
-                if (count <= 1)
-                    stripe.Counts.Remove(key);
-                else
-                    stripe.Counts[key] = count - 1;
-            }
-        }
-
-        Interlocked.Decrement(ref _open);
-    }
+    public void Release(IPAddress? address) => _slots.Release(Normalize(address));
 
     /// <summary>Connections of one address (for tests and diagnostics).</summary>
-    public int OpenFrom(IPAddress? address)
-    {
-        var key = Normalize(address);
-        var stripe = StripeFor(key);
-        lock (stripe.Lock)
-            return stripe.Counts.GetValueOrDefault(key);
-    }
+    public int OpenFrom(IPAddress? address) => _slots.CountOf(Normalize(address));
 
     /// <summary>Whether a refused connection may linger to be answered; pair a true with <see cref="EndRefusal"/>.</summary>
     public bool TryBeginRefusal()
@@ -154,14 +109,6 @@ internal sealed partial class ConnectionLimiter
         address.TryWriteBytes(bytes, out _);
         bytes[8..].Clear();
         return new IPAddress(bytes);
-    }
-
-    private Stripe StripeFor(IPAddress key) => _stripes[(key.GetHashCode() & int.MaxValue) % _stripes.Length];
-
-    private sealed class Stripe
-    {
-        public readonly Lock Lock = new();
-        public readonly Dictionary<IPAddress, int> Counts = [];
     }
 
     // Event ids 2600–2619: connection limits.

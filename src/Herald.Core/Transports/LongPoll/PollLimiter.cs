@@ -27,9 +27,8 @@ internal sealed partial class PollLimiter
 
     private readonly IOptionsMonitor<HeraldOptions> _options;
     private readonly ILogger _logger;
-    private readonly Stripe[] _stripes = new Stripe[16];
+    private readonly AddressSlots _slots = new();
     private readonly Counter<long>? _rejected;
-    private int _held;
 
     /// <param name="options">The caps, read on every poll so a reload applies at once.</param>
     /// <param name="logger">Logs refusals at Debug.</param>
@@ -38,8 +37,6 @@ internal sealed partial class PollLimiter
     {
         _options = options;
         _logger = logger;
-        for (var i = 0; i < _stripes.Length; i++)
-            _stripes[i] = new Stripe();
 
         if (meters is not null)
         {
@@ -51,7 +48,7 @@ internal sealed partial class PollLimiter
     }
 
     /// <summary>Long polls holding a slot on this node now.</summary>
-    public int Held => Volatile.Read(ref _held);
+    public int Held => _slots.Total;
 
     /// <summary>Takes a slot for <paramref name="address"/>; false (and nothing taken) when a cap is reached.</summary>
     /// <param name="address">The client's address; null (a non-IP transport) counts as one shared client.</param>
@@ -60,59 +57,17 @@ internal sealed partial class PollLimiter
     {
         var options = _options.CurrentValue.Transports;
         var key = Normalize(address);
-        if (Interlocked.Increment(ref _held) > options.MaxHeldPolls)
-        {
-            Interlocked.Decrement(ref _held);
-            limit = "node";
-            Refused(key, limit, options.MaxHeldPolls);
-            return false;
-        }
-
-        var stripe = StripeFor(key);
-        lock (stripe.Lock)
-        {
-            var count = stripe.Counts.GetValueOrDefault(key);
-            if (count < options.MaxHeldPollsPerIp)
-            {
-                stripe.Counts[key] = count + 1;
-                limit = string.Empty;
-                return true;
-            }
-        }
-
-        Interlocked.Decrement(ref _held);
-        limit = "ip";
-        Refused(key, limit, options.MaxHeldPollsPerIp);
+        if (_slots.TryAcquire(key, options.MaxHeldPolls, options.MaxHeldPollsPerIp, out limit))
+            return true;
+        Refused(key, limit, limit == "node" ? options.MaxHeldPolls : options.MaxHeldPollsPerIp);
         return false;
     }
 
     /// <summary>Gives back a slot taken by <see cref="TryAcquire"/> for the same address.</summary>
-    public void Release(IPAddress? address)
-    {
-        var key = Normalize(address);
-        var stripe = StripeFor(key);
-        lock (stripe.Lock)
-        {
-            if (stripe.Counts.TryGetValue(key, out var count))
-            {
-                if (count <= 1)
-                    stripe.Counts.Remove(key);
-                else
-                    stripe.Counts[key] = count - 1;
-            }
-        }
-
-        Interlocked.Decrement(ref _held);
-    }
+    public void Release(IPAddress? address) => _slots.Release(Normalize(address));
 
     /// <summary>Held polls of one address (for tests and diagnostics).</summary>
-    public int HeldBy(IPAddress? address)
-    {
-        var key = Normalize(address);
-        var stripe = StripeFor(key);
-        lock (stripe.Lock)
-            return stripe.Counts.GetValueOrDefault(key);
-    }
+    public int HeldBy(IPAddress? address) => _slots.CountOf(Normalize(address));
 
     private void Refused(IPAddress key, string limit, int cap)
     {
@@ -123,14 +78,6 @@ internal sealed partial class PollLimiter
     // ::ffff:127.0.0.1 and 127.0.0.1 are one client on a dual-stack socket.
     private static IPAddress Normalize(IPAddress? address) =>
         address is null ? IPAddress.None : address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
-
-    private Stripe StripeFor(IPAddress key) => _stripes[(key.GetHashCode() & int.MaxValue) % _stripes.Length];
-
-    private sealed class Stripe
-    {
-        public readonly Lock Lock = new();
-        public readonly Dictionary<IPAddress, int> Counts = [];
-    }
 
     private static partial class Log
     {

@@ -70,4 +70,5 @@ resubscribe.SetAction(async (parse, cancellationToken) =>
     return live == TimeSpan.MaxValue ? 1 : 0;
 });
 root.Subcommands.Add(resubscribe);
+root.Subcommands.Add(Herald.Chaos.SignalR.SignalRChaosRun.CreateCommand());
 return await root.Parse(args).InvokeAsync();

@@ -117,4 +117,20 @@ public sealed class HeraldOptions
 
     public ChannelPolicy PolicyFor(string channel) =>
         Namespaces.TryGetValue(ChannelName.NamespaceOf(channel), out var policy) ? policy : DefaultPolicy;
+
+    /// <summary>The namespace used for personal channels when no namespace says <c>Kind: Personal</c>.</summary>
+    public const string PersonalNamespace = "me";
+
+    /// <summary>The namespace used for direct channels when no namespace says <c>Kind: Direct</c>.</summary>
+    public const string DirectNamespace = "dm";
+
+    /// <summary>The kind of namespace <paramref name="ns"/>: its own <c>Kind</c>, else by name (<c>me</c>, <c>dm</c>), else public.</summary>
+    public ChannelKind KindOf(string ns) =>
+        (Namespaces.TryGetValue(ns, out var policy) ? policy.Kind : null)
+        ?? ns switch
+        {
+            PersonalNamespace => ChannelKind.Personal,
+            DirectNamespace => ChannelKind.Direct,
+            _ => ChannelKind.Public,
+        };
 }

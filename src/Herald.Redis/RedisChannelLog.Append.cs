@@ -305,8 +305,17 @@ public sealed partial class RedisChannelLog
         private async Task SendAllAsync()
         {
             var max = log._options.MaxBatchSize;
+            var sent = 0;
             while (true)
             {
+                // The appends of the batch just answered were completed on the thread pool; callers
+                // that append again at once (a busy publisher, a retry) do so in those continuations.
+                // One yield lets them queue behind the batch that is forming instead of riding alone
+                // in the next script call while the rest wait a whole round trip (and, with
+                // appendfsync always, a whole fsync) for the one after.
+                if (sent > 0 && QueuedCount() < sent)
+                    await Task.Yield();
+
                 List<PendingAppend> batch;
                 lock (_lock)
                 {
@@ -329,7 +338,14 @@ public sealed partial class RedisChannelLog
                 }
 
                 await log.SendBatchAsync(partition, batch).ConfigureAwait(false);
+                sent = batch.Count;
             }
+        }
+
+        private int QueuedCount()
+        {
+            lock (_lock)
+                return _queue.Count;
         }
     }
 

@@ -49,6 +49,18 @@ internal static class ApiEndpoints
             .WithResponseHeader(StatusCodes.Status304NotModified, "ETag", "The unchanged ETag.")
             .WithAuth(ApiAuth.Policy);
 
+        v1.MapPost("/direct", DirectEndpoint.HandleAsync)
+            .WithName("DirectChannel")
+            .WithSummary("The canonical direct channel of a set of users")
+            .Accepts<DirectRequest>("application/json")
+            .Produces<DirectResponse>(StatusCodes.Status200OK)
+            .WithAuth(ApiAuth.Policy)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+
         endpoints.MapGet("/healthz", () => TypedResults.Json(new HealthResponse("ok"), ApiJsonContext.Default.HealthResponse))
             .WithTags("Health")
             .WithName("Health")

@@ -5,4 +5,6 @@ namespace Herald.Api;
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(PublishResponse))]
 [JsonSerializable(typeof(HealthResponse))]
+[JsonSerializable(typeof(DirectRequest))]
+[JsonSerializable(typeof(DirectResponse))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

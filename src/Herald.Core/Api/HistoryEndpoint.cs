@@ -31,7 +31,7 @@ internal static class HistoryEndpoint
             return Problems.InvalidChannel(channelError);
 
         var settings = options.Value;
-        var denied = AccessCheck.Check(settings.PolicyFor(channel).Subscribe, await authenticator.IdentifyAsync(context.Request), "read history");
+        var denied = AccessCheck.Check(settings, channel, await authenticator.IdentifyAsync(context.Request), ChannelOperation.Subscribe);
         if (denied is not null)
             return denied;
 

@@ -1,3 +1,4 @@
+using Herald.Channels;
 using System.Buffers;
 using System.Globalization;
 using Herald.Auth;
@@ -29,7 +30,7 @@ internal static class PublishEndpoint
         if (!Channels.ChannelName.TryValidate(channel, out var channelError))
             return Problems.InvalidChannel(channelError);
         var policy = options.Value.PolicyFor(channel);
-        if (AccessCheck.Check(policy.Publish, caller, "publish") is { } denied)
+        if (AccessCheck.Check(options.Value, channel, caller, ChannelOperation.Publish) is { } denied)
             return denied;
         if (!RequestBody.IsJson(request.ContentType))
             return Problems.UnsupportedMediaType(request.ContentType);

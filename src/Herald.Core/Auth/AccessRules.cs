@@ -3,7 +3,8 @@ using Herald.Channels;
 namespace Herald.Auth;
 
 /// <summary>Why a caller may not do something: an HTTP status, a stable code and a sentence.</summary>
-public readonly record struct Denial(int Status, string Code, string Message);
+/// <param name="Canonical">For <c>non_canonical_channel</c>: the channel name to use instead.</param>
+public readonly record struct Denial(int Status, string Code, string Message, string? Canonical = null);
 
 /// <summary>The one set of access rules, answered by each entry point in its own way.</summary>
 public static class AccessRules

@@ -27,8 +27,13 @@ public sealed class TokenOptions
 
     public bool Enabled => !string.IsNullOrEmpty(HmacSecret) || !string.IsNullOrEmpty(PublicKeyPem);
 
+    /// <summary>Most channel patterns a token's <c>channels</c> claim may hold (a token with more is refused). 100: a user in a hundred rooms; beyond that, use namespace access levels.</summary>
+    public int MaxChannelGrants { get; set; } = 100;
+
     internal IEnumerable<string> Validate()
     {
+        if (MaxChannelGrants is < 1 or > 10_000)
+            yield return "Herald:Auth:MaxChannelGrants must be from 1 to 10000.";
         if (HmacSecret is { Length: > 0 } secret && System.Text.Encoding.UTF8.GetByteCount(secret) < 32)
             yield return "Herald:Auth:HmacSecret must be at least 32 bytes (HS256 needs a 256-bit key).";
         if (ClockSkew < TimeSpan.Zero || ClockSkew > TimeSpan.FromMinutes(5))

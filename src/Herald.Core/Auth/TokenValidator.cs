@@ -7,7 +7,7 @@ using Microsoft.IdentityModel.Tokens;
 namespace Herald.Auth;
 
 /// <summary>The outcome of checking a user token.</summary>
-public readonly record struct TokenCheck(string? User, string? Error)
+public readonly record struct TokenCheck(string? User, string? Error, ChannelGrants? Grants = null)
 {
     public bool IsValid => User is not null;
 }
@@ -22,10 +22,12 @@ public sealed class TokenValidator : IDisposable
     private readonly JsonWebTokenHandler handler = new() { MapInboundClaims = false };
     private readonly TokenValidationParameters? parameters;
     private readonly AsymmetricAlgorithm? publicKey;
+    private readonly int maxGrants;
 
     public TokenValidator(IOptions<HeraldOptions> options)
     {
         var auth = options.Value.Auth;
+        maxGrants = auth.MaxChannelGrants;
         if (!auth.Enabled)
             return;
 
@@ -76,7 +78,10 @@ public sealed class TokenValidator : IDisposable
         if (NonNumericDate(jwt.EncodedPayload) is { } claim)
             return new TokenCheck(null, $"The token's '{claim}' claim is not a NumericDate (RFC 7519 §2: a JSON number of seconds, not a string).");
 
-        return new TokenCheck(jwt.Subject, null);
+        if (!ChannelGrants.TryRead(Base64UrlEncoder.DecodeBytes(jwt.EncodedPayload), maxGrants, out var grants, out var grantsError))
+            return new TokenCheck(null, grantsError);
+
+        return new TokenCheck(jwt.Subject, null, grants);
     }
 
     public void Dispose() => publicKey?.Dispose();

@@ -31,6 +31,16 @@ public sealed class ChannelPolicy
 
     public Access Subscribe { get; set; } = Access.Anyone;
 
+    /// <summary>
+    /// What the namespace's channels are (<see cref="ChannelKind"/>). Unset: <c>Personal</c> for the
+    /// namespace <c>me</c>, <c>Direct</c> for <c>dm</c>, <c>Public</c> for every other. Personal and
+    /// direct channels ignore <see cref="Publish"/> and <see cref="Subscribe"/>: their kind decides.
+    /// </summary>
+    public ChannelKind? Kind { get; set; }
+
+    /// <summary>Most members of a direct channel. 10: a group conversation; larger groups are rooms with a member list.</summary>
+    public int MaxDirectMembers { get; set; } = 10;
+
     internal Retention ToRetention(TimeSpan idempotencyWindow) => new(HistorySize, HistoryTtl, idempotencyWindow);
 
     internal IEnumerable<string> Validate(string name)
@@ -41,5 +51,7 @@ public sealed class ChannelPolicy
             yield return $"Namespace '{name}': HistoryTtl must be positive.";
         if (MaxMessageBytes < 16)
             yield return $"Namespace '{name}': MaxMessageBytes must be at least 16.";
+        if (MaxDirectMembers is < 2 or > 100)
+            yield return $"Namespace '{name}': MaxDirectMembers must be from 2 to 100.";
     }
 }

@@ -52,8 +52,17 @@ internal static class Problems
 
     public static IResult Unavailable(string detail) => Make(503, "unavailable", "Service unavailable", detail);
 
-    public static IResult From(Auth.Denial denial) =>
-        Make(denial.Status, denial.Code, denial.Status == 401 ? "Credentials required" : "Not allowed", denial.Message);
+    public static IResult From(Auth.Denial denial) => denial switch
+    {
+        { Canonical: { } canonical } => TypedResults.Problem(
+            statusCode: denial.Status,
+            title: "Not the canonical channel name",
+            detail: denial.Message,
+            type: TypeUri,
+            extensions: new Dictionary<string, object?>(StringComparer.Ordinal) { ["code"] = denial.Code, ["canonical"] = canonical }),
+        { Status: 400 } => InvalidChannel(denial.Message),
+        _ => Make(denial.Status, denial.Code, denial.Status == 401 ? "Credentials required" : "Not allowed", denial.Message),
+    };
 
     public static IResult Make(int status, string code, string title, string detail) =>
         TypedResults.Problem(

@@ -36,8 +36,8 @@ public sealed partial class PublishService(IChannelLog log, IOptions<HeraldOptio
             return PublishResult.Failed(PublishError.InvalidChannel, channelError);
 
         var policy = _options.PolicyFor(channel);
-        if (AccessRules.Evaluate(policy.Publish, request.Caller, $"publish on '{channel}'") is { } denial)
-            return PublishResult.Failed(denial.Status == 401 ? PublishError.Unauthorized : PublishError.Forbidden, denial.Message);
+        if (ChannelAccess.Check(_options, channel, request.Caller, ChannelOperation.Publish) is { } denial)
+            return PublishResult.Failed(denial.Status switch { 400 => PublishError.InvalidChannel, 401 => PublishError.Unauthorized, _ => PublishError.Forbidden }, denial.Message);
 
         if (request.Type is { } type && !IsValidType(type))
             return PublishResult.Failed(PublishError.InvalidType, $"'type' must be 1 to {MaxTypeLength} characters.");

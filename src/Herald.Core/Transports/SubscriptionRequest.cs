@@ -39,7 +39,7 @@ internal sealed record SubscriptionRequest(IReadOnlyList<string> Channels, IRead
         var caller = await authenticator.IdentifyAsync(context.Request);
         foreach (var channel in channels)
         {
-            var denied = AccessCheck.Check(options.PolicyFor(channel).Subscribe, caller, $"subscribe to '{channel}'");
+            var denied = AccessCheck.Check(options, channel, caller, ChannelOperation.Subscribe);
             if (denied is not null)
                 return (null, denied);
         }

@@ -83,7 +83,7 @@ internal sealed partial class WebSocketConnection
     private async ValueTask<ReadOnlyMemory<byte>?> SubscribeAsync(Session session, WebSocketRequest request, CancellationToken cancellationToken)
     {
         var id = request.Id;
-        if (Refuse(request, _services.Options.PolicyFor, static p => p.Subscribe, "subscribe") is { } refused)
+        if (Refuse(request, ChannelOperation.Subscribe) is { } refused)
             return refused;
 
         var channel = request.Channel!;
@@ -130,6 +130,8 @@ internal sealed partial class WebSocketConnection
             return WebSocketReplies.Error(id, WebSocketCodes.BadRequest, "'channel' is required.");
         if (request.Data is not { } data)
             return WebSocketReplies.Error(id, WebSocketCodes.BadRequest, "'data' is required (any JSON value).");
+        if (Refuse(request, ChannelOperation.Publish) is { } refused)
+            return refused;
 
         var result = await _services.Publisher.PublishAsync(
             new PublishRequest
@@ -159,7 +161,7 @@ internal sealed partial class WebSocketConnection
     private async ValueTask<ReadOnlyMemory<byte>?> HistoryAsync(WebSocketRequest request, CancellationToken cancellationToken)
     {
         var id = request.Id;
-        if (Refuse(request, _services.Options.PolicyFor, static p => p.Subscribe, "read history") is { } refused)
+        if (Refuse(request, ChannelOperation.Subscribe) is { } refused)
             return refused;
 
         var channel = request.Channel!;
@@ -177,17 +179,17 @@ internal sealed partial class WebSocketConnection
     }
 
     /// <summary>Validates the channel and the caller's access to it; the error reply when refused.</summary>
-    private ReadOnlyMemory<byte>? Refuse(WebSocketRequest request, Func<string, ChannelPolicy> policyFor, Func<ChannelPolicy, Access> required, string action)
+    private ReadOnlyMemory<byte>? Refuse(WebSocketRequest request, ChannelOperation operation)
     {
         if (!TryValidateChannel(request, out var invalid))
             return invalid;
 
         var channel = request.Channel!;
-        if (AccessRules.Evaluate(required(policyFor(channel)), _caller, $"{action} on '{channel}'") is not { } refused)
+        if (ChannelAccess.Check(_services.Options, channel, _caller, operation) is not { } refused)
             return null;
 
         // Not a conditional expression: 'null' would convert to an empty ReadOnlyMemory through byte[].
-        return WebSocketReplies.Error(request.Id, refused.Code, refused.Message);
+        return WebSocketReplies.Error(request.Id, refused.Code, refused.Message, refused.Canonical);
     }
 
     private static bool TryValidateChannel(WebSocketRequest request, out ReadOnlyMemory<byte> error)

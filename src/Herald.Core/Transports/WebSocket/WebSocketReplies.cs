@@ -59,11 +59,13 @@ internal static class WebSocketReplies
         return Finish(buffer, writer);
     }
 
-    public static ReadOnlyMemory<byte> Error(RequestId id, string code, string message)
+    public static ReadOnlyMemory<byte> Error(RequestId id, string code, string message, string? canonical = null)
     {
         var (buffer, writer) = Start(id, "error", 160);
         writer.WriteString("code"u8, code);
         writer.WriteString("message"u8, message);
+        if (canonical is not null)
+            writer.WriteString("canonical"u8, canonical);
         return Finish(buffer, writer);
     }
 

@@ -93,7 +93,7 @@ public static class ChaosRun
             var publishing = publishers.RunAsync(stopPublishing.Token);
             var faults = InjectFaultsAsync(options, Primary, failover, nodes, publishing, log);
             await publishing;
-            await faults;
+            var injected = await faults;
             log($"{publishers.Acknowledged} publishes acknowledged in {clock.Elapsed.TotalSeconds:F1} s ({publishers.Retries} retries)");
 
             var finalLog = await ReadLogAsync(proxy.BaseAddress, channels);
@@ -101,7 +101,7 @@ public static class ChaosRun
             await stopSubscribers.CancelAsync();
             await Task.WhenAll(running).WaitAsync(TimeSpan.FromSeconds(60));
 
-            var totals = new Totals { Acknowledged = publishers.Acknowledged, PublishRetries = publishers.Retries };
+            var totals = new Totals { Acknowledged = publishers.Acknowledged, PublishRetries = publishers.Retries, FaultsInjected = injected };
             Verifier.Check(totals, publishers.AcknowledgedByChannel, finalLog,
                 subscribers.SelectMany(s => s.Records.Select(r => (s.Name, r.Key, r.Value))));
             return totals;
@@ -137,7 +137,8 @@ public static class ChaosRun
     }
 
     /// <summary>The faults, spread over the publishing: node kills (restarted after 2 s), Redis restarts, a rollback, pub/sub kills.</summary>
-    private static async Task InjectFaultsAsync(ChaosOptions options, Func<RedisServer> redis, RedisFailover? failover, List<HeraldNode> nodes, Task publishing, Action<string> log)
+    /// <returns>How many faults were injected (those due after the publishing ended are not).</returns>
+    private static async Task<int> InjectFaultsAsync(ChaosOptions options, Func<RedisServer> redis, RedisFailover? failover, List<HeraldNode> nodes, Task publishing, Action<string> log)
     {
         var faults = new List<Func<Task>>();
         var random = new Random(9);
@@ -197,17 +198,28 @@ public static class ChaosRun
         }
 
         if (faults.Count == 0)
-            return;
+            return 0;
 
-        // Evenly through the run, while publishing goes on.
+        // Evenly through the run, on the clock: fault i is due (i + 1) gaps after the start, not a
+        // gap after the previous one ended (a node kill takes 2 s and its restart more; waiting
+        // after each would push the last faults past the end of publishing at the full rate).
         var gap = TimeSpan.FromSeconds(Math.Max(2, (double)options.Publishes / Math.Max(1, options.Rate) / (faults.Count + 1)));
-        foreach (var fault in faults.OrderBy(_ => random.Next()))
+        var clock = Stopwatch.StartNew();
+        var done = 0;
+        foreach (var fault in faults.OrderBy(_ => random.Next()).ToList())
         {
-            await Task.WhenAny(Task.Delay(gap), publishing);
+            var wait = gap * (done + 1) - clock.Elapsed;
+            if (wait > TimeSpan.Zero)
+                await Task.WhenAny(Task.Delay(wait), publishing);
             if (publishing.IsCompleted)
                 break;
             await fault();
+            done++;
         }
+
+        if (done < faults.Count)
+            log($"only {done} of {faults.Count} faults fell within the publishing");
+        return done;
     }
 
     /// <summary>Waits until every subscriber holds, per channel, the log's last offset (or a reset past it).</summary>

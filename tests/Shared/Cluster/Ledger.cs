@@ -52,6 +52,9 @@ public sealed class Totals
 
     public long PublishRetries { get; set; }
 
+    /// <summary>Faults injected during the publishing (node kills, Redis restarts, …): fewer than asked when the publishing ended first.</summary>
+    public int FaultsInjected { get; set; }
+
     /// <summary>Acknowledged publications the log no longer holds at the end (Redis lost them).</summary>
     public long LostByEngine { get; set; }
 

@@ -43,6 +43,8 @@ public static class HeraldServiceCollectionExtensions
         services.AddHostedService<NodeStartup>();
 
         services.AddSingleton<Publishing.PublishService>();
+        services.AddSingleton<Publishing.SignalService>();
+        services.AddSingleton(sp => new Publishing.SignalRateLimiter(sp.GetService<TimeProvider>()));
         services.AddSingleton<TokenValidator>();
         services.AddSingleton<Authenticator>();
         services.AddSingleton<Transports.ConnectionRegistry>();

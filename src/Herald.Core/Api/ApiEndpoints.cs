@@ -49,6 +49,20 @@ internal static class ApiEndpoints
             .WithResponseHeader(StatusCodes.Status304NotModified, "ETag", "The unchanged ETag.")
             .WithAuth(ApiAuth.Policy);
 
+        v1.MapPost("/channels/{channel}/signals", SignalEndpoint.HandleAsync)
+            .WithName("Signal")
+            .WithSummary("Send a signal (an ephemeral client event) to a channel's current subscribers")
+            .Accepts<SignalBody>("application/json")
+            .Produces<SignalResponse>(StatusCodes.Status202Accepted)
+            .WithAuth(ApiAuth.Policy)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+
         v1.MapPost("/direct", DirectEndpoint.HandleAsync)
             .WithName("DirectChannel")
             .WithSummary("The canonical direct channel of a set of users")

@@ -7,4 +7,5 @@ namespace Herald.Api;
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(DirectRequest))]
 [JsonSerializable(typeof(DirectResponse))]
+[JsonSerializable(typeof(SignalResponse))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -38,6 +38,15 @@ public sealed class ChannelPolicy
     /// </summary>
     public ChannelKind? Kind { get; set; }
 
+    /// <summary>Whether clients may send signals (ephemeral client events, never stored) on the namespace's channels. Off by default: an open namespace would otherwise be an open relay.</summary>
+    public bool Signals { get; set; }
+
+    /// <summary>Largest signal <c>data</c>, compact JSON bytes. 4 KiB: a reaction, a cursor position, a call offer's summary.</summary>
+    public int MaxSignalBytes { get; set; } = 4 * 1024;
+
+    /// <summary>Signals a sender may send per second on one channel (a token bucket of this size, refilled at this rate); past it, <c>rate_limited</c>.</summary>
+    public int SignalsPerSecond { get; set; } = 10;
+
     /// <summary>Most members of a direct channel. 10: a group conversation; larger groups are rooms with a member list.</summary>
     public int MaxDirectMembers { get; set; } = 10;
 
@@ -51,6 +60,10 @@ public sealed class ChannelPolicy
             yield return $"Namespace '{name}': HistoryTtl must be positive.";
         if (MaxMessageBytes < 16)
             yield return $"Namespace '{name}': MaxMessageBytes must be at least 16.";
+        if (MaxSignalBytes is < 16 or > 1024 * 1024)
+            yield return $"Namespace '{name}': MaxSignalBytes must be from 16 to 1048576.";
+        if (SignalsPerSecond is < 1 or > 10_000)
+            yield return $"Namespace '{name}': SignalsPerSecond must be from 1 to 10000.";
         if (MaxDirectMembers is < 2 or > 100)
             yield return $"Namespace '{name}': MaxDirectMembers must be from 2 to 100.";
     }

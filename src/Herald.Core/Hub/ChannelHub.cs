@@ -154,10 +154,31 @@ public sealed partial class ChannelHub : IPublicationSink
         }
     }
 
-    /// <summary>An ephemeral event of a channel with local subscribers, handed to <see cref="EventHandler"/>.</summary>
+    /// <summary>
+    /// An ephemeral event of a channel with local subscribers: queued as it is to each of them (it is
+    /// the message clients receive; never buffered, never numbered), then handed to <see cref="EventHandler"/>.
+    /// </summary>
     public void OnEvent(ChannelEvent channelEvent)
     {
         ArgumentNullException.ThrowIfNull(channelEvent);
+        var (subscribers, count) = GetSubscribers(channelEvent.Channel);
+        var encoded = count == 0 ? null : new EncodedEvent(channelEvent);
+        for (var i = 0; i < count; i++)
+        {
+            if (subscribers[i] is not { } subscriber)
+                continue;
+            try
+            {
+                subscriber.DeliverEvent(encoded!);
+            }
+#pragma warning disable CA1031 // One broken session must not stop the fan-out to the others.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Log.DeliveryFailed(_logger, channelEvent.Channel, subscriber.Session.Id, ex);
+            }
+        }
+
         EventHandler?.Invoke(channelEvent);
     }
 

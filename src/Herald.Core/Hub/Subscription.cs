@@ -73,6 +73,24 @@ internal sealed class Subscription
         _session.Settle(result, wake, Channel);
     }
 
+    /// <summary>
+    /// The hub's path for an ephemeral event: enqueued at once unless stopped — also while history is
+    /// replayed, since it has no position to keep in order with.
+    /// </summary>
+    public void DeliverEvent(EncodedEvent channelEvent)
+    {
+        EnqueueResult result;
+        bool wake;
+        lock (_queue.Gate)
+        {
+            if (_stopped)
+                return;
+            result = _queue.EnqueueLocked(new OutboundMessage(channelEvent.GetBytes(_format)), out wake);
+        }
+
+        _session.Settle(result, wake, Channel);
+    }
+
     /// <summary>Sets the position history replay reached: buffered publications at or before it are skipped.</summary>
     public void StartAt(string epoch, long offset)
     {

@@ -20,6 +20,18 @@ public sealed class PublishBody
     public string? Type { get; init; }
 }
 
+/// <summary>The signal body.</summary>
+[Description("A signal: a name and optional data, delivered to the channel's current subscribers and never stored. Other members are refused.")]
+public sealed class SignalBody
+{
+    [Description("What the signal is, 1-64 characters (application-defined: 'reaction', 'cursor', ...).")]
+    [StringLength(64, MinimumLength = 1)]
+    public required string Name { get; init; }
+
+    [Description("Any JSON value up to the namespace's MaxSignalBytes (4 KiB); null when absent.")]
+    public JsonElement? Data { get; init; }
+}
+
 /// <summary>One publication, the same object on every transport.</summary>
 [Description("A publication: the same object in history, poll answers and every push transport.")]
 public sealed class Publication

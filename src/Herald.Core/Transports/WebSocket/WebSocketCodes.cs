@@ -29,5 +29,7 @@ internal static class WebSocketCodes
     public const string MessageTooLarge = "message_too_large";
     public const string IdempotencyKeyReused = "idempotency_key_reused";
     public const string EngineUnavailable = "engine_unavailable";
+    public const string SignalsDisabled = "signals_disabled";
+    public const string RateLimited = "rate_limited";
     public const string InternalError = "internal_error";
 }

@@ -51,8 +51,9 @@ internal sealed partial class WebSocketConnection
                 WebSocketOp.History => await HistoryAsync(request, cancellationToken),
                 WebSocketOp.Ping => WebSocketReplies.Pong(request.Id),
                 WebSocketOp.Pong => null,
+                WebSocketOp.Signal => await SignalAsync(request, cancellationToken),
                 _ => WebSocketReplies.Error(request.Id, WebSocketCodes.UnknownOp,
-                    $"Unknown op '{request.OpText}': expected subscribe, unsubscribe, publish, history, ping or pong."),
+                    $"Unknown op '{request.OpText}': expected subscribe, unsubscribe, publish, history, signal, ping or pong."),
             };
         }
         catch (Exception e) when (e is OperationCanceledException or InvalidOperationException
@@ -153,6 +154,29 @@ internal sealed partial class WebSocketConnection
             PublishError.TooLarge => WebSocketReplies.Error(id, WebSocketCodes.MessageTooLarge, result.Message),
             PublishError.IdempotencyKeyReused => WebSocketReplies.Error(id, WebSocketCodes.IdempotencyKeyReused, result.Message),
             PublishError.EngineUnavailable => WebSocketReplies.Error(id, WebSocketCodes.EngineUnavailable, result.Message),
+            _ => WebSocketReplies.Error(id, WebSocketCodes.BadRequest, result.Message),
+        };
+    }
+
+    /// <summary>The signal service, as <c>POST /v1/channels/{channel}/signals</c>; limited per connection and channel.</summary>
+    private async ValueTask<ReadOnlyMemory<byte>?> SignalAsync(WebSocketRequest request, CancellationToken cancellationToken)
+    {
+        var id = request.Id;
+        if (request.Channel is null)
+            return WebSocketReplies.Error(id, WebSocketCodes.BadRequest, "'channel' is required.");
+        var data = request.Data ?? "null"u8.ToArray();
+        _signalBuckets ??= new SignalRateLimiter(_services.Time);
+        var result = await _services.Signals.SendAsync(request.Channel, _caller, request.Name, data, _signalBuckets, request.Channel, cancellationToken);
+        return result.Error switch
+        {
+            SignalError.None => WebSocketReplies.Signaled(id, request.Channel),
+            SignalError.InvalidChannel => WebSocketReplies.Error(id, WebSocketCodes.InvalidChannel, result.Message),
+            SignalError.Unauthorized => WebSocketReplies.Error(id, WebSocketCodes.Unauthorized, result.Message),
+            SignalError.Forbidden => WebSocketReplies.Error(id, WebSocketCodes.Forbidden, result.Message),
+            SignalError.Disabled => WebSocketReplies.Error(id, WebSocketCodes.SignalsDisabled, result.Message),
+            SignalError.TooLarge => WebSocketReplies.Error(id, WebSocketCodes.MessageTooLarge, result.Message),
+            SignalError.RateLimited => WebSocketReplies.Error(id, WebSocketCodes.RateLimited, result.Message),
+            SignalError.EngineUnavailable => WebSocketReplies.Error(id, WebSocketCodes.EngineUnavailable, result.Message),
             _ => WebSocketReplies.Error(id, WebSocketCodes.BadRequest, result.Message),
         };
     }

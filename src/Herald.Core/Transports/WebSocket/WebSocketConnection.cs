@@ -4,6 +4,7 @@ using System.Net.WebSockets;
 using System.Runtime.CompilerServices;
 using Herald.Auth;
 using Herald.Hub;
+using Herald.Publishing;
 
 namespace Herald.Transports.WebSocket;
 
@@ -36,6 +37,7 @@ internal sealed partial class WebSocketConnection : ISessionTransport, IConnecti
     private readonly InboundFrameGuard? _guard;
     private readonly TaskCompletionSource _receiveDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Session? _session;
+    private SignalRateLimiter? _signalBuckets;
     private long _lastReceivedTicks;
     private long _lastWrittenTicks;
     private int _busy;

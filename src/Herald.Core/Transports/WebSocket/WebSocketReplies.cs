@@ -32,6 +32,14 @@ internal static class WebSocketReplies
         return Finish(buffer, writer);
     }
 
+    /// <summary>A signal was handed to the broker: every current subscriber of the channel (the sender's own sessions too) receives it.</summary>
+    public static ReadOnlyMemory<byte> Signaled(RequestId id, string channel)
+    {
+        var (buffer, writer) = Start(id, "signaled", 96);
+        writer.WriteString("channel"u8, channel);
+        return Finish(buffer, writer);
+    }
+
     public static ReadOnlyMemory<byte> Published(RequestId id, Publication publication, bool duplicate)
     {
         var (buffer, writer) = Start(id, "published", 192);

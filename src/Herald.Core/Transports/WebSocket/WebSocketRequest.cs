@@ -14,6 +14,7 @@ internal enum WebSocketOp
     History,
     Ping,
     Pong,
+    Signal,
 }
 
 /// <summary>
@@ -44,7 +45,7 @@ internal readonly record struct RequestId(long? Number, string? Text)
 internal sealed class WebSocketRequest
 {
     private static readonly HashSet<string> s_members =
-        new(["id", "op", "channel", "cursor", "type", "idempotencyKey", "since", "data", "after", "limit", "reverse"], StringComparer.Ordinal);
+        new(["id", "op", "channel", "cursor", "type", "idempotencyKey", "since", "data", "after", "limit", "reverse", "name"], StringComparer.Ordinal);
 
     private WebSocketRequest()
     {
@@ -67,6 +68,9 @@ internal sealed class WebSocketRequest
     public ReadOnlyMemory<byte>? Data { get; private set; }
 
     public string? Type { get; private set; }
+
+    /// <summary>A signal's name.</summary>
+    public string? Name { get; private set; }
 
     public string? IdempotencyKey { get; private set; }
 
@@ -164,6 +168,7 @@ internal sealed class WebSocketRequest
                     "history" => WebSocketOp.History,
                     "ping" => WebSocketOp.Ping,
                     "pong" => WebSocketOp.Pong,
+                    "signal" => WebSocketOp.Signal,
                     _ => WebSocketOp.Unknown,
                 };
                 return OpText is not null;
@@ -176,6 +181,9 @@ internal sealed class WebSocketRequest
             case "type":
                 Type = RequireString(ref reader, name, out error);
                 return Type is not null;
+            case "name":
+                Name = RequireString(ref reader, name, out error);
+                return Name is not null;
             case "idempotencyKey":
                 IdempotencyKey = RequireString(ref reader, name, out error);
                 return IdempotencyKey is not null;

@@ -16,8 +16,11 @@ internal sealed class WebSocketServices(
     Authenticator authenticator,
     TimeProvider time,
     PublishService publisher,
+    SignalService signals,
     ILoggerFactory loggers)
 {
+    public SignalService Signals { get; } = signals;
+
     public PublishService Publisher { get; } = publisher;
 
     public ChannelHub Hub { get; } = hub;

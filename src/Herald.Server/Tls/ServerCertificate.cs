@@ -97,8 +97,9 @@ internal sealed class ServerCertificate : IDisposable
             var leaf = encrypted ? X509Certificate2.CreateFromEncryptedPem(certificateText, keyText, password) : X509Certificate2.CreateFromPem(certificateText, keyText);
             return new ServerCertificate(leaf, Rest(all, leaf));
         }
-        catch (CryptographicException e)
+        catch (Exception e) when (e is CryptographicException or ArgumentException)
         {
+            // ArgumentException: a well-formed key of another certificate.
             problems.Add(Problem(keySetting, keyFile, encrypted
                 ? $"cannot be decrypted with {TlsOptions.Section}:Password, or is not the certificate's key ({Message(e)})"
                 : $"is not the private key of the certificate in {Path.GetFullPath(certificatePath)}, or is malformed ({Message(e)})"));

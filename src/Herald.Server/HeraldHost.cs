@@ -2,6 +2,7 @@ using Herald.Engine;
 using Herald.Http;
 using Herald.Http.OpenApi;
 using Herald.Server.Metrics;
+using Herald.Server.Tls;
 using Herald.Server.Web;
 using Herald.Settings;
 using Herald.Transports.Connections;
@@ -36,13 +37,14 @@ internal static partial class HeraldHost
         if (overrides is not null)
             builder.Configuration.AddInMemoryCollection(overrides);
         if (string.IsNullOrEmpty(builder.Configuration["urls"]))
-            builder.WebHost.UseUrls(DefaultUrls);
+            builder.WebHost.UseUrls(ServerTls.IsConfiguredIn(builder.Configuration) ? ServerTls.DefaultUrls : DefaultUrls);
 
         // Every connection first takes a slot under Herald:Connections (file descriptors are finite:
-        // docs/security.md). WebSocket connections to /v1/ws are then served below the HTTP layer (a
-        // third less memory per idle socket) with Kestrel's own head and keep-alive timeouts
-        // (Kestrel:Limits, bound here: the slim builder does not); every other request, and every
-        // refused upgrade, takes the usual pipeline.
+        // docs/security.md), then its TLS handshake when Herald:Tls names a certificate (ALPN picks
+        // HTTP/2 or HTTP/1.1). HTTP/1.1 WebSocket connections to /v1/ws are then served below the HTTP
+        // layer (a third less memory per idle socket) with Kestrel's own head and keep-alive timeouts
+        // (Kestrel:Limits, bound here: the slim builder does not); every other request, HTTP/2 ones
+        // (WebSocket by extended CONNECT among them), and every refused upgrade, takes the usual pipeline.
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             // Herald answers a long URL itself, with a problem document (RequestTargetLimit); Kestrel's
@@ -50,7 +52,7 @@ internal static partial class HeraldHost
             kestrel.Limits.MaxRequestLineSize = RequestTargetLimit.KestrelRequestLineSize(
                 builder.Configuration.GetValue("Herald:MaxRequestTargetBytes", new HeraldOptions().MaxRequestTargetBytes));
             builder.Configuration.GetSection("Kestrel:Limits").Bind(kestrel.Limits);
-            kestrel.ConfigureEndpointDefaults(listen => listen.UseHeraldConnectionLimits().UseHeraldWebSockets());
+            kestrel.ConfigureEndpointDefaults(listen => listen.UseHeraldConnectionLimits().UseHeraldTls().UseHeraldWebSockets());
         });
 
         // The console provider with its formatter chosen by configuration
@@ -75,6 +77,7 @@ internal static partial class HeraldHost
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
 
         var herald = builder.Services.AddHerald(builder.Configuration).UseConfiguredStore();
+        ServerTls.AddServices(builder.Services, builder.Configuration);
         engine?.Invoke(herald);
         builder.Services.AddOpenApi(openApi => openApi.AddHerald());
         builder.AddHeraldMetrics();
@@ -93,7 +96,9 @@ internal static partial class HeraldHost
         var app = builder.Build();
         try
         {
-            SettingsCheck.ThrowIfInvalid(app.Configuration, app.Services);
+            List<string> problems = [.. SettingsCheck.Run(app.Configuration, app.Services), .. ServerTls.CheckAddresses(app.Configuration)];
+            if (problems.Count > 0)
+                throw new InvalidSettingsException(problems);
         }
         catch (InvalidSettingsException)
         {
@@ -130,6 +135,17 @@ internal static partial class HeraldHost
         var dataDirectory = Path.GetFullPath(options.DataDirectory);
         foreach (var url in app.Urls)
             LogListening(logger, url, options.Store, dataDirectory);
+        if (app.Services.GetRequiredService<ServerTls>() is { IsConfigured: true } tls)
+        {
+            var certificate = tls.Certificate.Certificate;
+            var (subject, notBefore, notAfter, chain) = (certificate.Subject, certificate.NotBefore.ToUniversalTime(), certificate.NotAfter.ToUniversalTime(), tls.Certificate.Chain.Count);
+            LogTls(logger, subject, notAfter, chain);
+            // Kestrel serves an expired certificate all the same; every client refuses it.
+            var now = DateTime.UtcNow;
+            if (now > notAfter || now < notBefore)
+                LogCertificateNotValid(logger, subject, notBefore, notAfter);
+        }
+
         if (DataSecrets.GeneratedApiKey is { } generated)
         {
             var path = DataSecrets.PathIn(options.DataDirectory, DataSecrets.ApiKeyFile);
@@ -180,4 +196,10 @@ internal static partial class HeraldHost
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "The store is Redis, for several nodes, but this node's API key or user-token secret comes from its own data directory ({DataDirectory}): other nodes will refuse what it accepts. Set Herald:ApiKeys and Herald:Auth:HmacSecret (or a public key) to the same values on every node (docs/scaling.md).")]
     private static partial void LogSecretsPerNode(ILogger logger, string dataDirectory);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "TLS: HTTP/1.1 and HTTP/2 (ALPN) with certificate {Subject}, valid until {NotAfter:u}, {ChainLength} chain certificate(s)")]
+    private static partial void LogTls(ILogger logger, string subject, DateTime notAfter, int chainLength);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "The TLS certificate {Subject} is not valid now (valid from {NotBefore:u} to {NotAfter:u}): clients will refuse it")]
+    private static partial void LogCertificateNotValid(ILogger logger, string subject, DateTime notBefore, DateTime notAfter);
 }

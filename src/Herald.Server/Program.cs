@@ -8,6 +8,7 @@ root.Subcommands.Add(ClientCommands.CreateHistory());
 root.Subcommands.Add(TailCommand.Create());
 root.Subcommands.Add(TokenCommand.Create());
 root.Subcommands.Add(WebhookCommands.Create());
+root.Subcommands.Add(DevCertCommand.Create());
 var parse = root.Parse(args);
 
 // `serve` drains on SIGTERM for up to Herald:ShutdownTimeout through the host's own signal

@@ -150,6 +150,6 @@ public sealed partial class HeraldProcess : IAsyncDisposable
         process.Dispose();
     }
 
-    [GeneratedRegex(@"Herald listening on (http://127\.0\.0\.1:\d+)")]
+    [GeneratedRegex(@"Herald listening on (https?://127\.0\.0\.1:\d+)")]
     private static partial Regex ListeningLine();
 }

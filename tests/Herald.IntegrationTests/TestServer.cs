@@ -16,7 +16,7 @@ public sealed class TestServer : IAsyncDisposable
     {
         this.app = app;
         DataDirectory = dataDirectory;
-        BaseAddress = new Uri(app.Urls.First(u => u.StartsWith("http://127.0.0.1", StringComparison.Ordinal)) + "/");
+        BaseAddress = new Uri(app.Urls.First(u => u.StartsWith("http://127.0.0.1", StringComparison.Ordinal) || u.StartsWith("https://127.0.0.1", StringComparison.Ordinal)) + "/");
     }
 
     public Uri BaseAddress { get; }

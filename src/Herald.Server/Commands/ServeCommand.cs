@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Herald.Server.Tls;
 using Herald.Settings;
 using Microsoft.Extensions.Options;
 
@@ -8,15 +9,20 @@ internal static class ServeCommand
 {
     public static Command Create()
     {
-        var urls = new Option<string?>("--urls") { Description = $"Addresses to listen on, ';'-separated (default {HeraldHost.DefaultUrls})." };
+        var urls = new Option<string?>("--urls") { Description = $"Addresses to listen on, ';'-separated (default {HeraldHost.DefaultUrls}; with a certificate {ServerTls.DefaultUrls}, and every address https://)." };
         var data = new Option<string?>("--data") { Description = "Data directory for the SQLite store and the generated API key (default ./herald-data)." };
         var store = new Option<string?>("--store") { Description = "Channel store: sqlite (default, durable, one node), redis (several nodes) or memory." };
         store.AcceptOnlyFromAmong("sqlite", "memory", "redis");
         var redis = new Option<string?>("--redis") { Description = "With --store redis: the Redis configuration string (default localhost:6379; Herald:Redis:Configuration)." };
 
+        var tlsCert = new Option<string?>("--tls-cert") { Description = "Serve HTTPS (HTTP/1.1 and HTTP/2) with this PEM certificate (Herald:Tls:CertificatePath); 'herald dev-cert' makes one." };
+        var tlsKey = new Option<string?>("--tls-key") { Description = "The PEM private key of --tls-cert (Herald:Tls:KeyPath)." };
+        var tlsPfx = new Option<string?>("--tls-pfx") { Description = "Serve HTTPS with the certificate and key of this PFX/PKCS#12 file instead (Herald:Tls:PfxPath)." };
+        var tlsPassword = new Option<string?>("--tls-password") { Description = "The PFX's (or an encrypted PEM key's) password (Herald:Tls:Password; HERALD__TLS__PASSWORD keeps it out of the process list)." };
+
         var command = new Command("serve", "Run the Herald server. Any setting can also be given as --Section:Key=value, HERALD__KEY environment variables or appsettings.json.")
         {
-            urls, data, store, redis,
+            urls, data, store, redis, tlsCert, tlsKey, tlsPfx, tlsPassword,
         };
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(async (parse, cancellationToken) =>
@@ -30,6 +36,11 @@ internal static class ServeCommand
                 overrides["Herald:Store"] = s;
             if (parse.GetValue(redis) is { } r)
                 overrides["Herald:Redis:Configuration"] = r;
+            foreach (var (option, key) in (ReadOnlySpan<(Option<string?>, string)>)[(tlsCert, nameof(TlsOptions.CertificatePath)), (tlsKey, nameof(TlsOptions.KeyPath)), (tlsPfx, nameof(TlsOptions.PfxPath)), (tlsPassword, nameof(TlsOptions.Password))])
+            {
+                if (parse.GetValue(option) is { } value)
+                    overrides[$"{TlsOptions.Section}:{key}"] = value;
+            }
 
             WebApplication app;
             try

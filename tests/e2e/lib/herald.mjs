@@ -14,13 +14,13 @@ export const heraldDll = join(serverProject, 'bin/Release/net10.0/herald.dll');
 
 // 60 s: a cold start of the .NET host on a busy 2-core machine takes a few seconds; a hang fails here.
 const START_TIMEOUT_MS = 60_000;
-const LISTENING = /Herald listening on (http:\/\/127\.0\.0\.1:(\d+))/;
+const LISTENING = /Herald listening on (https?:\/\/127\.0\.0\.1:(\d+))/;
 
 /** The environment `dotnet run` gives the server: its Debug build serves in Development (ServeCommand.DefaultEnvironment). */
 const DOTNET_RUN_ENVIRONMENT = { DOTNET_ENVIRONMENT: 'Development' };
 
 export class HeraldServer {
-  /** @param {{dataDir?: string, port?: number, args?: string[]}} options */
+  /** @param {{dataDir?: string, port?: number, args?: string[], tls?: {cert: string, key: string}}} options TLS: serve https (HTTP/1.1 and HTTP/2) with these PEM files. */
   constructor(options = {}) {
     this.ownsDataDir = options.dataDir === undefined;
     this.dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'herald-e2e-'));
@@ -28,12 +28,13 @@ export class HeraldServer {
     this.workDir = mkdtempSync(join(tmpdir(), 'herald-e2e-cwd-'));
     this.port = options.port ?? 0;
     this.args = options.args ?? [];
+    this.tls = options.tls ?? null;
     this.process = null;
     this.output = '';
   }
 
   get baseUrl() {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.port}`;
   }
 
   get apiKey() {
@@ -59,7 +60,8 @@ export class HeraldServer {
   }
 
   #startOnce(deadline) {
-    const child = spawn('dotnet', [heraldDll, 'serve', '--urls', `http://127.0.0.1:${this.port}`, '--data', this.dataDir, '--store', 'sqlite', ...this.args], {
+    const tls = this.tls ? ['--tls-cert', this.tls.cert, '--tls-key', this.tls.key] : [];
+    const child = spawn('dotnet', [heraldDll, 'serve', '--urls', `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.port}`, '--data', this.dataDir, '--store', 'sqlite', ...tls, ...this.args], {
       cwd: this.workDir,
       env: { ...process.env, ...DOTNET_RUN_ENVIRONMENT, DOTNET_NOLOGO: '1', DOTNET_CLI_TELEMETRY_OPTOUT: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -29,7 +29,14 @@ internal static class WebSocketEndpoint
         pipeline.UseWebSockets(new WebSocketOptions { KeepAliveInterval = Timeout.InfiniteTimeSpan });
         pipeline.Run(HandleAsync);
 
-        endpoints.MapGet(Path, pipeline.Build())
+        var handler = pipeline.Build();
+
+        // HTTP/2 opens a WebSocket with an extended CONNECT (RFC 8441: :method CONNECT,
+        // :protocol websocket), which routing sees as CONNECT; the same pipeline takes it. OpenAPI
+        // has no CONNECT operation, so the GET below documents both.
+        endpoints.MapMethods(Path, [HttpMethods.Connect], handler).ExcludeFromDescription();
+
+        endpoints.MapGet(Path, handler)
             .WithName("WebSocket")
             .WithTags("Transports")
             .WithMetadata(new ApiManualOperation(

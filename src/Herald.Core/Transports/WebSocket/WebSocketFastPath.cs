@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Net.Security;
 using System.Security.Cryptography;
 using System.Text;
 using Herald.Auth;
@@ -8,6 +9,7 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Primitives;
 
@@ -26,6 +28,8 @@ namespace Herald.Transports.WebSocket;
 /// Anything else — another path, a malformed or refused upgrade, a request this parser does not
 /// fully understand — is handed, untouched, to the HTTP pipeline, whose <c>/v1/ws</c> endpoint
 /// answers it with the documented problem responses. So behaviour does not depend on the path.
+/// On a TLS endpoint this runs after the handshake, on the decrypted bytes, for connections whose
+/// ALPN chose HTTP/1.1; HTTP/2 connections go to the HTTP pipeline at once.
 /// </remarks>
 internal sealed class WebSocketFastPath(ConnectionDelegate next, WebSocketServices services, KestrelServerLimits limits)
 {
@@ -49,6 +53,14 @@ internal sealed class WebSocketFastPath(ConnectionDelegate next, WebSocketServic
 
     public async Task OnConnectedAsync(ConnectionContext connection)
     {
+        // HTTP/2 (ALPN h2): WebSockets arrive as extended CONNECT streams (RFC 8441), which the
+        // HTTP pipeline's /v1/ws endpoint accepts; only an HTTP/1.1 upgrade is taken here.
+        if (connection.Features.Get<ITlsApplicationProtocolFeature>() is { } alpn && alpn.ApplicationProtocol.Span.SequenceEqual(SslApplicationProtocol.Http2.Protocol.Span))
+        {
+            await next(connection);
+            return;
+        }
+
         // Two steps, so that nothing of the handshake (its text, headers, checks) stays reachable
         // from this frame for the connection's whole life; Start returns the connection's own
         // task, so only this frame and the connection's are live while it idles.
@@ -67,7 +79,8 @@ internal sealed class WebSocketFastPath(ConnectionDelegate next, WebSocketServic
         if (outcome != Outcome.Accepted)
             return (outcome, default);
 
-        var request = TryParse(text!, (connection.RemoteEndPoint as System.Net.IPEndPoint)?.Address);
+        var secure = connection.Features.Get<ITlsHandshakeFeature>() is not null;
+        var request = TryParse(text!, (connection.RemoteEndPoint as System.Net.IPEndPoint)?.Address, secure);
         if (request is null || await WebSocketEndpoint.CheckRequestAsync(request, services) is not (null, var caller))
             return (Outcome.HandOff, default);
 
@@ -169,7 +182,7 @@ internal sealed class WebSocketFastPath(ConnectionDelegate next, WebSocketServic
     }
 
     /// <summary>A request the fast path can take whole, or null (the head as read: up to and including its blank line).</summary>
-    internal static HttpRequest? TryParse(string head, System.Net.IPAddress? remoteAddress)
+    internal static HttpRequest? TryParse(string head, System.Net.IPAddress? remoteAddress, bool secure = false)
     {
         var lines = head.Split("\r\n");
         var requestLine = lines[0].Split(' ');
@@ -187,7 +200,7 @@ internal sealed class WebSocketFastPath(ConnectionDelegate next, WebSocketServic
         var context = new DefaultHttpContext();
         var request = context.Request;
         request.Method = HttpMethods.Get;
-        request.Scheme = "http";
+        request.Scheme = secure ? "https" : "http";
         request.Path = path;
         request.QueryString = question < 0 ? QueryString.Empty : new QueryString(target[question..]);
         context.Connection.RemoteIpAddress = remoteAddress;

@@ -56,7 +56,8 @@ internal sealed class PushClient : IAsyncDisposable
         var headerCursor = transport == "sse" && !cursorInQuery;
         if (cursor is not null && !headerCursor)
             query += "&cursor=" + Uri.EscapeDataString(cursor);
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"v1/{transport}?{query}");
+        // The client's version and policy (HTTP/2 tests): a request made by hand otherwise asks for HTTP/1.1.
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"v1/{transport}?{query}") { Version = client.DefaultRequestVersion, VersionPolicy = client.DefaultVersionPolicy };
         if (cursor is not null && headerCursor)
             request.Headers.Add("Last-Event-ID", cursor);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(transport == "sse" ? "text/event-stream" : "application/x-ndjson"));

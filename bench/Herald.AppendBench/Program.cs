@@ -36,7 +36,13 @@ IChannelLog log = store switch
 {
     "sqlite" => new SqliteChannelLog(path, options: new SqliteChannelLogOptions { Synchronous = sync }),
     "memory" => new MemoryChannelLog(),
-    "redis" => new RedisChannelLog(redis!, new RedisEngineOptions { Configuration = redisConfiguration, Prefix = "bench" + Guid.NewGuid().ToString("N")[..8] }),
+    "redis" => new RedisChannelLog(redis!, new RedisEngineOptions
+    {
+        Configuration = redisConfiguration,
+        Prefix = "bench" + Guid.NewGuid().ToString("N")[..8],
+        // HERALD_REDIS_CALLS_IN_FLIGHT: compare settings of Herald:Redis:MaxCallsInFlight.
+        MaxCallsInFlight = int.TryParse(Environment.GetEnvironmentVariable("HERALD_REDIS_CALLS_IN_FLIGHT"), out var inFlight) ? inFlight : new RedisEngineOptions().MaxCallsInFlight,
+    }),
     "redis-raw" => new RawScriptLog(redis!.GetDatabase()),
     _ => throw new ArgumentException($"--store is 'sqlite', 'memory', 'redis' or 'redis-raw', not '{store}'."),
 };

@@ -97,8 +97,15 @@ public sealed partial class RedisChannelLog
         }
     }
 
-    /// <summary>Sends the queued appends of one partition, one script call at a time.</summary>
-    private async Task SendBatchAsync(int partition, List<PendingAppend> batch)
+    /// <summary>
+    /// Sends one batch of a partition's queued appends in one script call. Up to
+    /// <see cref="RedisEngineOptions.MaxCallsInFlight"/> calls of a partition are in flight; their
+    /// answers are handled in the order the calls were written to the connection, which is the order
+    /// Redis ran them, so acknowledgements and the sink see each channel's offsets in order. A call
+    /// answered 'stale' or 'behind' changed nothing: its appends go back to the front of the queue
+    /// (after the snapshot is reloaded or the era rotated) and ride in a later call.
+    /// </summary>
+    private async Task SendBatchAsync(PartitionWriter writer, int partition, List<PendingAppend> batch)
     {
         var live = new List<PendingAppend>(batch.Count);
         foreach (var append in batch)
@@ -107,6 +114,8 @@ public sealed partial class RedisChannelLog
                 append.TrySetCanceled(append.CancellationToken);
             else if (Volatile.Read(ref _disposed) != 0)
                 append.TrySetException(new ObjectDisposedException(nameof(RedisChannelLog)));
+            else if (append.Attempts++ > 3)
+                append.TrySetException(new InvalidOperationException("The append could not be made: the partition kept changing under it; retry."));
             else
                 live.Add(append);
         }
@@ -115,42 +124,54 @@ public sealed partial class RedisChannelLog
             return;
 
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var outbox = Outbox;
+        var snapshot = outbox?.Current ?? RedisOutboxSnapshot.None;
+        var sent = Watermark(partition);
+        var (keys, values) = BatchArguments(partition, live, now, snapshot, sent);
+        var handled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task<RedisResult> call;
+        Task previous;
+        lock (writer.OrderLock)
+        {
+            // Written to the connection under the lock: the order of the chain is the order Redis runs the calls in.
+            previous = writer.LastHandled;
+            writer.LastHandled = handled.Task;
+            call = RunAsync(db => db.ScriptEvaluateAsync(RedisScripts.Append, keys, values));
+        }
+
         RedisResult[] results;
         try
         {
-            var era = string.Empty;
-            var sent = (Era: string.Empty, WriteCounter: 0L);
-            results = [];
-            // A few rounds at most: a stale subscriptions snapshot is reloaded, a partition found
-            // behind what this node saw moves to a new era; then the batch is sent again.
-            for (var attempt = 0; ; attempt++)
+            RedisResult[] raw;
+            try
             {
-                var outbox = Outbox;
-                var snapshot = outbox?.Current ?? RedisOutboxSnapshot.None;
-                sent = Watermark(partition);
-                var (keys, values) = BatchArguments(partition, live, now, snapshot, sent);
-                var raw = (RedisResult[])(await RunAsync(db => db.ScriptEvaluateAsync(RedisScripts.Append, keys, values)).ConfigureAwait(false))!;
-                if (attempt > 3)
-                    throw new InvalidOperationException("The append could not be made: the partition kept changing under it; retry.");
-                if (raw.Length == 1 && (string?)raw[0] == "stale")
-                {
-                    if (outbox is null)
-                        throw new InvalidOperationException("The partition holds webhook subscriptions this log was given no outbox for.");
-                    await outbox.ReloadAsync().ConfigureAwait(false);
-                    continue;
-                }
-
-                if (raw.Length == 3 && (string?)raw[0] == "behind")
-                {
-                    await RotateEraAsync(partition, (string)raw[1]!, $"its write counter is {(long)raw[2]}, below the {sent.WriteCounter} this node saw").ConfigureAwait(false);
-                    continue;
-                }
-
-                era = (string)raw[0]!;
-                results = (RedisResult[])raw[1]!;
-                break;
+                raw = (RedisResult[])(await call.ConfigureAwait(false))!;
+            }
+            finally
+            {
+                await previous.ConfigureAwait(false);
             }
 
+            if (raw.Length == 1 && (string?)raw[0] == "stale")
+            {
+                if (outbox is null)
+                    throw new InvalidOperationException("The partition holds webhook subscriptions this log was given no outbox for.");
+                await outbox.ReloadAsync().ConfigureAwait(false);
+                writer.Requeue(live);
+                handled.TrySetResult();
+                return;
+            }
+
+            if (raw.Length == 3 && (string?)raw[0] == "behind")
+            {
+                await RotateEraAsync(partition, (string)raw[1]!, $"its write counter is {(long)raw[2]}, below the {sent.WriteCounter} this node saw").ConfigureAwait(false);
+                writer.Requeue(live);
+                handled.TrySetResult();
+                return;
+            }
+
+            var era = (string)raw[0]!;
+            results = (RedisResult[])raw[1]!;
             long last = 0;
             foreach (var result in results)
             {
@@ -168,14 +189,35 @@ public sealed partial class RedisChannelLog
         {
             foreach (var append in live)
                 append.TrySetException(ex is EngineUnavailableException ? ex : new InvalidOperationException($"The Redis channel log could not append: {ex.Message}", ex));
+            handled.TrySetResult();
             return;
         }
 
+        try
+        {
+            Complete(live, results, now);
+        }
+        finally
+        {
+            handled.TrySetResult();
+        }
+    }
+
+    /// <summary>Acknowledges each append of a call with its answer (and tells the sink of the appended ones).</summary>
+    private void Complete(List<PendingAppend> live, RedisResult[] results, long now)
+    {
         for (var i = 0; i < live.Count; i++)
         {
             var append = live[i];
             var request = append.Request;
             var fields = (RedisResult[])results[i]!;
+            if ((string)fields[0]! == "e")
+            {
+                // The script stopped at an append it could not make; nothing of this one was applied.
+                append.TrySetException(new InvalidOperationException($"The Redis channel log could not append: {(string?)fields[1]}"));
+                continue;
+            }
+
             var epoch = (string)fields[1]!;
             var offset = (long)fields[2];
             if ((string)fields[0]! == "a")
@@ -226,8 +268,11 @@ public sealed partial class RedisChannelLog
         keys[1] = _keys.WriteCounter(partition);
         keys[2] = _keys.SubscriptionVersion(partition);
         keys[3] = _keys.Outbox(partition);
+        // One fresh epoch serves every append of the call: it names a new generation of whichever
+        // channel starts one here, and epochs are compared per channel, never across channels.
+        var epoch = Epochs.New();
         values[0] = now;
-        values[1] = Epochs.New();
+        values[1] = epoch;
         values[2] = (long)_options.MetaTtl.TotalMilliseconds;
         values[3] = live.Count;
         values[4] = outbox.Version;
@@ -246,7 +291,7 @@ public sealed partial class RedisChannelLog
             if (live[i].Id.Length == 0)
                 live[i].Id = Guid.CreateVersion7(DateTimeOffset.FromUnixTimeMilliseconds(now)).ToString("N");
             var a = RedisScripts.AppendHeaderArgs + i * RedisScripts.AppendArgs;
-            values[a] = Epochs.New();
+            values[a] = epoch;
             values[a + 1] = Math.Max(1, request.Retention.HistorySize);
             values[a + 2] = Math.Max(1L, (long)request.Retention.HistoryTtl.TotalMilliseconds);
             values[a + 3] = Math.Max(1L, (long)request.Retention.IdempotencyWindow.TotalMilliseconds);
@@ -282,21 +327,37 @@ public sealed partial class RedisChannelLog
         }
     }
 
-    /// <summary>One partition's appends: queued while a script call is in flight, then sent together, in order.</summary>
+    /// <summary>
+    /// One partition's appends: queued, then sent in order by up to <see cref="RedisEngineOptions.MaxCallsInFlight"/>
+    /// script calls at a time, each taking what is queued when it starts.
+    /// </summary>
     private sealed class PartitionWriter(RedisChannelLog log, int partition)
     {
         private readonly Lock _lock = new();
         private List<PendingAppend> _queue = [];
-        private bool _sending;
+        private int _senders;
+
+        /// <summary>Held while a call is written to the connection and chained.</summary>
+        public Lock OrderLock { get; } = new();
+
+        /// <summary>Completes when the answer of the last call written has been handled.</summary>
+        public Task LastHandled { get; set; } = Task.CompletedTask;
+
+        /// <summary>Puts appends whose call changed nothing back at the front of the queue, in their order.</summary>
+        public void Requeue(List<PendingAppend> appends)
+        {
+            lock (_lock)
+                _queue.InsertRange(0, appends);
+        }
 
         public void Enqueue(PendingAppend append)
         {
             lock (_lock)
             {
                 _queue.Add(append);
-                if (_sending)
+                if (_senders >= log._options.MaxCallsInFlight)
                     return;
-                _sending = true;
+                _senders++;
             }
 
             _ = Task.Run(SendAllAsync);
@@ -311,8 +372,7 @@ public sealed partial class RedisChannelLog
                 // The appends of the batch just answered were completed on the thread pool; callers
                 // that append again at once (a busy publisher, a retry) do so in those continuations.
                 // One yield lets them queue behind the batch that is forming instead of riding alone
-                // in the next script call while the rest wait a whole round trip (and, with
-                // appendfsync always, a whole fsync) for the one after.
+                // in the next script call.
                 if (sent > 0 && QueuedCount() < sent)
                     await Task.Yield();
 
@@ -321,7 +381,7 @@ public sealed partial class RedisChannelLog
                 {
                     if (_queue.Count == 0)
                     {
-                        _sending = false;
+                        _senders--;
                         return;
                     }
 
@@ -337,7 +397,7 @@ public sealed partial class RedisChannelLog
                     }
                 }
 
-                await log.SendBatchAsync(partition, batch).ConfigureAwait(false);
+                await log.SendBatchAsync(this, partition, batch).ConfigureAwait(false);
                 sent = batch.Count;
             }
         }
@@ -360,5 +420,8 @@ public sealed partial class RedisChannelLog
         public required string Fingerprint { get; init; }
 
         public string Id { get; set; } = string.Empty;
+
+        /// <summary>Script calls this append was sent in (a 'stale' or 'behind' answer sends it again).</summary>
+        public int Attempts { get; set; }
     }
 }

@@ -33,6 +33,14 @@ public sealed class RedisEngineOptions
     public int MaxBatchSize { get; set; } = 256;
 
     /// <summary>
+    /// Script calls of one partition in flight at once. 2: while one waits for Redis (and, with
+    /// <c>appendfsync always</c>, its fsync), the appends that arrive meanwhile go out at once and
+    /// share the next fsync instead of waiting a whole round for it (docs/benchmarks.md). Redis runs
+    /// one connection's calls in the order sent, so appends keep their order.
+    /// </summary>
+    public int MaxCallsInFlight { get; set; } = 2;
+
+    /// <summary>
     /// How long a node holds an outbound webhook delivery it took for an attempt (renewed every third
     /// of it while it holds it), and how long an outbox entry may stay pending in a node's consumer
     /// before another node takes it over (XAUTOCLAIM). When a node dies, its deliveries are sent by
@@ -53,6 +61,8 @@ public sealed class RedisEngineOptions
             yield return "Herald:Redis:MetaTtl must be at least one minute.";
         if (MaxBatchSize is < 1 or > 10_000)
             yield return "Herald:Redis:MaxBatchSize must be from 1 to 10000.";
+        if (MaxCallsInFlight is < 1 or > 64)
+            yield return "Herald:Redis:MaxCallsInFlight must be from 1 to 64.";
         if (WebhookLease < TimeSpan.FromMilliseconds(300) || WebhookLease > TimeSpan.FromHours(1))
             yield return "Herald:Redis:WebhookLease must be from 00:00:00.3 to 01:00:00.";
     }

@@ -22,7 +22,8 @@ internal static class RedisScripts
     /// new epoch, history size, ttl ms, key window ms, has key, fingerprint, id, from, type, meta,
     /// data, pub/sub channel, channel, matching webhook subscription ids (comma-separated).
     /// Returns {era, results} with per append {kind, epoch, offset, …} — kind 'a' appended (then the
-    /// write counter), 'd' duplicate (then the original's id, time, key reused, stored fields) — or
+    /// write counter), 'd' duplicate (then the original's id, time, key reused, stored fields), 'e'
+    /// not appended (then the error; every append after a failed one fails with it) — or
     /// {'stale'} with nothing done when the node's webhook subscriptions are not the current ones, or
     /// {'behind', era, counter} with nothing done when the partition's write counter is below what
     /// the node saw in the same era: Redis went back in time, and appending now would hand out
@@ -34,11 +35,9 @@ internal static class RedisScripts
         end
         local now = tonumber(ARGV[1])
         local era = redis.call('GET', KEYS[1])
-        if era and era == ARGV[6] then
-          local counter = tonumber(redis.call('GET', KEYS[2]) or '0')
-          if counter < tonumber(ARGV[7]) then
-            return { 'behind', era, counter }
-          end
+        local counter = tonumber(redis.call('GET', KEYS[2]) or '0')
+        if era and era == ARGV[6] and counter < tonumber(ARGV[7]) then
+          return { 'behind', era, counter }
         end
         if not era then
           era = ARGV[2]
@@ -47,22 +46,36 @@ internal static class RedisScripts
         local meta_ttl = ARGV[3]
         local count = tonumber(ARGV[4])
         local results = {}
+        -- Each channel's meta is read once per call and written once at its end: a batch of one
+        -- channel's appends costs one HMGET, one HSET and two PEXPIREs, not one of each per append.
+        local channels, order = {}, {}
+        local wc = counter
+        local failure = nil
         for i = 0, count - 1 do
           local mk, sk, kk = KEYS[5 + i * 3], KEYS[6 + i * 3], KEYS[7 + i * 3]
           local a = 8 + i * 14
           local history, ttl, window = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
           local has_key, fingerprint = ARGV[a + 4], ARGV[a + 5]
-          local meta = redis.call('HMGET', mk, 'e', 's', 'r')
-          local epoch, top = meta[1], tonumber(meta[2] or '0')
-          if not epoch or meta[3] ~= era then
-            -- A new generation: the channel was never written, expired, removed, or its partition's
-            -- era moved on (data loss was detected). Entries of an older generation go.
-            epoch = ARGV[a]
-            top = 0
-            redis.call('DEL', sk)
+          local c = channels[mk]
+          if not c then
+            local meta = redis.call('HMGET', mk, 'e', 's', 'r', 'o')
+            c = { sk = sk, epoch = meta[1], top = tonumber(meta[2] or '0'), oldest = tonumber(meta[4] or '0'), dirty = false }
+            if not c.epoch or meta[3] ~= era then
+              -- A new generation: the channel was never written, expired, removed, or its partition's
+              -- era moved on (data loss was detected). Entries of an older generation go.
+              c.epoch = ARGV[a]
+              c.top = 0
+              c.oldest = now
+              c.dirty = true
+              redis.call('DEL', sk)
+            end
+            channels[mk] = c
+            order[#order + 1] = mk
           end
+          c.history, c.ttl = history, ttl
+          local epoch = c.epoch
           local duplicate = nil
-          if has_key == '1' then
+          if not failure and has_key == '1' then
             local stored = redis.call('GET', kk)
             if stored then
               local f = {}
@@ -70,7 +83,9 @@ internal static class RedisScripts
               if f[1] == epoch and tonumber(f[6]) > now then duplicate = f end
             end
           end
-          if duplicate then
+          if failure then
+            results[#results + 1] = { 'e', failure }
+          elseif duplicate then
             local entry = redis.call('XRANGE', sk, duplicate[2] .. '-0', duplicate[2] .. '-0')
             local fields = {}
             if #entry > 0 then fields = entry[1][2] end
@@ -78,34 +93,57 @@ internal static class RedisScripts
             if duplicate[5] ~= '' and duplicate[5] ~= fingerprint then reused = '1' end
             results[#results + 1] = { 'd', epoch, tonumber(duplicate[2]), duplicate[3], duplicate[4], reused, fields }
           else
-            top = top + 1
+            local top = c.top + 1
             local id, from, typ, pmeta, data, channel = ARGV[a + 6], ARGV[a + 7], ARGV[a + 8], ARGV[a + 9], ARGV[a + 10], ARGV[a + 11]
-            redis.call('XADD', sk, 'MAXLEN', '~', history, top .. '-0', 't', now, 'i', id, 'f', from, 'y', typ, 'm', pmeta, 'd', data)
-            -- Entries past the ttl at the head go a few per append: each is trimmed once.
-            local head = redis.call('XRANGE', sk, '-', '+', 'COUNT', 8)
-            for _, entry in ipairs(head) do
-              if tonumber(entry[2][2]) + ttl <= now then redis.call('XDEL', sk, entry[1]) else break end
-            end
-            redis.call('HSET', mk, 'e', epoch, 's', top, 'r', era, 'h', history, 't', ttl)
-            redis.call('PEXPIRE', mk, meta_ttl)
-            redis.call('PEXPIRE', sk, ttl)
-            if has_key == '1' then
-              redis.call('SET', kk, epoch .. '\n' .. top .. '\n' .. id .. '\n' .. now .. '\n' .. fingerprint .. '\n' .. (now + window), 'PX', window)
-            end
-            -- One outbox entry per matching webhook subscription, in the same step as the append:
-            -- a delivery exists exactly when its publication was committed.
-            local subscriptions = ARGV[a + 13]
-            if subscriptions ~= '' then
-              for subscription in string.gmatch(subscriptions, '[^,]+') do
-                redis.call('XADD', KEYS[4], '*', 's', subscription, 'c', ARGV[a + 12], 'o', top, 'e', epoch,
-                  't', now, 'i', id, 'f', from, 'y', typ, 'm', pmeta, 'd', data)
+            -- The one command that can fail (an ID not above the stream's last): nothing of this
+            -- append is applied then, and the metas are still written below for those before it.
+            local added = redis.pcall('XADD', sk, 'MAXLEN', '~', history, top .. '-0', 't', now, 'i', id, 'f', from, 'y', typ, 'm', pmeta, 'd', data)
+            if type(added) == 'table' and added.err then
+              failure = added.err
+              results[#results + 1] = { 'e', failure }
+            else
+              c.top = top
+              c.dirty = true
+              if has_key == '1' then
+                redis.call('SET', kk, epoch .. '\n' .. top .. '\n' .. id .. '\n' .. now .. '\n' .. fingerprint .. '\n' .. (now + window), 'PX', window)
               end
+              -- One outbox entry per matching webhook subscription, in the same step as the append:
+              -- a delivery exists exactly when its publication was committed.
+              local subscriptions = ARGV[a + 13]
+              if subscriptions ~= '' then
+                for subscription in string.gmatch(subscriptions, '[^,]+') do
+                  redis.call('XADD', KEYS[4], '*', 's', subscription, 'c', ARGV[a + 12], 'o', top, 'e', epoch,
+                    't', now, 'i', id, 'f', from, 'y', typ, 'm', pmeta, 'd', data)
+                end
+              end
+              wc = wc + 1
+              redis.call('PUBLISH', channel, 'p' .. #epoch .. ':' .. epoch .. top .. ':' .. #id .. ':' .. id .. now .. ':' .. wc .. ':'
+                .. #era .. ':' .. era .. #from .. ':' .. from .. #typ .. ':' .. typ .. #pmeta .. ':' .. pmeta .. data)
+              results[#results + 1] = { 'a', epoch, top, wc }
             end
-            local wc = redis.call('INCR', KEYS[2])
-            redis.call('PUBLISH', channel, 'p' .. #epoch .. ':' .. epoch .. top .. ':' .. #id .. ':' .. id .. now .. ':' .. wc .. ':'
-              .. #era .. ':' .. era .. #from .. ':' .. from .. #typ .. ':' .. typ .. #pmeta .. ':' .. pmeta .. data)
-            results[#results + 1] = { 'a', epoch, top, wc }
           end
+        end
+        for _, mk in ipairs(order) do
+          local c = channels[mk]
+          if c.dirty then
+            -- Entries past the ttl at the head go a few per call, and only when the oldest one known
+            -- may have expired ('o': its time; stale-old after a MAXLEN trim, which only costs a look).
+            if c.oldest + c.ttl <= now then
+              local head = redis.call('XRANGE', c.sk, '-', '+', 'COUNT', 8)
+              local oldest = now
+              for _, entry in ipairs(head) do
+                oldest = tonumber(entry[2][2])
+                if oldest + c.ttl <= now then redis.call('XDEL', c.sk, entry[1]) else break end
+              end
+              c.oldest = oldest
+            end
+            redis.call('HSET', mk, 'e', c.epoch, 's', c.top, 'r', era, 'h', c.history, 't', c.ttl, 'o', c.oldest)
+            redis.call('PEXPIRE', mk, meta_ttl)
+            redis.call('PEXPIRE', c.sk, c.ttl)
+          end
+        end
+        if wc > counter then
+          redis.call('SET', KEYS[2], wc)
         end
         return { era, results }
         """;

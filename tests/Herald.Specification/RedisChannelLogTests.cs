@@ -87,4 +87,26 @@ public sealed class RedisChannelLogTests(RedisFixture redis) : ChannelLogSpec<Re
         Assert.Equal(0, log.EraRotations);
         Assert.Equal(800, (await State(log, "chat:busy")).Top);
     }
+    [Fact]
+    public async Task An_append_redis_refuses_fails_with_the_rest_of_its_call_and_leaves_the_channel_as_it_was()
+    {
+        var log = NewLog();
+        for (var i = 1; i <= 3; i++)
+            await Append(log, Message("chat:broken", $"{i}"));
+
+        // A channel whose meta says offset 1 while its stream holds 3: the next entry id (2-0) is not
+        // above the stream's last, and XADD refuses it.
+        var keys = new RedisKeys(_options.Prefix, _options.Partitions);
+        var partition = keys.PartitionOf("chat:broken");
+        var db = redis.Connection.GetDatabase();
+        await db.HashSetAsync(keys.Meta(partition, "chat:broken"), "s", 1);
+
+        var failed = await Assert.ThrowsAsync<InvalidOperationException>(() => log.AppendAsync(Message("chat:broken", "4")).AsTask().WaitAsync(Timeout));
+        Assert.Contains("could not append", failed.Message, StringComparison.Ordinal);
+        Assert.Equal("1", (string?)await db.HashGetAsync(keys.Meta(partition, "chat:broken"), "s"));
+        Assert.Equal(3, await db.StreamLengthAsync(keys.Stream(partition, "chat:broken")));
+
+        // Other channels of the partition, and of the others, are untouched.
+        Assert.Equal(1, (await Append(log, Message("chat:fine", "1"))).Publication.Offset);
+    }
 }

@@ -4,7 +4,7 @@
 #   latency  two nodes on one Redis: subscribers on node B (LATENCY_SUBSCRIBERS, default 1,000),
 #            publishes through node A, then through node B itself for comparison; the publish ->
 #            delivery latency at rising rates (the saturation step tells where 10 % is)
-# A fresh redis-server (AOF, appendfsync always, no snapshots) per phase, pinned with the servers
+# A fresh redis-server (AOF, appendfsync REDIS_FSYNC (always), no snapshots) per phase, pinned with the servers
 # to core 0; the load generator on core 1.   bench/redis/run.sh [fanout|latency|all]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -19,7 +19,7 @@ start_redis() {
   redis_dir=$(mktemp -d /tmp/herald-redis-XXXX)
   local redis_port=$((10000 + RANDOM % 20000))
   taskset -c "$SERVER_CORE" redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$redis_dir" --save "" \
-    --appendonly yes --appendfsync always --daemonize no >"$redis_dir/redis.log" 2>&1 &
+    --appendonly yes --appendfsync "${REDIS_FSYNC:-always}" --daemonize no >"$redis_dir/redis.log" 2>&1 &
   redis_pid=$!
   for _ in $(seq 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
   export HERALD_REDIS="127.0.0.1:$redis_port"

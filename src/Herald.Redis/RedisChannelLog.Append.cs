@@ -128,16 +128,13 @@ public sealed partial class RedisChannelLog
         var snapshot = outbox?.Current ?? RedisOutboxSnapshot.None;
         var sent = Watermark(partition);
         var (keys, values) = BatchArguments(partition, live, now, snapshot, sent);
+        // The caller holds the writer's order lock from taking the batch off the queue until here:
+        // the calls are written to the connection in queue order, Redis runs them in that order, and
+        // the chain below hands their answers on in that order too.
         var handled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Task<RedisResult> call;
-        Task previous;
-        lock (writer.OrderLock)
-        {
-            // Written to the connection under the lock: the order of the chain is the order Redis runs the calls in.
-            previous = writer.LastHandled;
-            writer.LastHandled = handled.Task;
-            call = RunAsync(db => db.ScriptEvaluateAsync(RedisScripts.Append, keys, values));
-        }
+        var previous = writer.LastHandled;
+        writer.LastHandled = handled.Task;
+        var call = RunAsync(db => db.ScriptEvaluateAsync(RedisScripts.Append, keys, values));
 
         RedisResult[] results;
         try
@@ -337,7 +334,7 @@ public sealed partial class RedisChannelLog
         private List<PendingAppend> _queue = [];
         private int _senders;
 
-        /// <summary>Held while a call is written to the connection and chained.</summary>
+        /// <summary>Held from taking a batch off the queue until its call is written to the connection and chained.</summary>
         public Lock OrderLock { get; } = new();
 
         /// <summary>Completes when the answer of the last call written has been handled.</summary>
@@ -377,27 +374,34 @@ public sealed partial class RedisChannelLog
                     await Task.Yield();
 
                 List<PendingAppend> batch;
-                lock (_lock)
+                Task sending;
+                lock (OrderLock)
                 {
-                    if (_queue.Count == 0)
+                    lock (_lock)
                     {
-                        _senders--;
-                        return;
+                        if (_queue.Count == 0)
+                        {
+                            _senders--;
+                            return;
+                        }
+
+                        if (_queue.Count <= max)
+                        {
+                            batch = _queue;
+                            _queue = [];
+                        }
+                        else
+                        {
+                            batch = _queue.GetRange(0, max);
+                            _queue.RemoveRange(0, max);
+                        }
                     }
 
-                    if (_queue.Count <= max)
-                    {
-                        batch = _queue;
-                        _queue = [];
-                    }
-                    else
-                    {
-                        batch = _queue.GetRange(0, max);
-                        _queue.RemoveRange(0, max);
-                    }
+                    // Runs up to its first wait under the lock: the call is written before the next batch is taken.
+                    sending = log.SendBatchAsync(this, partition, batch);
                 }
 
-                await log.SendBatchAsync(this, partition, batch).ConfigureAwait(false);
+                await sending.ConfigureAwait(false);
                 sent = batch.Count;
             }
         }

@@ -33,8 +33,8 @@ internal sealed class PublishBodyTarget : IFuzzTarget
             return "refused";
         }
 
-        Check.That(envelope.Type is null || Check.IsValidUtf16(envelope.Type), "An accepted type is not valid UTF-16.");
-        return "accepted: " + envelope.Type + " " + JsonDataChecks.Compact(envelope.Data);
+        Check.That(envelope.Text is null || Check.IsValidUtf16(envelope.Text), "An accepted type is not valid UTF-16.");
+        return "accepted: " + envelope.Text + " " + JsonDataChecks.Compact(envelope.Data);
     }
 }
 

@@ -59,12 +59,11 @@ internal static class DirectEndpoint
             return Problems.Forbidden($"A user may name only direct channels they are a member of; '{caller.User}' is not in the list.");
 
         var max = settings.PolicyFor(ns + ":x").MaxDirectMembers;
-        var channel = DirectChannel.ForMembers(ns, ids!, max, out var hashed, out var error);
+        var channel = DirectChannel.ForMembers(ns, ids!, max, out var sorted, out var hashed, out var error);
         if (channel is null)
             return Problems.InvalidBody(error!);
 
-        var sorted = ids.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
-        return TypedResults.Json(new DirectResponse(channel, sorted!, hashed), ApiJsonContext.Default.DirectResponse);
+        return TypedResults.Json(new DirectResponse(channel, sorted, hashed), ApiJsonContext.Default.DirectResponse);
     }
 }
 

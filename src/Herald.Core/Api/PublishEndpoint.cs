@@ -65,7 +65,7 @@ internal static class PublishEndpoint
                     Channel = channel,
                     Caller = caller,
                     Data = envelope.Data,
-                    Type = envelope.Type,
+                    Type = envelope.Text,
                     IdempotencyKey = idempotencyKey,
                 },
                 context.RequestAborted);

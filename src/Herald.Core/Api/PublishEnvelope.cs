@@ -5,21 +5,33 @@ using Herald.Publishing;
 namespace Herald.Api;
 
 /// <summary>
-/// The HTTP publish body: <c>{"data": any JSON value, "type": "optional string"}</c>. Only the
-/// envelope is read here; <c>data</c> is located, not copied — the publish service checks and
-/// compacts it. Unknown members are refused so that a typo never silently drops a field.
+/// The HTTP bodies around a JSON value: the publish body <c>{"data": any JSON value, "type":
+/// "optional string"}</c> and the signal body <c>{"name": "string", "data": optional}</c>. Only the
+/// envelope is read here; <c>data</c> is located, not copied — the service checks and compacts it.
+/// Unknown members are refused so that a typo never silently drops a field.
 /// </summary>
-internal readonly record struct PublishEnvelope(ReadOnlySequence<byte> Data, string? Type)
+/// <param name="Text">The envelope's one string member (<c>type</c>, <c>name</c>); null when absent.</param>
+internal readonly record struct PublishEnvelope(ReadOnlySequence<byte> Data, string? Text)
 {
-    public static bool TryParse(ReadOnlySequence<byte> utf8, out PublishEnvelope envelope, out string error)
+    /// <summary>An absent optional <c>data</c>.</summary>
+    private static readonly ReadOnlySequence<byte> s_null = new("null"u8.ToArray());
+
+    /// <summary>The publish body.</summary>
+    public static bool TryParse(ReadOnlySequence<byte> utf8, out PublishEnvelope envelope, out string error) =>
+        TryParse(utf8, "type", dataRequired: true, out envelope, out error);
+
+    /// <param name="textMember">The name of the envelope's string member (<c>type</c> for a publish, <c>name</c> for a signal).</param>
+    /// <param name="dataRequired">False: an absent <c>data</c> is JSON <c>null</c>.</param>
+    public static bool TryParse(ReadOnlySequence<byte> utf8, string textMember, bool dataRequired, out PublishEnvelope envelope, out string error)
     {
+        var shape = $"{{\"data\": ..., \"{textMember}\": \"...\"}}";
         envelope = default;
         try
         {
             var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = JsonData.MaxDepth });
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
-                error = "The body must be a JSON object: {\"data\": ..., \"type\": \"optional\"}.";
+                error = $"The body must be a JSON object: {shape}.";
                 return false;
             }
 
@@ -40,20 +52,20 @@ internal readonly record struct PublishEnvelope(ReadOnlySequence<byte> Data, str
                     reader.Skip();
                     data = utf8.Slice(start, reader.BytesConsumed - start);
                 }
-                else if (reader.ValueTextEquals("type"u8))
+                else if (reader.ValueTextEquals(textMember))
                 {
                     reader.Read();
                     if (reader.TokenType == JsonTokenType.Null)
                         continue;
                     if (reader.TokenType != JsonTokenType.String)
                     {
-                        error = "'type' must be a string.";
+                        error = $"'{textMember}' must be a string.";
                         return false;
                     }
 
                     if (!JsonData.TryGetString(ref reader, out var text))
                     {
-                        error = "'type' is not valid Unicode text (invalid UTF-8 or an unpaired surrogate escape).";
+                        error = $"'{textMember}' is not valid Unicode text (invalid UTF-8 or an unpaired surrogate escape).";
                         return false;
                     }
 
@@ -62,8 +74,8 @@ internal readonly record struct PublishEnvelope(ReadOnlySequence<byte> Data, str
                 else
                 {
                     error = JsonData.TryGetString(ref reader, out var name)
-                        ? $"Unknown member '{name}': the body accepts only 'data' and 'type'."
-                        : "Unknown member (its name is not valid Unicode text): the body accepts only 'data' and 'type'.";
+                        ? $"Unknown member '{name}': the body accepts only 'data' and '{textMember}'."
+                        : $"Unknown member (its name is not valid Unicode text): the body accepts only 'data' and '{textMember}'.";
                     return false;
                 }
             }
@@ -76,8 +88,13 @@ internal readonly record struct PublishEnvelope(ReadOnlySequence<byte> Data, str
 
             if (data is not { } value)
             {
-                error = "'data' is required (any JSON value).";
-                return false;
+                if (dataRequired)
+                {
+                    error = "'data' is required (any JSON value).";
+                    return false;
+                }
+
+                value = s_null;
             }
 
             envelope = new PublishEnvelope(value, type);

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Herald.Auth;
 using Herald.Http;
 using Herald.Publishing;
@@ -30,20 +29,34 @@ internal static class SignalEndpoint
 
         // The body is the envelope around data: a little room above the data's own limit.
         var limit = options.Value.PolicyFor(channel).MaxSignalBytes + 1024;
-        var (bytes, read) = await RequestBody.ReadArrayAsync(context, limit);
+        if (context.Request.ContentLength > limit)
+            return Problems.Make(413, "message_too_large", "Message too large", $"The signal is larger than the limit of {limit - 1024} bytes.");
+        var read = await RequestBody.BufferAsync(context, limit);
         if (read.Status == BodyStatus.TooLarge)
             return Problems.Make(413, "message_too_large", "Message too large", $"The signal is larger than the limit of {limit - 1024} bytes.");
-        if (bytes is null)
+        if (read.Status == BodyStatus.Unreadable)
             return RequestBody.Unreadable(read);
-        if (!TryParse(bytes, out var name, out var data, out var bodyError))
-            return Problems.InvalidBody(bodyError);
 
-        var key = (caller.User ?? context.Connection.RemoteIpAddress?.ToString() ?? string.Empty) + "\n" + channel;
-        var result = await signals.SendAsync(channel, caller, name, data, limiter, key, context.RequestAborted);
+        // The body stays in the request's pipe: the service compacts data from it once.
+        SignalResult result;
+        string? name;
+        try
+        {
+            if (!PublishEnvelope.TryParse(read.Body, "name", dataRequired: false, out var envelope, out var bodyError))
+                return Problems.InvalidBody(bodyError);
+            name = envelope.Text;
+            var key = (caller.User ?? context.Connection.RemoteIpAddress?.ToString() ?? string.Empty) + "\n" + channel;
+            result = await signals.SendAsync(channel, caller, name, envelope.Data, limiter, key, context.RequestAborted);
+        }
+        finally
+        {
+            context.Request.BodyReader.AdvanceTo(read.Body.End);
+        }
+
         return result.Error switch
         {
             SignalError.None => TypedResults.Json(new SignalResponse(channel, name!), ApiJsonContext.Default.SignalResponse, statusCode: StatusCodes.Status202Accepted),
-            SignalError.InvalidChannel => Problems.InvalidChannel(result.Message),
+            SignalError.InvalidChannel => Problems.From(Denial.ChannelName(result.Message, result.Canonical)),
             SignalError.Unauthorized => Problems.Unauthorized(result.Message),
             SignalError.Forbidden => Problems.Forbidden(result.Message),
             SignalError.Disabled => Problems.Make(403, "signals_disabled", "Signals are off", result.Message),
@@ -52,49 +65,6 @@ internal static class SignalEndpoint
             SignalError.EngineUnavailable => Problems.EngineUnavailable(result.Message),
             _ => Problems.InvalidBody(result.Message),
         };
-    }
-
-    /// <summary><c>{"name": string, "data": any JSON}</c>, nothing else; data defaults to null.</summary>
-    private static bool TryParse(byte[] body, out string? name, out ReadOnlyMemory<byte> data, out string error)
-    {
-        name = null;
-        data = "null"u8.ToArray();
-        error = "The body is {\"name\": \"<1-64 characters>\", \"data\": <any JSON>}.";
-        try
-        {
-            var reader = new Utf8JsonReader(body);
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-                return false;
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                if (reader.ValueTextEquals("name"u8))
-                {
-                    reader.Read();
-                    if (reader.TokenType != JsonTokenType.String)
-                        return false;
-                    name = reader.GetString();
-                }
-                else if (reader.ValueTextEquals("data"u8))
-                {
-                    reader.Read();
-                    var start = (int)reader.TokenStartIndex;
-                    reader.Skip();
-                    data = body.AsMemory(start, (int)reader.BytesConsumed - start);
-                }
-                else
-                {
-                    error = $"Unknown member '{reader.GetString()}': the body is {{\"name\", \"data\"}}.";
-                    return false;
-                }
-            }
-
-            return reader.TokenType == JsonTokenType.EndObject && !reader.Read();
-        }
-        catch (JsonException e)
-        {
-            error = $"The body is not valid JSON: {e.Message}";
-            return false;
-        }
     }
 }
 

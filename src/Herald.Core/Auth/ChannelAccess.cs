@@ -54,7 +54,7 @@ public static class ChannelAccess
     {
         // The canonical name first, for every caller: a second name for the same members would be a second channel.
         if (!DirectChannel.TryCheck(channel, maxMembers, out var members, out var canonical, out var error))
-            return new Denial(400, canonical is null ? "invalid_channel" : "non_canonical_channel", error, canonical);
+            return Denial.ChannelName(error, canonical);
         if (caller.Kind == CallerKind.Server || caller.Grants?.Allows(channel, operation) == true)
             return null;
         if (caller.Kind != CallerKind.User)

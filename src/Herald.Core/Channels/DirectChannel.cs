@@ -47,12 +47,8 @@ public static class DirectChannel
             return false;
         }
 
-        var sorted = parts.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
-        if (sorted.Length < 2 || sorted.Length > maxMembers)
-        {
-            error = $"A direct channel has 2 to {maxMembers} distinct members; '{channel}' has {sorted.Length}.";
+        if (!TryCanonicalize(parts, maxMembers, out var sorted, out error))
             return false;
-        }
 
         var expected = NamespaceOf(channel) + ":" + string.Join('~', sorted);
         if (!string.Equals(expected, channel, StringComparison.Ordinal))
@@ -72,9 +68,11 @@ public static class DirectChannel
     /// member list when every id can appear in a name, else a hashed name. Null with an error when
     /// the set is not 2 to <paramref name="maxMembers"/> valid ids.
     /// </summary>
-    public static string? ForMembers(string ns, IReadOnlyCollection<string> memberIds, int maxMembers, out bool hashed, out string? error)
+    /// <param name="members">The member set as it is in the name: sorted, each once.</param>
+    public static string? ForMembers(string ns, IReadOnlyCollection<string> memberIds, int maxMembers, out string[] members, out bool hashed, out string? error)
     {
         hashed = false;
+        members = [];
         foreach (var id in memberIds)
         {
             if (string.IsNullOrEmpty(id) || id.Length > MaxMemberIdLength)
@@ -84,14 +82,9 @@ public static class DirectChannel
             }
         }
 
-        var sorted = memberIds.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
-        if (sorted.Length < 2 || sorted.Length > maxMembers)
-        {
-            error = $"A direct channel has 2 to {maxMembers} distinct members; {sorted.Length} were given.";
+        if (!TryCanonicalize(memberIds, maxMembers, out var sorted, out error))
             return null;
-        }
-
-        error = null;
+        members = sorted;
         var listed = ns + ":" + string.Join('~', sorted);
         if (sorted.All(id => id[0] != HashedMarker && !id.Contains('~', StringComparison.Ordinal)) && ChannelName.IsValid(listed))
             return listed;
@@ -102,6 +95,16 @@ public static class DirectChannel
             text.Append(id.Length).Append(':').Append(id);
         hashed = true;
         return ns + ":" + HashedMarker + Base64Url.EncodeToString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+    }
+
+    /// <summary>The canonical member list: sorted by bytes (ordinal), each once, 2 to <paramref name="maxMembers"/>.</summary>
+    private static bool TryCanonicalize(IEnumerable<string> ids, int maxMembers, out string[] sorted, [NotNullWhen(false)] out string? error)
+    {
+        sorted = ids.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        error = sorted.Length < 2 || sorted.Length > maxMembers
+            ? $"A direct channel has 2 to {maxMembers} distinct members; {sorted.Length} were given."
+            : null;
+        return error is null;
     }
 
     private static string NamePart(string channel) => channel[(channel.IndexOf(':', StringComparison.Ordinal) + 1)..];

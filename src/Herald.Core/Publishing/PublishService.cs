@@ -37,7 +37,7 @@ public sealed partial class PublishService(IChannelLog log, IOptions<HeraldOptio
 
         var policy = _options.PolicyFor(channel);
         if (ChannelAccess.Check(_options, channel, request.Caller, ChannelOperation.Publish) is { } denial)
-            return PublishResult.Failed(denial.Status switch { 400 => PublishError.InvalidChannel, 401 => PublishError.Unauthorized, _ => PublishError.Forbidden }, denial.Message);
+            return PublishResult.Failed(denial.Status switch { 400 => PublishError.InvalidChannel, 401 => PublishError.Unauthorized, _ => PublishError.Forbidden }, denial.Message, denial.Canonical);
 
         if (request.Type is { } type && !IsValidType(type))
             return PublishResult.Failed(PublishError.InvalidType, $"'type' must be 1 to {MaxTypeLength} characters.");
@@ -166,9 +166,10 @@ public enum PublishError
 /// <param name="Duplicate">The idempotency key was used already: the original is returned, nothing appended.</param>
 /// <param name="Error">What went wrong, or <see cref="PublishError.None"/>.</param>
 /// <param name="Message">A sentence for the client when <paramref name="Error"/> is set.</param>
-public readonly record struct PublishResult(Publication? Publication, bool Duplicate, PublishError Error, string Message)
+/// <param name="Canonical">For a direct channel not spelled canonically (<see cref="PublishError.InvalidChannel"/>): the name to use.</param>
+public readonly record struct PublishResult(Publication? Publication, bool Duplicate, PublishError Error, string Message, string? Canonical = null)
 {
     public bool Succeeded => Error == PublishError.None;
 
-    internal static PublishResult Failed(PublishError error, string message) => new(null, false, error, message);
+    internal static PublishResult Failed(PublishError error, string message, string? canonical = null) => new(null, false, error, message, canonical);
 }

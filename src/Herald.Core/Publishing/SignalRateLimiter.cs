@@ -15,12 +15,15 @@ public sealed class SignalRateLimiter(TimeProvider? time = null)
 
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly ConcurrentDictionary<string, Bucket> _buckets = new(StringComparer.Ordinal);
+    private long _nextTrim;
 
     /// <summary>Takes one token of <paramref name="key"/>'s bucket (capacity and rate <paramref name="perSecond"/>); false when it is empty.</summary>
     public bool TryTake(string key, int perSecond)
     {
         var now = _time.GetTimestamp();
-        if (_buckets.Count > TrimAbove)
+        // At most one sweep a second: with more active senders than TrimAbove, a sweep per signal would cost O(keys) each.
+        var due = Volatile.Read(ref _nextTrim);
+        if (_buckets.Count > TrimAbove && now >= due && Interlocked.CompareExchange(ref _nextTrim, now + _time.TimestampFrequency, due) == due)
             Trim(now, perSecond);
         var bucket = _buckets.GetOrAdd(key, static (_, state) => new Bucket(state.perSecond, state.now), (perSecond, now));
         return bucket.TryTake(now, perSecond, _time.TimestampFrequency);

@@ -26,12 +26,12 @@ public sealed class SignalService(IBroker broker, IOptions<HeraldOptions> option
 
     /// <param name="limiter">The sender's buckets; null for server API keys, which are not limited.</param>
     /// <param name="rateKey">The bucket's key in <paramref name="limiter"/> (the channel, or the caller and the channel).</param>
-    public async ValueTask<SignalResult> SendAsync(string channel, Caller caller, string? name, ReadOnlyMemory<byte> data, SignalRateLimiter? limiter, string rateKey, CancellationToken cancellationToken = default)
+    public async ValueTask<SignalResult> SendAsync(string channel, Caller caller, string? name, ReadOnlySequence<byte> data, SignalRateLimiter? limiter, string rateKey, CancellationToken cancellationToken = default)
     {
         if (!ChannelName.TryValidate(channel, out var channelError))
             return new(SignalError.InvalidChannel, channelError);
         if (ChannelAccess.Check(_options, channel, caller, ChannelOperation.Subscribe) is { } denial)
-            return new(denial.Status switch { 400 => SignalError.InvalidChannel, 401 => SignalError.Unauthorized, _ => SignalError.Forbidden }, denial.Message);
+            return new(denial.Status switch { 400 => SignalError.InvalidChannel, 401 => SignalError.Unauthorized, _ => SignalError.Forbidden }, denial.Message, denial.Canonical);
 
         var policy = _options.PolicyFor(channel);
         if (!policy.Signals)
@@ -40,7 +40,7 @@ public sealed class SignalService(IBroker broker, IOptions<HeraldOptions> option
             return new(SignalError.InvalidName, $"'name' is required: 1 to {MaxNameLength} characters.");
         if (data.Length > 4L * policy.MaxSignalBytes)
             return new(SignalError.TooLarge, $"The signal's data is larger than the limit of {policy.MaxSignalBytes} bytes.");
-        if (!JsonData.TryCompact(new ReadOnlySequence<byte>(data), out var compact, out var dataError))
+        if (!JsonData.TryCompact(data, out var compact, out var dataError))
             return new(SignalError.InvalidData, $"'data' is not valid: {dataError}");
         if (compact.Length > policy.MaxSignalBytes)
             return new(SignalError.TooLarge, $"The signal's data is larger than the limit of {policy.MaxSignalBytes} bytes.");
@@ -97,4 +97,5 @@ public enum SignalError
     EngineUnavailable,
 }
 
-public readonly record struct SignalResult(SignalError Error, string Message);
+/// <param name="Canonical">For a direct channel not spelled canonically: the name to use.</param>
+public readonly record struct SignalResult(SignalError Error, string Message, string? Canonical = null);

@@ -47,17 +47,17 @@ public sealed class ChannelKindsTests
     [Fact]
     public void Members_that_fit_in_a_name_get_the_listed_name_others_a_stable_hashed_one()
     {
-        Assert.Equal("dm:alice~bob", DirectChannel.ForMembers("dm", ["bob", "alice", "bob"], 10, out var hashed, out _));
+        Assert.Equal("dm:alice~bob", DirectChannel.ForMembers("dm", ["bob", "alice", "bob"], 10, out _, out var hashed, out _));
         Assert.False(hashed);
 
-        var first = DirectChannel.ForMembers("dm", ["ann smith", "bob"], 10, out hashed, out _);
+        var first = DirectChannel.ForMembers("dm", ["ann smith", "bob"], 10, out _, out hashed, out _);
         Assert.True(hashed);
         Assert.StartsWith("dm:=", first, StringComparison.Ordinal);
         Assert.True(ChannelName.IsValid(first));
-        Assert.Equal(first, DirectChannel.ForMembers("dm", ["bob", "ann smith"], 10, out _, out _));
-        Assert.NotEqual(first, DirectChannel.ForMembers("dm", ["ann smith", "bob", "carol"], 10, out _, out _));
-        Assert.StartsWith("dm:=", DirectChannel.ForMembers("dm", ["a~b", "c"], 10, out _, out _), StringComparison.Ordinal);
-        Assert.Null(DirectChannel.ForMembers("dm", ["alice"], 10, out _, out var error));
+        Assert.Equal(first, DirectChannel.ForMembers("dm", ["bob", "ann smith"], 10, out _, out _, out _));
+        Assert.NotEqual(first, DirectChannel.ForMembers("dm", ["ann smith", "bob", "carol"], 10, out _, out _, out _));
+        Assert.StartsWith("dm:=", DirectChannel.ForMembers("dm", ["a~b", "c"], 10, out _, out _, out _), StringComparison.Ordinal);
+        Assert.Null(DirectChannel.ForMembers("dm", ["alice"], 10, out _, out _, out var error));
         Assert.NotNull(error);
     }
 
@@ -90,7 +90,7 @@ public sealed class ChannelKindsTests
     [Fact]
     public void A_hashed_direct_channel_needs_a_grant()
     {
-        var channel = DirectChannel.ForMembers("dm", ["ann smith", "bob"], 10, out _, out _)!;
+        var channel = DirectChannel.ForMembers("dm", ["ann smith", "bob"], 10, out _, out _, out _)!;
         Assert.Equal(403, ChannelAccess.Check(Options, channel, User("bob"), ChannelOperation.Subscribe)?.Status);
         Assert.Null(ChannelAccess.Check(Options, channel, User("bob", $$"""{"{{channel}}":["subscribe"]}"""), ChannelOperation.Subscribe));
     }

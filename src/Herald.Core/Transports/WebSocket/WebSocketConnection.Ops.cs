@@ -9,6 +9,9 @@ namespace Herald.Transports.WebSocket;
 
 internal sealed partial class WebSocketConnection
 {
+    /// <summary>The data of a signal sent without any.</summary>
+    private static readonly ReadOnlySequence<byte> s_null = new("null"u8.ToArray());
+
     /// <summary>Runs each '\n'-separated request of one message, in order: replies follow request order.</summary>
     private async Task HandleMessageAsync(Session session, ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
     {
@@ -131,8 +134,6 @@ internal sealed partial class WebSocketConnection
             return WebSocketReplies.Error(id, WebSocketCodes.BadRequest, "'channel' is required.");
         if (request.Data is not { } data)
             return WebSocketReplies.Error(id, WebSocketCodes.BadRequest, "'data' is required (any JSON value).");
-        if (Refuse(request, ChannelOperation.Publish) is { } refused)
-            return refused;
 
         var result = await _services.Publisher.PublishAsync(
             new PublishRequest
@@ -148,7 +149,7 @@ internal sealed partial class WebSocketConnection
         return result.Error switch
         {
             PublishError.None => WebSocketReplies.Published(id, result.Publication!, result.Duplicate),
-            PublishError.InvalidChannel => WebSocketReplies.Error(id, WebSocketCodes.InvalidChannel, result.Message),
+            PublishError.InvalidChannel => ChannelError(id, result.Message, result.Canonical),
             PublishError.Unauthorized => WebSocketReplies.Error(id, WebSocketCodes.Unauthorized, result.Message),
             PublishError.Forbidden => WebSocketReplies.Error(id, WebSocketCodes.Forbidden, result.Message),
             PublishError.TooLarge => WebSocketReplies.Error(id, WebSocketCodes.MessageTooLarge, result.Message),
@@ -164,13 +165,13 @@ internal sealed partial class WebSocketConnection
         var id = request.Id;
         if (request.Channel is null)
             return WebSocketReplies.Error(id, WebSocketCodes.BadRequest, "'channel' is required.");
-        var data = request.Data ?? "null"u8.ToArray();
+        var data = request.Data is { } given ? new ReadOnlySequence<byte>(given) : s_null;
         _signalBuckets ??= new SignalRateLimiter(_services.Time);
         var result = await _services.Signals.SendAsync(request.Channel, _caller, request.Name, data, _signalBuckets, request.Channel, cancellationToken);
         return result.Error switch
         {
             SignalError.None => WebSocketReplies.Signaled(id, request.Channel),
-            SignalError.InvalidChannel => WebSocketReplies.Error(id, WebSocketCodes.InvalidChannel, result.Message),
+            SignalError.InvalidChannel => ChannelError(id, result.Message, result.Canonical),
             SignalError.Unauthorized => WebSocketReplies.Error(id, WebSocketCodes.Unauthorized, result.Message),
             SignalError.Forbidden => WebSocketReplies.Error(id, WebSocketCodes.Forbidden, result.Message),
             SignalError.Disabled => WebSocketReplies.Error(id, WebSocketCodes.SignalsDisabled, result.Message),
@@ -215,6 +216,10 @@ internal sealed partial class WebSocketConnection
         // Not a conditional expression: 'null' would convert to an empty ReadOnlyMemory through byte[].
         return WebSocketReplies.Error(request.Id, refused.Code, refused.Message, refused.Canonical);
     }
+
+    /// <summary>A channel the service refused by name: <c>non_canonical_channel</c> with the name to use, or <c>invalid_channel</c>.</summary>
+    private static ReadOnlyMemory<byte> ChannelError(RequestId id, string message, string? canonical) =>
+        WebSocketReplies.Error(id, Denial.ChannelName(message, canonical).Code, message, canonical);
 
     private static bool TryValidateChannel(WebSocketRequest request, out ReadOnlyMemory<byte> error)
     {

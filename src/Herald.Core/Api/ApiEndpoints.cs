@@ -25,22 +25,14 @@ internal static class ApiEndpoints
             .WithResponseHeader(StatusCodes.Status200OK, "Idempotent-Replayed", "'true': the Idempotency-Key was used already; this is the original position.")
             .WithResponseHeader(StatusCodes.Status503ServiceUnavailable, "Retry-After", "Seconds to wait before retrying (with the same Idempotency-Key).", ParameterType.Integer)
             .WithAuth(ApiAuth.Policy)
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status422UnprocessableEntity, StatusCodes.Status503ServiceUnavailable);
 
         v1.MapGet("/channels/{channel}/messages", HistoryEndpoint.HandleAsync)
             .WithName("History")
             .WithSummary("Read a channel's history (short polling, ETag/304)")
             .Produces<HistoryResponse>(StatusCodes.Status200OK)
             .Produces(StatusCodes.Status304NotModified)
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden)
             .WithQuery("after", "Only publications with a greater offset.", ParameterType.Integer, minimum: 0, defaultValue: "0")
             .WithQuery("limit", "At most this many, 1 to Herald:MaxHistoryLimit (1000).", ParameterType.Integer, minimum: 1, defaultValue: "100")
             .WithQuery("reverse", "true: the newest limit publications after after, newest first.", ParameterType.Boolean, defaultValue: "false")
@@ -55,13 +47,7 @@ internal static class ApiEndpoints
             .Accepts<SignalBody>("application/json")
             .Produces<SignalResponse>(StatusCodes.Status202Accepted)
             .WithAuth(ApiAuth.Policy)
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status429TooManyRequests, StatusCodes.Status503ServiceUnavailable);
 
         v1.MapPost("/direct", DirectEndpoint.HandleAsync)
             .WithName("DirectChannel")
@@ -69,11 +55,7 @@ internal static class ApiEndpoints
             .Accepts<DirectRequest>("application/json")
             .Produces<DirectResponse>(StatusCodes.Status200OK)
             .WithAuth(ApiAuth.Policy)
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType);
 
         endpoints.MapGet("/healthz", () => TypedResults.Json(new HealthResponse("ok"), ApiJsonContext.Default.HealthResponse))
             .WithTags("Health")

@@ -74,6 +74,14 @@ public static class ApiMetadataExtensions
         where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata(new ApiResponseHeader(status, name, description, type));
 
+    /// <summary>A problem document (<c>application/problem+json</c>) for each of <paramref name="statuses"/>.</summary>
+    public static RouteHandlerBuilder ProducesProblems(this RouteHandlerBuilder builder, params int[] statuses)
+    {
+        foreach (var status in statuses)
+            Microsoft.AspNetCore.Http.OpenApiRouteHandlerBuilderExtensions.ProducesProblem(builder, status);
+        return builder;
+    }
+
     public static TBuilder WithAuth<TBuilder>(this TBuilder builder, ApiAuth auth)
         where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata(auth);

@@ -24,14 +24,13 @@ internal readonly record struct PublishEnvelope(ReadOnlySequence<byte> Data, str
     /// <param name="dataRequired">False: an absent <c>data</c> is JSON <c>null</c>.</param>
     public static bool TryParse(ReadOnlySequence<byte> utf8, string textMember, bool dataRequired, out PublishEnvelope envelope, out string error)
     {
-        var shape = $"{{\"data\": ..., \"{textMember}\": \"...\"}}";
         envelope = default;
         try
         {
             var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = JsonData.MaxDepth });
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
-                error = $"The body must be a JSON object: {shape}.";
+                error = $"The body must be a JSON object: {{\"data\": ..., \"{textMember}\": \"...\"}}.";
                 return false;
             }
 

@@ -1,3 +1,4 @@
+using Herald.Auth;
 using Herald.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -69,6 +70,15 @@ public sealed partial class Session : IAsyncDisposable
     public string Id { get; }
 
     public WireFormat Format { get; }
+
+    /// <summary>Who opened the session (the token's user, a server key, or anonymous); set by the transport.</summary>
+    public Caller Caller { get; init; } = Caller.Anonymous;
+
+    /// <summary>The token's user (<c>sub</c>); null for anonymous sessions and server keys.</summary>
+    public string? User => Caller.Kind == CallerKind.User ? Caller.User : null;
+
+    /// <summary>The transport's name (<c>ws</c>, <c>sse</c>, <c>stream</c>), for logs and presence.</summary>
+    public string TransportName => _transport.Transport;
 
     /// <summary>Why the session closed; null while it is open.</summary>
     public DisconnectReason? CloseReason => _closed.Task.IsCompleted ? _closed.Task.Result : null;

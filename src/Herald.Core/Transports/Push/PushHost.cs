@@ -66,7 +66,7 @@ internal sealed partial class PushHost(
             return Results.Empty;
         }
 
-        var session = new Session(transport, hub, settings, sessionLogger);
+        var session = new Session(transport, hub, settings, sessionLogger) { Caller = request.Caller };
         transport.Attach(session);
         registry.Add(transport);
         Log.Opened(logger, transport.Transport, session.Id, request.Channels.Count);

@@ -42,6 +42,14 @@ public static class HeraldServiceCollectionExtensions
         // the node starts following the broker before anything else runs.
         services.AddHostedService<NodeStartup>();
 
+        services.AddSingleton(sp => sp.GetRequiredService<HeraldEngine>().Presence
+            ?? new Presence.MemoryPresenceStore(sp.GetRequiredService<HeraldEngine>().Broker, sp.GetService<TimeProvider>()));
+        services.AddSingleton(sp => new Presence.PresenceService(
+            sp.GetRequiredService<Presence.IPresenceStore>(),
+            sp.GetRequiredService<ChannelHub>(),
+            sp.GetRequiredService<IOptions<HeraldOptions>>(),
+            sp.GetService<TimeProvider>(),
+            sp.GetService<ILogger<Presence.PresenceService>>()));
         services.AddSingleton<Publishing.PublishService>();
         services.AddSingleton<Publishing.SignalService>();
         services.AddSingleton(sp => new Publishing.SignalRateLimiter(sp.GetService<TimeProvider>()));
@@ -69,6 +77,7 @@ public static class HeraldServiceCollectionExtensions
         public Task StartAsync(CancellationToken cancellationToken)
         {
             services.GetRequiredService<Node>();
+            services.GetRequiredService<Presence.PresenceService>();
             return Task.CompletedTask;
         }
 

@@ -34,4 +34,11 @@ public sealed record DisconnectReason(int Code, string Reason, bool Reconnect)
     /// out of retention or the epoch changed). On reconnect the subscribe reply says <c>recovered: false</c>.
     /// </summary>
     public static DisconnectReason InsufficientState { get; } = new(3010, "insufficient state", true);
+
+    /// <summary>
+    /// 3020: the connection was lost without a close handshake (the client vanished, the network
+    /// dropped). Never sent (there is nobody to send it to): it is what logs and presence see, and
+    /// why a dropped user stays listed for the leave grace while a normal close leaves at once.
+    /// </summary>
+    public static DisconnectReason ConnectionLost { get; } = new(3020, "connection lost", true);
 }

@@ -55,8 +55,9 @@ internal sealed partial class WebSocketConnection
                 WebSocketOp.Ping => WebSocketReplies.Pong(request.Id),
                 WebSocketOp.Pong => null,
                 WebSocketOp.Signal => await SignalAsync(request, cancellationToken),
+                WebSocketOp.Status => SetStatus(session, request),
                 _ => WebSocketReplies.Error(request.Id, WebSocketCodes.UnknownOp,
-                    $"Unknown op '{request.OpText}': expected subscribe, unsubscribe, publish, history, signal, ping or pong."),
+                    $"Unknown op '{request.OpText}': expected subscribe, unsubscribe, publish, history, signal, status, ping or pong."),
             };
         }
         catch (Exception e) when (e is OperationCanceledException or InvalidOperationException
@@ -109,10 +110,35 @@ internal sealed partial class WebSocketConnection
         if (session.GetChannels().Count >= max)
             return WebSocketReplies.Error(id, WebSocketCodes.TooManyChannels, $"A connection may subscribe to at most {max} channels.");
 
+        var presence = _services.Presence;
+        if (request.PresenceSince is not null && request.Presence != Presence.PresenceMode.List)
+            return WebSocketReplies.Error(id, WebSocketCodes.BadRequest, "'presenceSince' resumes a \"list\" presence subscription: send it with \"presence\":\"list\".");
+
         // The reply is queued by the session before any publication of the channel (and before the
         // replay), so the client learns 'recovered' first.
         await session.SubscribeAsync(channel, since, _services.Log, result => WebSocketReplies.Subscribed(id, channel, result), cancellationToken);
+
+        // Present by default where the namespace has presence; the messages asked for follow.
+        var mode = presence.Allowed(channel, _caller, request.Presence ?? Presence.PresenceMode.Enter);
+        await presence.AttachAsync(session, channel, mode, request.PresenceSince, announce: request.Presence is not null, cancellationToken);
         return null;
+    }
+
+    /// <summary>The <c>status</c> op: the user's presence status on a channel they are present on.</summary>
+    private ReadOnlyMemory<byte> SetStatus(Session session, WebSocketRequest request)
+    {
+        if (!TryValidateChannel(request, out var invalid))
+            return invalid;
+
+        var channel = request.Channel!;
+        return _services.Presence.SetStatus(session, channel, request.Status) switch
+        {
+            Presence.PresenceStatusResult.Set => WebSocketReplies.StatusSet(request.Id, channel),
+            Presence.PresenceStatusResult.TooLarge => WebSocketReplies.Error(request.Id, WebSocketCodes.MessageTooLarge,
+                $"The status is longer than {_services.Options.PolicyFor(channel).MaxPresenceStatusBytes} bytes (Herald:Namespaces:{ChannelName.NamespaceOf(channel)}:MaxPresenceStatusBytes)."),
+            Presence.PresenceStatusResult.RateLimited => WebSocketReplies.Error(request.Id, WebSocketCodes.RateLimited, "At most one status change a second per channel; this one was dropped."),
+            _ => WebSocketReplies.Error(request.Id, WebSocketCodes.NotPresent, $"This connection is not present on '{channel}' as a user: subscribe to it with presence (a user token, on a namespace with Presence) first."),
+        };
     }
 
     private static ReadOnlyMemory<byte> Unsubscribe(Session session, WebSocketRequest request)

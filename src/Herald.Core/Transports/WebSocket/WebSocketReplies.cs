@@ -40,6 +40,14 @@ internal static class WebSocketReplies
         return Finish(buffer, writer);
     }
 
+    /// <summary>The status was accepted: everyone listing the channel's presence gets it in an <c>update</c>.</summary>
+    public static ReadOnlyMemory<byte> StatusSet(RequestId id, string channel)
+    {
+        var (buffer, writer) = Start(id, "status_set", 96);
+        writer.WriteString("channel"u8, channel);
+        return Finish(buffer, writer);
+    }
+
     public static ReadOnlyMemory<byte> Published(RequestId id, Publication publication, bool duplicate)
     {
         var (buffer, writer) = Start(id, "published", 192);

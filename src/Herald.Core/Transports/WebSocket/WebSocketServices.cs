@@ -17,8 +17,11 @@ internal sealed class WebSocketServices(
     TimeProvider time,
     PublishService publisher,
     SignalService signals,
+    Presence.PresenceService presence,
     ILoggerFactory loggers)
 {
+    public Presence.PresenceService Presence { get; } = presence;
+
     public SignalService Signals { get; } = signals;
 
     public PublishService Publisher { get; } = publisher;

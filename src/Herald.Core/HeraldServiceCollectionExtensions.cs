@@ -50,6 +50,11 @@ public static class HeraldServiceCollectionExtensions
             sp.GetRequiredService<IOptions<HeraldOptions>>(),
             sp.GetService<TimeProvider>(),
             sp.GetService<ILogger<Presence.PresenceService>>()));
+        services.AddSingleton(sp => new Typing.TypingService(
+            sp.GetRequiredService<HeraldEngine>().Broker,
+            sp.GetRequiredService<ChannelHub>(),
+            sp.GetRequiredService<IOptions<HeraldOptions>>(),
+            sp.GetService<TimeProvider>()));
         services.AddSingleton<Publishing.PublishService>();
         services.AddSingleton<Publishing.SignalService>();
         services.AddSingleton(sp => new Publishing.SignalRateLimiter(sp.GetService<TimeProvider>()));
@@ -78,6 +83,7 @@ public static class HeraldServiceCollectionExtensions
         {
             services.GetRequiredService<Node>();
             services.GetRequiredService<Presence.PresenceService>();
+            services.GetRequiredService<Typing.TypingService>();
             return Task.CompletedTask;
         }
 

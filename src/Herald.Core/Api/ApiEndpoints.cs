@@ -49,6 +49,14 @@ internal static class ApiEndpoints
             .WithAuth(ApiAuth.Policy)
             .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status429TooManyRequests, StatusCodes.Status503ServiceUnavailable);
 
+        v1.MapPost("/channels/{channel}/typing", TypingEndpoint.HandleAsync)
+            .WithName("Typing")
+            .WithSummary("Say the user is typing on a channel (start or refresh), or stopped")
+            .Accepts<TypingBody>("application/json")
+            .Produces<TypingResponse>(StatusCodes.Status202Accepted)
+            .WithAuth(ApiAuth.Policy)
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status503ServiceUnavailable);
+
         v1.MapGet("/channels/{channel}/presence", PresenceEndpoint.ListAsync)
             .WithName("Presence")
             .WithSummary("Who is present on a channel, one page ordered by user id")

@@ -9,6 +9,7 @@ namespace Herald.Api;
 [JsonSerializable(typeof(DirectResponse))]
 [JsonSerializable(typeof(SignalResponse))]
 [JsonSerializable(typeof(PresenceListResponse))]
+[JsonSerializable(typeof(TypingResponse))]
 [JsonSerializable(typeof(PresenceCountResponse))]
 [JsonSerializable(typeof(PresenceOnlineResponse))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -76,6 +76,24 @@ public sealed class ChannelPolicy
     /// <summary>Longest presence <c>status</c> a client may set, in UTF-8 bytes.</summary>
     public int MaxPresenceStatusBytes { get; set; } = 256;
 
+    /// <summary>Whether users may say they are typing on the namespace's channels (the <c>typing</c> ops). Off by default, like signals.</summary>
+    public bool Typing { get; set; }
+
+    /// <summary>A typing client resends <c>typing</c> this often while the user types (announced to clients).</summary>
+    public TimeSpan TypingResend { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A client sends <c>typing_stop</c> after this long without a keystroke (announced to clients).</summary>
+    public TimeSpan TypingIdle { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>The server drops a typer it has not heard from for this long: a client that vanished stops typing by itself.</summary>
+    public TimeSpan TypingExpire { get; set; } = TimeSpan.FromSeconds(8);
+
+    /// <summary>Above this many subscribers on a node, the typing set goes at most once a second.</summary>
+    public int TypingAggregateAbove { get; set; } = 200;
+
+    /// <summary>Users named in the typing set; the rest are only in its <c>total</c>.</summary>
+    public int TypingListLimit { get; set; } = 10;
+
     internal Retention ToRetention(TimeSpan idempotencyWindow) => new(HistorySize, HistoryTtl, idempotencyWindow);
 
     internal IEnumerable<string> Validate(string name)
@@ -104,6 +122,10 @@ public sealed class ChannelPolicy
             yield return $"Namespace '{name}': PresenceResumeDiffs must be from 1 to 100000.";
         if (MaxPresenceStatusBytes is < 1 or > 4096)
             yield return $"Namespace '{name}': MaxPresenceStatusBytes must be from 1 to 4096.";
+        if (TypingResend <= TimeSpan.Zero || TypingIdle <= TimeSpan.Zero || TypingExpire <= TypingResend)
+            yield return $"Namespace '{name}': TypingResend and TypingIdle must be positive, and TypingExpire longer than TypingResend.";
+        if (TypingAggregateAbove < 1 || TypingListLimit is < 0 or > 100)
+            yield return $"Namespace '{name}': TypingAggregateAbove must be at least 1 and TypingListLimit from 0 to 100.";
         if (MaxDirectMembers is < 2 or > 100)
             yield return $"Namespace '{name}': MaxDirectMembers must be from 2 to 100.";
     }

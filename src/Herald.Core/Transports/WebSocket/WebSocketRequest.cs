@@ -16,6 +16,8 @@ internal enum WebSocketOp
     Pong,
     Signal,
     Status,
+    Typing,
+    TypingStop,
 }
 
 /// <summary>
@@ -180,6 +182,8 @@ internal sealed class WebSocketRequest
                     "pong" => WebSocketOp.Pong,
                     "signal" => WebSocketOp.Signal,
                     "status" => WebSocketOp.Status,
+                    "typing" => WebSocketOp.Typing,
+                    "typing_stop" => WebSocketOp.TypingStop,
                     _ => WebSocketOp.Unknown,
                 };
                 return OpText is not null;

@@ -18,8 +18,11 @@ internal sealed class WebSocketServices(
     PublishService publisher,
     SignalService signals,
     Presence.PresenceService presence,
+    Typing.TypingService typing,
     ILoggerFactory loggers)
 {
+    public Typing.TypingService Typing { get; } = typing;
+
     public Presence.PresenceService Presence { get; } = presence;
 
     public SignalService Signals { get; } = signals;

@@ -42,8 +42,7 @@ public static class HeraldServiceCollectionExtensions
         // the node starts following the broker before anything else runs.
         services.AddHostedService<NodeStartup>();
 
-        services.AddSingleton(sp => sp.GetRequiredService<HeraldEngine>().Presence
-            ?? new Presence.MemoryPresenceStore(sp.GetRequiredService<HeraldEngine>().Broker, sp.GetService<TimeProvider>()));
+        services.AddSingleton(CreatePresenceStore);
         services.AddSingleton(sp => new Presence.PresenceService(
             sp.GetRequiredService<Presence.IPresenceStore>(),
             sp.GetRequiredService<ChannelHub>(),
@@ -74,6 +73,23 @@ public static class HeraldServiceCollectionExtensions
         services.AddProblemDetails(o => o.CustomizeProblemDetails = Http.ProblemDefaults.Customize);
         services.AddExceptionHandler<Http.EngineUnavailableHandler>();
         return new HeraldBuilder(services, configuration);
+    }
+
+    /// <summary>
+    /// The engine's presence store; a one-node engine's is this process's memory. An engine of
+    /// several nodes without one would show each node only its own users: refused at start when a
+    /// namespace enables presence.
+    /// </summary>
+    private static Presence.IPresenceStore CreatePresenceStore(IServiceProvider services)
+    {
+        var engine = services.GetRequiredService<HeraldEngine>();
+        if (engine.Presence is { } store)
+            return store;
+        var options = services.GetRequiredService<IOptions<HeraldOptions>>().Value;
+        if (engine.Broker.MayLoseMessages && options.Namespaces.Values.Append(options.DefaultPolicy).Any(p => p.Presence != Presence.PresenceMode.Off))
+            throw new OptionsValidationException(HeraldOptions.Section, typeof(HeraldOptions),
+                [$"Presence is enabled on a namespace, but the '{engine.Name}' engine has no shared presence store yet: each node would list only its own users. Set Presence to Off for this engine (docs/scaling.md)."]);
+        return new Presence.MemoryPresenceStore(engine.Broker, services.GetService<TimeProvider>());
     }
 
     /// <summary>Opens the engine and starts the node when the host starts, so a misconfigured engine stops the start.</summary>

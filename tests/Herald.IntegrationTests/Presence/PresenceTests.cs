@@ -269,3 +269,23 @@ public sealed class PresenceTests : IAsyncLifetime
 
     private static StringContent JsonContent(string json) => new(json, System.Text.Encoding.UTF8, "application/json");
 }
+
+/// <summary>An engine of several nodes without a shared presence store would show each node only its own users.</summary>
+public sealed class PresenceEngineTests
+{
+    [Fact]
+    public async Task A_several_node_engine_without_a_presence_store_refuses_to_start_with_presence_on()
+    {
+        await using var backplane = new Herald.Engine.Memory.MemoryBackplane(seed: 3);
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => TestServer.StartAsync(
+            store: "memory",
+            settings: new Dictionary<string, string?> { ["Herald:Namespaces:room:Presence"] = "List" },
+            engine: b => b.UseMemoryBackplane(backplane)));
+        Assert.Contains("no shared presence store", error.ToString(), StringComparison.Ordinal);
+
+        // Off, the same engine starts.
+        await using var server = await TestServer.StartAsync(store: "memory", engine: b => b.UseMemoryBackplane(backplane));
+        using var api = server.CreateClient();
+        Assert.True((await api.GetAsync(new Uri("healthz", UriKind.Relative))).IsSuccessStatusCode);
+    }
+}

@@ -36,7 +36,7 @@ internal static class PresenceEndpoint
             m.Info.IsEmpty ? null : JsonDocument.Parse(m.Info).RootElement.Clone(),
             m.Status,
             m.Connections,
-            m.Since)).ToList();
+            m.Since.ToUnixTimeMilliseconds())).ToList();
         return TypedResults.Json(
             new PresenceListResponse(channel, page.Epoch, page.Seq, page.Counts.Users, page.Counts.Connections, members, page.Next),
             ApiJsonContext.Default.PresenceListResponse);
@@ -85,8 +85,8 @@ internal static class PresenceEndpoint
 /// <summary>One page of a channel's members, ordered by user id; <c>next</c> is the <c>after</c> of the next page.</summary>
 public sealed record PresenceListResponse(string Channel, string Epoch, long Seq, int Users, int Connections, IReadOnlyList<PresenceMemberResponse> Members, string? Next);
 
-/// <summary>One present user: <c>info</c> from their token, the <c>status</c> they set, their open connections on the channel, and when they joined.</summary>
-public sealed record PresenceMemberResponse(string User, JsonElement? Info, string? Status, int Conns, DateTimeOffset Since);
+/// <summary>One present user: <c>info</c> from their token, the <c>status</c> they set, their open connections on the channel, and when they joined (Unix milliseconds).</summary>
+public sealed record PresenceMemberResponse(string User, JsonElement? Info, string? Status, int Conns, long Since);
 
 /// <summary>Listed users (online or within their leave grace) and connections (anonymous ones included).</summary>
 public sealed record PresenceCountResponse(string Channel, int Users, int Connections);

@@ -99,7 +99,7 @@ public static class PresenceJson
         if (member.Status is not null)
             writer.WriteString("status"u8, member.Status);
         writer.WriteNumber("conns"u8, member.Connections);
-        writer.WriteString("since"u8, member.Since.UtcDateTime);
+        writer.WriteNumber("since"u8, member.Since.ToUnixTimeMilliseconds());
         writer.WriteEndObject();
     }
 

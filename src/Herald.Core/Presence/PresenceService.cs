@@ -277,7 +277,7 @@ public sealed partial class PresenceService : IAsyncDisposable
         }
     }
 
-    internal static PresenceLimits Limits(ChannelPolicy policy) => PresenceLimits.Default with { ResumeDiffs = policy.PresenceResumeDiffs };
+    internal PresenceLimits Limits(ChannelPolicy policy) => new(policy.PresenceResumeDiffs, _options.Node.PresenceLease);
 
     private void Tick()
     {
@@ -293,7 +293,7 @@ public sealed partial class PresenceService : IAsyncDisposable
     {
         try
         {
-            await _store.MaintainAsync(NodeId, PresenceLimits.Default).ConfigureAwait(false);
+            await _store.MaintainAsync(NodeId, PresenceLimits.Default with { NodeLease = _options.Node.PresenceLease }).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // Tried again on the next tick.
         catch (Exception ex)

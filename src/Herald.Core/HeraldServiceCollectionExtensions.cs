@@ -48,7 +48,10 @@ public static class HeraldServiceCollectionExtensions
             sp.GetRequiredService<ChannelHub>(),
             sp.GetRequiredService<IOptions<HeraldOptions>>(),
             sp.GetService<TimeProvider>(),
-            sp.GetService<ILogger<Presence.PresenceService>>()));
+            sp.GetService<ILogger<Presence.PresenceService>>())
+        {
+            Polls = sp.GetRequiredService<PollWaiters>(),
+        });
         services.AddSingleton(sp => new Typing.TypingService(
             sp.GetRequiredService<HeraldEngine>().Broker,
             sp.GetRequiredService<ChannelHub>(),

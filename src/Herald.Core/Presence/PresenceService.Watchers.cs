@@ -19,6 +19,8 @@ public sealed partial class PresenceService
             return false;
 
         var header = DiffHeader.Read(channelEvent.Payload.Span);
+        if (diff)
+            Polls?.Wake(channelEvent.Channel);
         Watcher[] list;
         lock (_watchLock)
         {

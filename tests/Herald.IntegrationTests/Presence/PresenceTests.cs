@@ -289,3 +289,56 @@ public sealed class PresenceEngineTests
         Assert.True((await api.GetAsync(new Uri("healthz", UriKind.Relative))).IsSuccessStatusCode);
     }
 }
+
+/// <summary>Pollers are present through a lease each poll renews, and read presence in the poll's answer.</summary>
+public sealed class PollPresenceTests : IAsyncLifetime
+{
+    private TestServer server = null!;
+
+    public async Task InitializeAsync() => server = await TestServer.StartAsync(store: "memory", settings: new Dictionary<string, string?>
+    {
+        ["Herald:Auth:HmacSecret"] = Tokens.Secret,
+        ["Herald:Namespaces:room:Presence"] = "List",
+        ["Herald:Namespaces:room:PresenceLeaveGrace"] = "00:00:01",
+        ["Herald:Namespaces:room:PresenceDiffInterval"] = "00:00:00",
+    });
+
+    public async Task DisposeAsync() => await server.DisposeAsync();
+
+    [Fact]
+    public async Task A_long_poller_is_listed_sees_a_WebSocket_join_in_a_held_poll_and_leaves_when_its_lease_ends()
+    {
+        const string channel = "room:poll";
+        await using var watcher = await WsClient.ConnectAsync(server, bearer: Tokens.Mint("wanda"));
+        await watcher.SubscribeAsync(channel, "list");
+
+        using var pat = server.CreateClient(Tokens.Mint("pat"));
+        var first = await PollAsync(pat, $"v1/poll?channel={channel}&presence=list&wait=0");
+        var presence = first.GetProperty("channels").GetProperty(channel).GetProperty("presence");
+        Assert.False(presence.GetProperty("recovered").GetBoolean());
+        Assert.Equal(["pat", "wanda"], presence.Users("members"));
+        Assert.Equal(["pat"], (await watcher.ExpectAsync("presence")).Users("join"));
+
+        // A held poll from that position returns with the next diff, not after its wait.
+        var since = $"{presence.GetProperty("epoch").GetString()}.{presence.GetProperty("seq").GetInt64()}.{channel}";
+        var held = PollAsync(pat, $"v1/poll?channel={channel}&presence=list&wait=20&cursor={first.GetProperty("cursor").GetString()}&presenceSince={Uri.EscapeDataString(since)}");
+        await using var quinn = await WsClient.ConnectAsync(server, bearer: Tokens.Mint("quinn"));
+        await quinn.SubscribeAsync(channel, "enter");
+        var answer = (await held.WaitAsync(TimeSpan.FromSeconds(15))).GetProperty("channels").GetProperty(channel).GetProperty("presence");
+        Assert.True(answer.GetProperty("recovered").GetBoolean());
+        var diffs = answer.GetProperty("diffs").EnumerateArray().ToList();
+        Assert.Single(diffs);
+        Assert.Equal(["quinn"], diffs[0].Users("join"));
+        Assert.Equal(["quinn"], (await watcher.ExpectAsync("presence")).Users("join"));
+
+        // No more polls: the lease (wait + grace + 3 s) ends and pat leaves.
+        Assert.Equal(["pat"], (await watcher.ExpectAsync("presence")).Users("leave"));
+    }
+
+    private static async Task<JsonElement> PollAsync(HttpClient client, string uri)
+    {
+        using var response = await client.GetAsync(new Uri(uri, UriKind.Relative));
+        Assert.True(response.IsSuccessStatusCode, $"{uri} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        return await response.ReadJsonAsync();
+    }
+}

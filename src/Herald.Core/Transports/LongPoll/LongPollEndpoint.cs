@@ -63,7 +63,8 @@ internal static class LongPollEndpoint
         PollWaiters waiters,
         PollLimiter limiter,
         PollCounters polls,
-        IHostApplicationLifetime lifetime)
+        IHostApplicationLifetime lifetime,
+        Presence.PresenceService presence)
     {
         var settings = options.Value;
         var transports = settings.Transports;
@@ -77,11 +78,18 @@ internal static class LongPollEndpoint
 
         var aborted = context.RequestAborted;
         var since = request.Channels.Select(request.PositionOf).ToArray();
+        var readPresence = PresenceReader(presence, request, TimeSpan.FromSeconds(wait) + settings.PolicyFor(request.Channels[0]).PresenceLeaveGrace + TimeSpan.FromSeconds(3));
         try
         {
             if (wait == 0)
             {
                 polls.CountShortPoll();
+                if (readPresence is not null)
+                {
+                    var (part, _) = await readPresence(aborted);
+                    return (await PollReader.ReadAsync(log, request.Channels, since, transports.MaxPollMessages, aborted)).WithPresence(part);
+                }
+
                 return await ShortPollAsync(context, log, request, since, transports.MaxPollMessages);
             }
 
@@ -99,7 +107,7 @@ internal static class LongPollEndpoint
             polls.CountLongPoll();
             try
             {
-                return await HoldAsync(log, waiters, request.Channels, since, transports.MaxPollMessages, TimeSpan.FromSeconds(wait), aborted, lifetime.ApplicationStopping);
+                return await HoldAsync(log, waiters, request.Channels, since, transports.MaxPollMessages, TimeSpan.FromSeconds(wait), readPresence, aborted, lifetime.ApplicationStopping);
             }
             finally
             {
@@ -121,6 +129,7 @@ internal static class LongPollEndpoint
         Position?[] since,
         int maxMessages,
         TimeSpan wait,
+        Func<CancellationToken, Task<(Dictionary<string, byte[]>? Part, bool News)>>? readPresence,
         CancellationToken aborted,
         CancellationToken stopping)
     {
@@ -137,7 +146,15 @@ internal static class LongPollEndpoint
                 if (!waiter.Following.IsCompletedSuccessfully)
                     await waiter.Following.WaitAsync(aborted);
                 answer = await PollReader.ReadAsync(log, channels, since, maxMessages, aborted);
-                if (answer.HasNews || expiry.IsCancellationRequested)
+                var presenceNews = false;
+                if (readPresence is not null)
+                {
+                    var (part, news) = await readPresence(aborted);
+                    answer = answer.WithPresence(part);
+                    presenceNews = news;
+                }
+
+                if (answer.HasNews || presenceNews || expiry.IsCancellationRequested)
                     return answer;
 
                 woken = await waiter.WaitAsync(expiry.Token);
@@ -159,6 +176,31 @@ internal static class LongPollEndpoint
             // channel keeps the top it was given on the first read).
             since = answer.Positions();
         }
+    }
+
+    /// <summary>
+    /// When the poll asked for presence: reads each channel's presence part (renewing the poller's
+    /// lease, <paramref name="lease"/>: the wait, the leave grace and a margin for the next poll).
+    /// </summary>
+    private static Func<CancellationToken, Task<(Dictionary<string, byte[]>? Part, bool News)>>? PresenceReader(Presence.PresenceService presence, SubscriptionRequest request, TimeSpan lease)
+    {
+        if (request.Presence is not { } asked)
+            return null;
+        return async cancellationToken =>
+        {
+            var part = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+            var news = false;
+            foreach (var channel in request.Channels)
+            {
+                var mode = presence.Allowed(channel, request.Caller, asked);
+                var (json, channelNews) = await presence.PollAsync(channel, request.Caller, mode, request.PresencePositionOf(channel), lease, cancellationToken);
+                if (json is not null)
+                    part[channel] = json;
+                news |= channelNews;
+            }
+
+            return (part, news);
+        };
     }
 
     /// <summary>

@@ -60,8 +60,15 @@ internal sealed class PollAnswer(PollChannel[] channels, List<Publication> publi
             Position = publication.Position,
             State = new StreamState(publication.Epoch, publication.Offset, Math.Min(channel.State.First, publication.Offset)),
         };
-        return new PollAnswer(updated, [publication], more: false);
+        return new PollAnswer(updated, [publication], more: false) { Presence = Presence };
     }
+
+    /// <summary>Per channel, the <c>presence</c> member of a poll that asked for presence (compact JSON); null when it did not.</summary>
+    public IReadOnlyDictionary<string, byte[]>? Presence { get; init; }
+
+    /// <summary>This answer with the presence part of the poll.</summary>
+    public PollAnswer WithPresence(IReadOnlyDictionary<string, byte[]>? presence) =>
+        presence is null ? this : new PollAnswer(channels, publications, more) { Presence = presence };
 
     public string Cursor()
     {
@@ -88,6 +95,12 @@ internal sealed class PollAnswer(PollChannel[] channels, List<Publication> publi
             writer.WriteBoolean("recovered"u8, channel.Recovered);
             writer.WriteString("epoch"u8, channel.Position.Epoch);
             writer.WriteNumber("offset"u8, channel.Position.Offset);
+            if (Presence is not null && Presence.TryGetValue(channel.Channel, out var presence))
+            {
+                writer.WritePropertyName("presence"u8);
+                writer.WriteRawValue(presence, skipInputValidation: true);
+            }
+
             writer.WriteEndObject();
         }
 

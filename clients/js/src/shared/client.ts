@@ -206,8 +206,8 @@ export class SharedHerald extends Emitter<ClientEvents> {
     const kind = this.kinds.shift() ?? 'alone';
     const env = this.env;
     const events: LinkEvents = {
-      attach: () => {
-        if (this.link === link && !this.closed) this.attach();
+      attach: (reason) => {
+        if (this.link === link && !this.closed) this.attach(reason);
       },
       message: (message) => {
         if (this.link === link && !this.closed) this.receive(message);
@@ -232,11 +232,11 @@ export class SharedHerald extends Emitter<ClientEvents> {
   }
 
   /** A hub is there: it learns everything this tab holds and waits for, from the tab's own positions. */
-  private attach(): void {
+  private attach(reason: string | null): void {
     if (this.attached && this.status.state !== 'disconnected') {
       // The old hub is gone (its tab closed): say so, as a client whose connection dropped would.
       this.status = { ...this.status, state: 'disconnected' };
-      this.emit('disconnected', { transport: this.status.transport, reason: 'the tab holding the connection left', retryInMs: 0 });
+      this.emit('disconnected', { transport: this.status.transport, reason: reason ?? 'the shared connection moved', retryInMs: 0 });
       this.emit('state', 'disconnected');
     }
     this.attached = true;

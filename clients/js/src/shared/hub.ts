@@ -29,8 +29,14 @@ interface Shared {
   readonly since: Position | null;
   confirmed: boolean;
   transport: TransportName;
+  /** Set while no tab holds it: it leaves the connection when this fires. */
+  linger: ReturnType<typeof setTimeout> | undefined;
 }
 
+// A channel stays on the connection this long after its last tab let go: a reload (bye, then hello
+// a moment later), or an unsubscribe and subscribe in one tick, keeps it instead of leaving and
+// subscribing again.
+const LINGER_MS = 1_000;
 // The server's default history page: a lower Herald:MaxHistoryLimit than 1000 still accepts it.
 const PAGE = 100;
 const EVENTS = ['state', 'connecting', 'connected', 'disconnected', 'error'] as const;
@@ -133,15 +139,21 @@ export class Hub {
     this.stopped = true;
     for (const stop of this.tabs.values()) stop();
     this.tabs.clear();
+    for (const shared of this.channels.values()) clearTimeout(shared.linger);
     for (const wait of this.tokens.values()) wait.reject(new HeraldError('closed', 'The shared connection closed.'));
     this.tokens.clear();
     this.herald.close();
   }
 
-  /** The last tab let go of a channel: it leaves the connection. */
+  /** The last tab let go of a channel: it leaves the connection, unless a tab holds it again soon. */
   private drop(channel: string): void {
-    this.channels.get(channel)?.sub.unsubscribe();
-    this.channels.delete(channel);
+    const shared = this.channels.get(channel);
+    if (shared === undefined || shared.linger !== undefined) return;
+    shared.linger = setTimeout(() => {
+      if (this.channels.get(channel) !== shared) return;
+      shared.sub.unsubscribe();
+      this.channels.delete(channel);
+    }, LINGER_MS);
   }
 
   get attached(): number {
@@ -173,16 +185,18 @@ export class Hub {
   }
 
   private hold(tab: string, hold: Hold): void {
-    const first = this.shares.hold(tab, hold);
+    this.shares.hold(tab, hold);
     const shared = this.channels.get(hold.channel);
-    if (first || shared === undefined) this.open(hold.channel, hold.position);
-    else if (shared.confirmed) this.join(hold.channel, shared, tab);
+    if (shared === undefined) return this.open(hold.channel, hold.position);
+    clearTimeout(shared.linger);
+    shared.linger = undefined;
+    if (shared.confirmed) this.join(hold.channel, shared, tab);
     // Otherwise the tab joins when the server confirms the subscription.
   }
 
   private open(channel: string, since: Position | null): void {
     const sub = this.herald.subscribe(channel, since === null ? {} : { since });
-    const shared: Shared = { sub, since, confirmed: false, transport: this.herald.transport ?? 'ws' };
+    const shared: Shared = { sub, since, confirmed: false, transport: this.herald.transport ?? 'ws', linger: undefined };
     this.channels.set(channel, shared);
     const current = () => !this.stopped && this.channels.get(channel) === shared;
     sub.on('subscribed', (event) => {
@@ -193,6 +207,7 @@ export class Hub {
     });
     sub.on('error', (error) => {
       if (!current()) return;
+      clearTimeout(shared.linger);
       this.channels.delete(channel);
       for (const [tab, holder] of this.shares.drop(channel)) this.out.send([tab], { t: 'refused', channel, seq: holder.seq, error: toWire(error) });
     });

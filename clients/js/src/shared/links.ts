@@ -9,8 +9,11 @@ export type ShareRole = 'worker' | 'leader' | 'follower' | 'alone';
 
 /** What a link reports to its tab. Always asynchronously, never from inside a call to the link. */
 export interface LinkEvents {
-  /** A hub is there — the first, or a new one after the leader tab left: say hello (again). */
-  attach(): void;
+  /**
+   * A hub is there — the first, or a new one: say hello (again). `reason` says why the previous
+   * one is gone (null for the first).
+   */
+  attach(reason: string | null): void;
   message(message: HubMessage): void;
   /** This way of sharing does not work here (the worker script failed): use the next. */
   failed(reason: string): void;
@@ -74,7 +77,7 @@ export function browserEnvironment(): ShareEnvironment {
 }
 
 /** Holds a lock until `release()`; `granted` resolves once it is held. */
-function holdLock(locks: LockManagerLike, name: string, signal?: AbortSignal): { granted: Promise<void>; release: () => void } {
+export function holdLock(locks: LockManagerLike, name: string, signal?: AbortSignal): { granted: Promise<void>; release: () => void } {
   let release = () => undefined as void;
   let grant = () => undefined as void;
   const granted = new Promise<void>((resolve) => (grant = resolve));
@@ -88,44 +91,37 @@ function holdLock(locks: LockManagerLike, name: string, signal?: AbortSignal): {
   return { granted, release };
 }
 
-/** The tab's side of a SharedWorker: one port, one hub for every tab of the origin. */
+/**
+ * The tab's side of a SharedWorker: one port, one hub for every tab of the origin. The worker
+ * holds a Web Lock while it lives; each tab queues for it, so when the browser ends the worker
+ * (a crash, or Android reclaiming memory) the lock comes to a tab, which starts a new worker and
+ * says hello to it with its positions, as to a new leader.
+ */
 export class WorkerLink implements Link {
   readonly role = 'worker';
   readonly lock: string | null;
   private port: MessagePortLike | undefined;
+  private watching: AbortController | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
   private releaseLock = () => undefined as void;
-  private readonly timer: ReturnType<typeof setTimeout>;
+  private closed = false;
 
-  constructor(env: ShareEnvironment, script: string | URL, name: string, tab: string, timeoutMs: number, events: LinkEvents) {
+  constructor(
+    private readonly env: ShareEnvironment,
+    private readonly script: string | URL,
+    private readonly name: string,
+    tab: string,
+    private readonly timeoutMs: number,
+    private readonly events: LinkEvents,
+  ) {
     this.lock = env.locks === undefined ? null : `${name}/tab/${tab}`;
-    // A worker that never answers (blocked, or a script of another protocol) is not waited for forever.
-    this.timer = setTimeout(() => events.failed(`the SharedWorker did not answer within ${timeoutMs} ms`), timeoutMs);
-    try {
-      if (env.SharedWorker === undefined) throw new Error('no SharedWorker in this runtime');
-      const worker = new env.SharedWorker(script, { name });
-      worker.onerror = () => events.failed(`the SharedWorker ${String(script)} failed to load`);
-      this.port = worker.port;
-    } catch (error) {
-      queueMicrotask(() => events.failed(`no SharedWorker (${error instanceof Error ? error.message : String(error)})`));
-      return;
-    }
-    this.port.onmessage = (event) => {
-      const message = event.data as HubMessage;
-      if (message.t === 'refuse') {
-        events.failed(`the SharedWorker speaks protocol ${message.v}`);
-        return;
-      }
-      if (message.t === 'welcome') clearTimeout(this.timer);
-      events.message(message);
-    };
-    this.port.start?.();
     if (env.locks === undefined || this.lock === null) {
-      queueMicrotask(() => events.attach());
+      queueMicrotask(() => this.start(null));
       return;
     }
     const own = holdLock(env.locks, this.lock);
     this.releaseLock = own.release;
-    void own.granted.then(() => events.attach());
+    void own.granted.then(() => this.start(null));
   }
 
   post(message: TabMessage): void {
@@ -133,10 +129,56 @@ export class WorkerLink implements Link {
   }
 
   close(): void {
+    this.closed = true;
     clearTimeout(this.timer);
+    this.watching?.abort();
     this.port?.close();
     this.port = undefined;
     this.releaseLock();
+  }
+
+  private start(reason: string | null): void {
+    if (this.closed) return;
+    // A worker that never answers (blocked, or a script of another protocol) is not waited for forever.
+    this.timer = setTimeout(() => this.events.failed(`the SharedWorker did not answer within ${this.timeoutMs} ms`), this.timeoutMs);
+    try {
+      if (this.env.SharedWorker === undefined) throw new Error('no SharedWorker in this runtime');
+      const worker = new this.env.SharedWorker(this.script, { name: this.name });
+      worker.onerror = () => this.events.failed(`the SharedWorker ${String(this.script)} failed to load`);
+      this.port = worker.port;
+    } catch (error) {
+      this.events.failed(`no SharedWorker (${error instanceof Error ? error.message : String(error)})`);
+      return;
+    }
+    this.port.onmessage = (event) => {
+      const message = event.data as HubMessage;
+      if (message.t === 'refuse') {
+        this.events.failed(`the SharedWorker speaks protocol ${message.v}`);
+        return;
+      }
+      if (message.t === 'welcome') {
+        clearTimeout(this.timer);
+        this.watch();
+      }
+      this.events.message(message);
+    };
+    this.port.start?.();
+    this.events.attach(reason);
+  }
+
+  /** Queues for the worker's lock: granted once the worker is gone. */
+  private watch(): void {
+    const locks = this.env.locks;
+    if (locks === undefined || this.watching !== undefined) return;
+    const watching = (this.watching = new AbortController());
+    locks
+      .request(`${this.name}/worker`, { signal: watching.signal }, async () => {
+        if (this.closed || this.watching !== watching) return;
+        this.watching = undefined;
+        this.port?.close();
+        this.start('the SharedWorker ended');
+      })
+      .catch(() => undefined);
   }
 }
 
@@ -176,7 +218,7 @@ export class LeaderLink implements Link {
     void own.granted.then(() => {
       if (this.closed) return;
       this.ready = true;
-      this.events.attach();
+      this.events.attach(null);
     });
     env.locks.request(`${name}/leader`, { signal: this.candidacy.signal }, () => this.lead()).catch(() => undefined);
   }
@@ -210,7 +252,7 @@ export class LeaderLink implements Link {
     if (envelope.k === 'leader') {
       if (!this.ready || envelope.hub === this.hub) return;
       this.hub = envelope.hub;
-      this.events.attach();
+      this.events.attach('the tab holding the connection left');
       return;
     }
     if (envelope.k !== 'h2t' || !envelope.to.includes(this.tab)) return;
@@ -259,7 +301,7 @@ export class LocalLink implements Link {
     events: LinkEvents,
   ) {
     this.hub = startHub({ send: (_to, m) => queueMicrotask(() => this.closed || events.message(m)) });
-    queueMicrotask(() => this.closed || events.attach());
+    queueMicrotask(() => this.closed || events.attach(null));
   }
 
   post(message: TabMessage): void {

@@ -91,8 +91,8 @@ export class TabChannels {
 
 /** A SharedWorker per script URL and name, run in this process: the real serving code behind a MessageChannel. */
 export class FakeWorkers {
-  private readonly scopes = new Map<string, WorkerScope>();
-  private readonly ports: MessagePortLike[] = [];
+  private readonly scopes = new Map<string, { readonly scope: WorkerScope; readonly owner: string; readonly ports: MessagePortLike[] }>();
+  private started = 0;
 
   constructor(private readonly locks: FakeLocks) {}
 
@@ -102,25 +102,37 @@ export class FakeWorkers {
       onerror: ((event: unknown) => void) | null = null;
       constructor(url: string | URL, options: { name: string }) {
         const key = `${String(url)} ${options.name}`;
-        let scope = workers.scopes.get(key);
-        if (scope === undefined) {
-          scope = { onconnect: null, navigator: { locks: workers.locks.manager('worker') } };
-          serveTabs(scope);
-          workers.scopes.set(key, scope);
+        let worker = workers.scopes.get(key);
+        if (worker === undefined) {
+          const owner = `worker-${++workers.started}`;
+          worker = { scope: { name: options.name, onconnect: null, navigator: { locks: workers.locks.manager(owner) } }, owner, ports: [] };
+          serveTabs(worker.scope);
+          workers.scopes.set(key, worker);
         }
         const { port1, port2 } = new MessageChannel();
-        workers.ports.push(port1 as unknown as MessagePortLike, port2 as unknown as MessagePortLike);
+        worker.ports.push(port1 as unknown as MessagePortLike, port2 as unknown as MessagePortLike);
         this.port = port1 as unknown as MessagePortLike;
-        scope.onconnect?.({ ports: [port2 as unknown as MessagePortLike] });
+        worker.scope.onconnect?.({ ports: [port2 as unknown as MessagePortLike] });
       }
     })(this);
 
+  /** How many workers were started. */
   get count(): number {
-    return this.scopes.size;
+    return this.started;
+  }
+
+  /** The browser ends every worker (a crash): its ports close, its locks go, the next `new SharedWorker` starts another. */
+  killAll(): void {
+    const dead = [...this.scopes.values()];
+    this.scopes.clear();
+    for (const { owner, ports } of dead) {
+      for (const port of ports) port.close();
+      this.locks.kill(owner);
+    }
   }
 
   closeAll(): void {
-    for (const port of this.ports.splice(0)) port.close();
+    for (const { ports } of this.scopes.values()) for (const port of ports.splice(0)) port.close();
   }
 }
 

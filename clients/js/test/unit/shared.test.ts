@@ -194,6 +194,26 @@ describe('SharedHerald with a leader tab', () => {
     expect(b.herald.getSubscription('secret:x')).toBeUndefined();
   });
 
+  for (const mode of ['leader', 'none'] as const) {
+    it(`keeps a channel on the connection when its last tab lets go and holds it again at once (${mode})`, async () => {
+      const a = openTab('a', { share: { mode } });
+      const seen = record(a.herald.subscribe('chat:x'));
+      const socket = await socketCount(1);
+      await serve(socket, 'chat:x', 'E', 0);
+      socket.receive(publication('chat:x', 1));
+      await until(() => seen.length === 1, WAIT_MS, 'the first publication');
+      a.herald.getSubscription('chat:x')?.unsubscribe();
+      const again = a.herald.subscribe('chat:x', { since: { epoch: 'E', offset: 1 } });
+      const seenAgain = record(again);
+      await expect(again.ready).resolves.toMatchObject({ recovered: true, offset: 1 });
+      socket.receive(publication('chat:x', 2));
+      await until(() => seenAgain.length === 1, WAIT_MS, 'the next publication');
+      expect(seenAgain).toEqual([2]);
+      expect(ops(socket, 'subscribe')).toHaveLength(1);
+      expect(ops(socket, 'unsubscribe')).toHaveLength(0);
+    });
+  }
+
   it("keeps a tab alone with mode 'none': a connection of its own", async () => {
     const [a, b] = [openTab('a', { share: { mode: 'none' } }), openTab('b', { share: { mode: 'none' } })];
     a.herald.subscribe('chat:x');
@@ -237,6 +257,28 @@ describe('SharedHerald with a SharedWorker', () => {
     b.herald.close();
     await until(() => socket.closedByClient, WAIT_MS, 'the connection to close with the last channel');
     expect(FakeWebSocket.instances).toHaveLength(1);
+  });
+
+  it('starts a new worker when the browser ends it, and resumes from the tabs’ position', async () => {
+    const [a, b] = [openTab('a', { share: worker }), openTab('b', { share: worker })];
+    const seen = [record(a.herald.subscribe('chat:x')), record(b.herald.subscribe('chat:x'))];
+    const reasons: string[] = [];
+    b.herald.on('disconnected', (e) => reasons.push(e.reason));
+    const first = await socketCount(1);
+    await serve(first, 'chat:x', 'E', 0);
+    first.receive(publication('chat:x', 1), publication('chat:x', 2));
+    await until(() => seen.every((s) => s.length === 2), WAIT_MS, 'both tabs to see 2');
+
+    browser.workers.killAll();
+    const second = await socketCount(2);
+    const resumed = await serve(second, 'chat:x', 'E', 4);
+    expect(resumed['since']).toEqual({ epoch: 'E', offset: 2 });
+    second.receive(publication('chat:x', 3), publication('chat:x', 4), publication('chat:x', 5));
+    await until(() => seen.every((s) => s.length === 5), WAIT_MS, () => `both tabs to see 5: ${JSON.stringify(seen)}`);
+    expect(seen).toEqual([upTo(5), upTo(5)]);
+    expect(browser.workers.count).toBe(2);
+    expect(reasons).toEqual(['the SharedWorker ended']);
+    expect([a.herald.role, b.herald.role]).toEqual(['worker', 'worker']);
   });
 
   it('falls back to a leader tab when the worker script cannot be used', async () => {

@@ -24,7 +24,7 @@ const TRANSPORTS = ['ws', 'sse', 'stream', 'longpoll', 'poll'];
 async function startTab({ channel, transport, share, pollIntervalMs }) {
   const { SharedHerald } = await import('/js/herald-shared.js');
   const herald = new SharedHerald(location.origin, { transports: [transport], pollIntervalMs, backoff: { initialMs: 100, maxMs: 1000 }, share });
-  const seen = { numbers: [], offsets: [], problems: [] };
+  const seen = { numbers: [], offsets: [], problems: [], disconnects: [] };
   window.tab = { herald, seen };
   const subscription = herald.subscribe(channel);
   subscription.on('publication', (p) => {
@@ -34,6 +34,7 @@ async function startTab({ channel, transport, share, pollIntervalMs }) {
   subscription.on('reset', (e) => seen.problems.push(`reset ${JSON.stringify(e)}`));
   subscription.on('error', (e) => seen.problems.push(`subscription error ${e.code}`));
   herald.on('error', (e) => seen.problems.push(`client error ${e.code}`));
+  herald.on('disconnected', (e) => seen.disconnects.push(e.reason));
   await subscription.ready;
   return herald.role;
 }
@@ -144,6 +145,9 @@ describe('one connection per browser (SharedHerald)', () => {
             assert.deepEqual(s.offsets, expected.map((n) => n + 1), `tab ${i + 1}: contiguous offsets`);
             assert.deepEqual(s.problems, [], `tab ${i + 1}: no reset, no error`);
             assert.equal(s.transport, transport);
+            // The worker's connection outlives the tab that started it; a leader's does not, and the
+            // tabs say so once, then resume on the next leader's.
+            assert.deepEqual(s.disconnects, mode === 'worker' ? [] : ['the tab holding the connection left'], `tab ${i + 1}: disconnects`);
           }
           assert.deepEqual(seen.map((s) => s.role).sort(), mode === 'worker' ? ['worker', 'worker'] : ['follower', 'leader']);
           await assertOneConnection(transport, channel, 'after the leader closed');

@@ -84,7 +84,7 @@ export class SharedHerald extends Emitter<ClientEvents> {
   private nextSeq = 1;
   private closed = false;
 
-  constructor(url: string, options: SharedHeraldOptions = {}, /** @internal */ env: ShareEnvironment = browserEnvironment()) {
+  constructor(url: string, options: SharedHeraldOptions = {}, /** The browser APIs the sharing uses (tests pass stand-ins). */ env: ShareEnvironment = browserEnvironment()) {
     super();
     const { share = {}, ...rest } = options;
     this.options = rest;

@@ -70,7 +70,7 @@ export class Hub {
     for (const name of EVENTS) {
       this.herald.on(name, (event: unknown) => {
         if (this.stopped) return;
-        this.out.send([...this.tabs.keys()], { t: 'event', name, event: name === 'error' ? toWire(event) : event, ...this.status() });
+        this.post([...this.tabs.keys()], { t: 'event', name, event: name === 'error' ? toWire(event) : event, ...this.status() });
       });
     }
   }
@@ -80,7 +80,7 @@ export class Hub {
     if (this.stopped) return;
     if (message.t === 'hello') {
       if (message.v === PROTOCOL) this.attach(tab, message.lock, message.holds);
-      else this.out.send([tab], { t: 'refuse', v: PROTOCOL });
+      else this.post([tab], { t: 'refuse', v: PROTOCOL });
       return;
     }
     // A tab the hub does not know (any more) says hello first; until then it is ignored.
@@ -156,8 +156,9 @@ export class Hub {
     }, LINGER_MS);
   }
 
-  get attached(): number {
-    return this.tabs.size;
+  /** Sends to some tabs; to none is nothing (a lingering channel's publications go nowhere). */
+  private post(tabs: readonly string[], message: HubMessage): void {
+    if (tabs.length > 0) this.out.send(tabs, message);
   }
 
   private status(): Status {
@@ -167,7 +168,7 @@ export class Hub {
   /** A tab says hello: the hub takes its holds as the whole truth about it. */
   private attach(tab: string, lock: string | null, holds: readonly Hold[]): void {
     if (!this.tabs.has(tab)) this.tabs.set(tab, this.watch(tab, lock));
-    this.out.send([tab], { t: 'welcome', ...this.status() });
+    this.post([tab], { t: 'welcome', ...this.status() });
     const wanted = new Set(holds.map((h) => h.channel));
     for (const channel of this.shares.channelsOf(tab)) {
       if (!wanted.has(channel) && this.shares.release(tab, channel)) this.drop(channel);
@@ -203,13 +204,13 @@ export class Hub {
       if (current()) this.confirmed(channel, shared, event);
     });
     sub.on('publication', (publication) => {
-      if (current()) this.out.send([...this.shares.holders(channel).keys()], { t: 'publication', publication });
+      if (current()) this.post([...this.shares.holders(channel).keys()], { t: 'publication', publication });
     });
     sub.on('error', (error) => {
       if (!current()) return;
       clearTimeout(shared.linger);
       this.channels.delete(channel);
-      for (const [tab, holder] of this.shares.drop(channel)) this.out.send([tab], { t: 'refused', channel, seq: holder.seq, error: toWire(error) });
+      for (const [tab, holder] of this.shares.drop(channel)) this.post([tab], { t: 'refused', channel, seq: holder.seq, error: toWire(error) });
     });
   }
 
@@ -218,7 +219,7 @@ export class Hub {
     const reply = { recovered: event.recovered, epoch: event.epoch, offset: event.offset };
     if (shared.confirmed) {
       const joined = [...this.shares.holders(channel)].filter(([, h]) => h.joined).map(([tab]) => tab);
-      this.out.send(joined, { t: 'subscribed', channel, reply, transport: event.transport });
+      this.post(joined, { t: 'subscribed', channel, reply, transport: event.transport });
       return;
     }
     shared.confirmed = true;
@@ -229,7 +230,7 @@ export class Hub {
         continue;
       }
       holder.joined = true;
-      this.out.send([tab], { t: 'joined', channel, seq: holder.seq, reply, transport: event.transport, publications: [] });
+      this.post([tab], { t: 'joined', channel, seq: holder.seq, reply, transport: event.transport, publications: [] });
     }
   }
 
@@ -240,7 +241,7 @@ export class Hub {
     if (holder === undefined || hub === null) return;
     if (joinPlan(hub, holder.position) !== 'history' || holder.position === null) {
       holder.joined = true;
-      this.out.send([tab], { t: 'joined', channel, seq: holder.seq, reply: joinReply(hub, holder.position, true), transport: shared.transport, publications: [] });
+      this.post([tab], { t: 'joined', channel, seq: holder.seq, reply: joinReply(hub, holder.position, true), transport: shared.transport, publications: [] });
       return;
     }
     void this.catchUp(channel, shared, tab, holder.seq, holder.position, hub);
@@ -254,9 +255,9 @@ export class Hub {
         missed = await this.read(channel, from, until);
         break;
       } catch (error) {
-        const status = error instanceof HeraldError ? error.status : undefined;
+        if (this.stopped) return;
         // A refusal will not change: the tab continues after the hub's position, told it is a reset.
-        if (status !== undefined && status >= 400 && status < 500) break;
+        if (!transient(error)) break;
         await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 500 * 2 ** attempt)));
         if (this.shares.holder(tab, channel)?.seq !== seq || this.channels.get(channel) !== shared) return;
       }
@@ -266,7 +267,7 @@ export class Hub {
     if (this.stopped || holder?.seq !== seq || this.channels.get(channel) !== shared || hub === null) return;
     holder.joined = true;
     const reply = joinReply(hub, from, missed !== null);
-    this.out.send([tab], { t: 'joined', channel, seq, reply, transport: shared.transport, publications: missed ?? [] });
+    this.post([tab], { t: 'joined', channel, seq, reply, transport: shared.transport, publications: missed ?? [] });
   }
 
   /** The publications after `from`, up to at least `until`; null when history no longer has them all. */
@@ -293,10 +294,10 @@ export class Hub {
               ...(request.limit === undefined ? {} : { limit: request.limit }),
               ...(request.reverse === undefined ? {} : { reverse: request.reverse }),
             });
-      if (!this.stopped) this.out.send([tab], { t: 'reply', id, result });
+      if (!this.stopped) this.post([tab], { t: 'reply', id, result });
     } catch (error) {
       // A hub that stopped says nothing: the tab asks the next hub.
-      if (!this.stopped) this.out.send([tab], { t: 'reply', id, error: toWire(error) });
+      if (!this.stopped) this.post([tab], { t: 'reply', id, error: toWire(error) });
     }
   }
 
@@ -325,7 +326,14 @@ export class Hub {
         f(value);
       };
       this.tokens.set(id, { tab, resolve: settle(resolve), reject: settle(reject) });
-      this.out.send([tab], { t: 'token', id });
+      this.post([tab], { t: 'token', id });
     });
   }
+}
+
+/** A failure that may pass (the server unreachable, restarting, overloaded), as `Herald` retries publishes. */
+function transient(error: unknown): boolean {
+  if (!(error instanceof HeraldError)) return false;
+  if (error.status !== undefined) return error.status >= 500 || error.status === 429;
+  return ['network', 'timeout', 'disconnected', 'internal_error', 'engine_unavailable', 'unavailable'].includes(error.code);
 }

@@ -1,4 +1,4 @@
-// npm's `prepare`: builds dist/ (the ES module and its type declarations), so that
+// npm's `prepare`: builds dist/ (the ES modules, the SharedWorker script and the type declarations), so that
 // `npm install ./clients/js`, a git dependency and `npm pack` all give an importable package with
 // no manual build step. (The browser bundle in wwwroot is `npm run build`'s: an install must not
 // write into the server's sources.)
@@ -9,10 +9,10 @@
 // lock file, with scripts off (or this very script would run again).
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { rmSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { packageOptions, root } from './bundle.mjs';
+import { packageBuilds, root, workerOptions, workerPackagePath } from './bundle.mjs';
 
 const require = createRequire(resolve(root, 'package.json'));
 
@@ -53,5 +53,7 @@ if (!resolvable('esbuild') || !resolvable('typescript')) {
 
 rmSync(resolve(root, 'dist'), { recursive: true, force: true });
 const { build } = await import(pathToFileURL(require.resolve('esbuild')).href);
-await build(packageOptions);
+for (const options of packageBuilds) await build(options);
+mkdirSync(dirname(workerPackagePath), { recursive: true });
+writeFileSync(workerPackagePath, (await build(workerOptions)).outputFiles[0].contents);
 run(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.json']);

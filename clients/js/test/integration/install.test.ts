@@ -43,12 +43,15 @@ function run(command: string, args: readonly string[], cwd: string): Promise<str
 
 /** TypeScript that uses the public API, checked against the installed declarations. */
 const CONSUMER = `import { Herald, HeraldError, type HeraldOptions, type Publication } from '${NAME}';
+import { SharedHerald } from '${NAME}/shared';
 const options: HeraldOptions = { transports: ['sse', 'longpoll'], awaitSubscriptionsMs: 5000 };
 const herald = new Herald('http://127.0.0.1:9', options);
 const lobby = herald.subscribe<{ text: string }>('chat:lobby');
 lobby.on('publication', (m: Publication<{ text: string }>) => console.log(m.data.text.toUpperCase()));
 export const ready: Promise<{ recovered: boolean }> = lobby.ready;
 export const failure: HeraldError = new HeraldError('network', 'x');
+export const shared = new SharedHerald('http://127.0.0.1:9', { share: { mode: 'none', name: 'alice' } });
+export const role: 'worker' | 'leader' | 'follower' | 'alone' = shared.role;
 `;
 
 /** A new project that depends on `spec` the way a user adds it, with TypeScript code using it. */
@@ -66,14 +69,20 @@ async function project(name: string, spec: string): Promise<string> {
 }
 
 /** What a consumer sees: the exports at run time, and whether its TypeScript code type-checks. */
-async function consume(dir: string): Promise<{ exports: string[]; state: string }> {
+async function consume(dir: string): Promise<{ exports: string[]; state: string; shared: string; worker: boolean }> {
   const out = await run(process.execPath, ['--input-type=module', '-e', `
+    import { existsSync } from 'node:fs';
+    import { fileURLToPath } from 'node:url';
     const m = await import('${NAME}');
+    const s = await import('${NAME}/shared');
     const herald = new m.Herald('http://127.0.0.1:9');
-    console.log(JSON.stringify({ exports: Object.keys(m).sort(), state: herald.state }));
+    // One copy of the core: the shared entry re-exports the main module's very classes.
+    const shared = s.HeraldError === m.HeraldError && s.Herald === m.Herald ? typeof s.SharedHerald : 'a second copy';
+    const worker = existsSync(fileURLToPath(import.meta.resolve('${NAME}/worker')));
+    console.log(JSON.stringify({ exports: Object.keys(m).sort(), state: herald.state, shared, worker }));
     herald.close();`], dir);
   await run(process.execPath, [join(checkout, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], dir);
-  return JSON.parse(out) as { exports: string[]; state: string };
+  return JSON.parse(out) as { exports: string[]; state: string; shared: string; worker: boolean };
 }
 
 beforeAll(() => {
@@ -100,6 +109,8 @@ describe(`npm install of ${NAME}`, () => {
     const seen = await consume(dir);
     expect(seen.exports).toEqual(['ALL_TRANSPORTS', 'DEFAULT_TRANSPORTS', 'Herald', 'HeraldError', 'Subscription']);
     expect(seen.state).toBe('disconnected');
+    expect(seen.shared).toBe('function');
+    expect(seen.worker).toBe(true);
   }, NPM_TIMEOUT_MS * 2);
 
   it('from the tarball of npm pack, which holds dist and the README only, and imports', async () => {
@@ -107,10 +118,12 @@ describe(`npm install of ${NAME}`, () => {
     const files = packed[0]?.files.map((f) => f.path).sort() ?? [];
     expect(files).toContain('dist/index.js');
     expect(files).toContain('dist/index.d.ts');
+    expect(files).toEqual(expect.arrayContaining(['dist/shared.js', 'dist/shared/index.d.ts', 'dist/herald-worker.js']));
     expect(files.filter((f) => !f.startsWith('dist/'))).toEqual(['README.md', 'package.json']);
     const dir = await project('from-tarball', join(work, packed[0]?.filename ?? 'missing.tgz'));
     const seen = await consume(dir);
     expect(seen.exports).toContain('Herald');
     expect(seen.state).toBe('disconnected');
+    expect(seen.shared).toBe('function');
   }, NPM_TIMEOUT_MS * 2);
 });

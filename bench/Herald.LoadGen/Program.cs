@@ -11,6 +11,8 @@
 //   idle     --connections N --url .. [--processes K] [--rate 1000] [--server-pid PID [--server-gc]
 //            [--warmup 100] [--settle 10]] [--channel-per-connection] [--poll-wait 60] [--no-subscribe] (Idle.cs)
 //   shortpoll --pollers C --url .. --seconds S --rate R [--api-key KEY] [--server-pid PID]  (ShortPoll.cs)
+//   presence --url .. --secret HMAC --members 10000 --watchers 20 --churn 0.01 --seconds 20
+//            [--watch-url ..] [--channel room:x] [--open-rate 500]   one room's presence under churn (PresenceRoom.cs)
 //   smoke    --url .. --api-key KEY   fan-out over ws and sse, 20 subscribers, 2 s; exit 1 on any gap,
 //            duplicate, loss or failed connection
 //   probe    --server-pid PID [--server-gc]   the server's RSS, CPU seconds and GC mode
@@ -23,7 +25,7 @@ using Herald.LoadGen;
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 {
-    Console.Error.WriteLine("usage: Herald.LoadGen fanout|chat|idle|shortpoll|smoke|probe [--options]; see the top of bench/Herald.LoadGen/Program.cs");
+    Console.Error.WriteLine("usage: Herald.LoadGen fanout|chat|idle|shortpoll|presence|smoke|probe [--options]; see the top of bench/Herald.LoadGen/Program.cs");
     return 2;
 }
 
@@ -47,6 +49,9 @@ switch (args[0])
 
     case "shortpoll":
         return await ShortPoll.RunAsync(options);
+
+    case "presence":
+        return await PresenceRoom.RunAsync(options);
 
     case "smoke":
     {
@@ -78,7 +83,7 @@ switch (args[0])
     }
 
     default:
-        Console.Error.WriteLine($"unknown command '{args[0]}': fanout, chat, idle, shortpoll, smoke or probe");
+        Console.Error.WriteLine($"unknown command '{args[0]}': fanout, chat, idle, shortpoll, presence, smoke or probe");
         return 2;
 }
 

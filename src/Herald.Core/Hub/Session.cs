@@ -1,4 +1,3 @@
-using Herald.Auth;
 using Herald.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -71,11 +70,11 @@ public sealed partial class Session : IAsyncDisposable
 
     public WireFormat Format { get; }
 
-    /// <summary>Who opened the session (the token's user, a server key, or anonymous); set by the transport.</summary>
-    public Caller Caller { get; init; } = Caller.Anonymous;
+    /// <summary>The token's user (<c>sub</c>) who opened the session; null for anonymous sessions and server keys. Set by the transport.</summary>
+    public string? User { get; init; }
 
-    /// <summary>The token's user (<c>sub</c>); null for anonymous sessions and server keys.</summary>
-    public string? User => Caller.Kind == CallerKind.User ? Caller.User : null;
+    /// <summary>The user token's <c>info</c> claim (compact JSON; empty when none): what presence lists about the user.</summary>
+    public ReadOnlyMemory<byte> UserInfo { get; init; }
 
     /// <summary>The transport's name (<c>ws</c>, <c>sse</c>, <c>stream</c>), for logs and presence.</summary>
     public string TransportName => _transport.Transport;

@@ -120,7 +120,7 @@ public sealed partial class PresenceService : IAsyncDisposable
         if (watcher is not null)
             AddWatcher(watcher);
 
-        var joined = Enqueue(channel, new PresenceChange(PresenceChangeKind.Join, membership.Connection, session.User, session.Caller.Info), policy);
+        var joined = Enqueue(channel, new PresenceChange(PresenceChangeKind.Join, membership.Connection, session.User, session.UserInfo), policy);
         if (watcher is null && !announce)
             return mode;
 
@@ -266,9 +266,9 @@ public sealed partial class PresenceService : IAsyncDisposable
                 batch.NextAllowed = _time.GetTimestamp() + (long)(interval.TotalSeconds * _time.TimestampFrequency);
                 if (batch.Changes.Count == 0 || Volatile.Read(ref _disposed) != 0)
                 {
+                    // Kept (with its NextAllowed) so the next change waits out the interval; idle
+                    // batches are dropped by the tick.
                     batch.Running = false;
-                    if (batch.Changes.Count == 0)
-                        _batches.Remove(batch.Channel);
                     return;
                 }
             }
@@ -282,11 +282,30 @@ public sealed partial class PresenceService : IAsyncDisposable
     private void Tick()
     {
         FlushCounts();
+        DropIdleBatches();
         var now = _time.GetTimestamp();
         if (now < Volatile.Read(ref _nextMaintenance) || Interlocked.Exchange(ref _maintaining, 1) != 0)
             return;
         Volatile.Write(ref _nextMaintenance, now + (long)(MaintenancePeriod.TotalSeconds * _time.TimestampFrequency));
         _ = MaintainAsync();
+    }
+
+    /// <summary>Batches whose interval ended with nothing queued: the next change goes at once anyway.</summary>
+    private void DropIdleBatches()
+    {
+        var now = _time.GetTimestamp();
+        lock (_lock)
+        {
+            List<string>? idle = null;
+            foreach (var (channel, batch) in _batches)
+            {
+                if (!batch.Running && batch.Changes.Count == 0 && batch.NextAllowed <= now)
+                    (idle ??= []).Add(channel);
+            }
+
+            foreach (var channel in idle ?? [])
+                _batches.Remove(channel);
+        }
     }
 
     private async Task MaintainAsync()

@@ -67,7 +67,7 @@ internal sealed partial class PushHost(
             return Results.Empty;
         }
 
-        var session = new Session(transport, hub, settings, sessionLogger) { Caller = request.Caller };
+        var session = new Session(transport, hub, settings, sessionLogger) { User = request.Caller.Kind == CallerKind.User ? request.Caller.User : null, UserInfo = request.Caller.Info };
         transport.Attach(session);
         registry.Add(transport);
         Log.Opened(logger, transport.Transport, session.Id, request.Channels.Count);

@@ -72,7 +72,7 @@ internal sealed partial class WebSocketConnection : ISessionTransport, IConnecti
     /// </remarks>
     public async Task RunAsync(CancellationToken requestAborted)
     {
-        var session = _session = new Session(this, _services.Hub, _services.Options, _services.SessionLogger) { Caller = _caller };
+        var session = _session = new Session(this, _services.Hub, _services.Options, _services.SessionLogger) { User = _caller.Kind == CallerKind.User ? _caller.User : null, UserInfo = _caller.Info };
         _services.Registry.Add(this);
         Log.Connected(_services.Logger, session.Id, _caller.User);
         DisconnectReason? reason = null;

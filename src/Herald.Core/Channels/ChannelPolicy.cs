@@ -50,6 +50,13 @@ public sealed class ChannelPolicy
     /// <summary>Most members of a direct channel. 10: a group conversation; larger groups are rooms with a member list.</summary>
     public int MaxDirectMembers { get; set; } = 10;
 
+    /// <summary>
+    /// Personal namespaces only: every WebSocket, SSE and streaming connection of a user is subscribed
+    /// to the user's own channel (<c>me:&lt;sub&gt;</c>) when it opens. Off by default: clients that
+    /// do not expect the channel would receive it.
+    /// </summary>
+    public bool AutoSubscribe { get; set; }
+
     internal Retention ToRetention(TimeSpan idempotencyWindow) => new(HistorySize, HistoryTtl, idempotencyWindow);
 
     internal IEnumerable<string> Validate(string name)

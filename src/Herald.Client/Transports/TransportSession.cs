@@ -38,7 +38,7 @@ internal interface ITransportSink
 internal sealed record SessionEnd(string Reason, int? Code = null, HeraldException? Error = null, bool Resync = false)
 {
     /// <summary>The server said why it closed and that the client should come back (docs/protocol.md#errors).</summary>
-    public bool Explained => Code is 3001 or 3004 or 3008 or 3009 or 3010 or 3011 or 3020;
+    public bool Explained => Code is 3001 or 3004 or 3008 or 3009 or 3010 or 3011 or 3021;
 
     /// <summary>
     /// The protocol says not to reconnect: 3000 (ended normally), 1003/1007/1009 (the client sent what the

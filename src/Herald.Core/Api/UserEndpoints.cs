@@ -36,7 +36,7 @@ internal static class UserEndpoints
         users.MapPost("/disconnect", DisconnectAsync)
             .WithName("DisconnectUser")
             .WithSummary("Close every session of a user on every node (WebSocket, SSE, HTTP streaming)")
-            .WithDescription("WebSocket: close code 3503 'force disconnect' (do not reconnect), or 3020 'force reconnect' with \"reconnect\": true; SSE and streaming: a final disconnect message with that code. The user's token stays valid: revoke it or let it expire to keep them out. docs/protocol.md#server-side-disconnect-and-unsubscribe")
+            .WithDescription("WebSocket: close code 3503 'force disconnect' (do not reconnect), or 3021 'force reconnect' with \"reconnect\": true; SSE and streaming: a final disconnect message with that code. The user's token stays valid: revoke it or let it expire to keep them out. docs/protocol.md#server-side-disconnect-and-unsubscribe")
             .Accepts<UserDisconnectRequest>("application/json")
             .Produces<UserDisconnectResponse>(StatusCodes.Status202Accepted)
             .WithAuth(ApiAuth.ServerKey)
@@ -140,7 +140,7 @@ internal static class UserEndpoints
     }
 }
 
-/// <summary>The body of <c>POST /v1/users/{user}/disconnect</c> (optional): <c>reconnect</c> true sends 3020 (reconnect) instead of 3503 (do not).</summary>
+/// <summary>The body of <c>POST /v1/users/{user}/disconnect</c> (optional): <c>reconnect</c> true sends 3021 (reconnect) instead of 3503 (do not).</summary>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record UserDisconnectRequest(bool? Reconnect);
 

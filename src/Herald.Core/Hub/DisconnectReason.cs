@@ -37,10 +37,10 @@ public sealed record DisconnectReason(int Code, string Reason, bool Reconnect)
     public static DisconnectReason InsufficientState { get; } = new(3010, "insufficient state", true);
 
     /// <summary>
-    /// 3020: the server API asked the user's sessions to reconnect (<c>POST /v1/users/{user}/disconnect</c>
+    /// 3021: the server API asked the user's sessions to reconnect (<c>POST /v1/users/{user}/disconnect</c>
     /// with <c>"reconnect": true</c>), e.g. so that they come back with a fresh token after their grants changed.
     /// </summary>
-    public static DisconnectReason ForceReconnect { get; } = new(3020, "force reconnect", true);
+    public static DisconnectReason ForceReconnect { get; } = new(3021, "force reconnect", true);
 
     /// <summary>
     /// 3503: the server API disconnected the user (<c>POST /v1/users/{user}/disconnect</c>): do not

@@ -68,7 +68,7 @@ public sealed class UserControlTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Disconnect_with_reconnect_true_closes_with_3020_and_tells_push_clients_to_reconnect()
+    public async Task Disconnect_with_reconnect_true_closes_with_3021_and_tells_push_clients_to_reconnect()
     {
         using var api = server.CreateClient();
         using var http = server.CreateClient(Tokens.Mint("carol"));
@@ -78,10 +78,10 @@ public sealed class UserControlTests : IAsyncLifetime
         var answer = await ExpectAsync(await DisconnectAsync(api, "carol", """{"reconnect":true}"""), HttpStatusCode.Accepted);
         Assert.True(answer.GetProperty("reconnect").GetBoolean());
 
-        Assert.Equal(3020, (int?)await ws.WaitForCloseAsync());
+        Assert.Equal(3021, (int?)await ws.WaitForCloseAsync());
         Assert.Equal("force reconnect", ws.CloseStatusDescription);
         var disconnect = await DisconnectMessageAsync(stream);
-        Assert.Equal(3020, disconnect.GetProperty("code").GetInt32());
+        Assert.Equal(3021, disconnect.GetProperty("code").GetInt32());
         Assert.True(disconnect.GetProperty("reconnect").GetBoolean());
     }
 

@@ -1,5 +1,5 @@
 // What the server does on its own: its API unsubscribes a channel or disconnects the user (3503:
-// do not reconnect; 3020: reconnect), and it subscribes a personal channel at connect.
+// do not reconnect; 3021: reconnect), and it subscribes a personal channel at connect.
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Herald, type HeraldOptions, type Subscription, type WebSocketConstructor } from '../../src/index.js';
@@ -98,12 +98,12 @@ describe('a server-initiated disconnect', () => {
     await until(() => FakeWebSocket.instances.length === 2, 5_000, 'reconnect() did not connect');
   });
 
-  it('3020 and a push disconnect with reconnect: true reconnect; reconnect: false does not', async () => {
+  it('3021 and a push disconnect with reconnect: true reconnect; reconnect: false does not', async () => {
     const herald = make();
     herald.subscribe('chat:a');
     const socket = await connected();
-    socket.serverClose(3020, 'force reconnect');
-    await until(() => FakeWebSocket.instances.length === 2, 5_000, 'no reconnect after 3020');
+    socket.serverClose(3021, 'force reconnect');
+    await until(() => FakeWebSocket.instances.length === 2, 5_000, 'no reconnect after 3021');
 
     const stream = streamed('application/x-ndjson');
     const http = scriptedFetch((call) => (call.url.includes('/v1/stream') ? stream.response : json(200, { status: 'ok' })));

@@ -35,13 +35,15 @@ internal sealed class HeraldBuilder(IServiceCollection services, IConfiguration 
 /// <param name="Outbox">The webhook outbox; an engine without one is refused at start (deliveries would be lost silently).</param>
 /// <param name="Subscriptions">Where webhook subscriptions live, beside the outbox.</param>
 /// <param name="Resources">Disposed after the log (the outbox's readers, connections).</param>
+/// <param name="Presence">Where presence is shared between nodes; null for a one-node engine (presence is then kept in this process).</param>
 internal sealed record HeraldEngine(
     string Name,
     IChannelLog Log,
     IBroker Broker,
     IWebhookOutbox? Outbox,
     IWebhookSubscriptionStore? Subscriptions,
-    IAsyncDisposable? Resources = null) : IAsyncDisposable
+    IAsyncDisposable? Resources = null,
+    Presence.IPresenceStore? Presence = null) : IAsyncDisposable
 {
     public async ValueTask DisposeAsync()
     {

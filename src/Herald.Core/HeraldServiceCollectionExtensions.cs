@@ -43,6 +43,18 @@ public static class HeraldServiceCollectionExtensions
         services.AddHostedService<NodeStartup>();
         services.AddSingleton<UserCommands>();
 
+        services.AddSingleton(CreatePresenceStore);
+        services.AddSingleton(sp => new Presence.PresenceService(
+            sp.GetRequiredService<Presence.IPresenceStore>(),
+            sp.GetRequiredService<ChannelHub>(),
+            sp.GetRequiredService<IOptions<HeraldOptions>>(),
+            sp.GetService<TimeProvider>(),
+            sp.GetService<ILogger<Presence.PresenceService>>()));
+        services.AddSingleton(sp => new Typing.TypingService(
+            sp.GetRequiredService<HeraldEngine>().Broker,
+            sp.GetRequiredService<ChannelHub>(),
+            sp.GetRequiredService<IOptions<HeraldOptions>>(),
+            sp.GetService<TimeProvider>()));
         services.AddSingleton<Publishing.PublishService>();
         services.AddSingleton<Publishing.SignalService>();
         services.AddSingleton(sp => new Publishing.SignalRateLimiter(sp.GetService<TimeProvider>()));
@@ -65,12 +77,31 @@ public static class HeraldServiceCollectionExtensions
         return new HeraldBuilder(services, configuration);
     }
 
+    /// <summary>
+    /// The engine's presence store; a one-node engine's is this process's memory. An engine of
+    /// several nodes without one would show each node only its own users: refused at start when a
+    /// namespace enables presence.
+    /// </summary>
+    private static Presence.IPresenceStore CreatePresenceStore(IServiceProvider services)
+    {
+        var engine = services.GetRequiredService<HeraldEngine>();
+        if (engine.Presence is { } store)
+            return store;
+        var options = services.GetRequiredService<IOptions<HeraldOptions>>().Value;
+        if (engine.Broker.MayLoseMessages && options.Namespaces.Values.Append(options.DefaultPolicy).Any(p => p.Presence != Presence.PresenceMode.Off))
+            throw new OptionsValidationException(HeraldOptions.Section, typeof(HeraldOptions),
+                [$"Presence is enabled on a namespace, but the '{engine.Name}' engine has no shared presence store yet: each node would list only its own users. Set Presence to Off for this engine (docs/scaling.md)."]);
+        return new Presence.MemoryPresenceStore(engine.Broker, services.GetService<TimeProvider>());
+    }
+
     /// <summary>Opens the engine and starts the node when the host starts, so a misconfigured engine stops the start.</summary>
     private sealed class NodeStartup(IServiceProvider services) : IHostedService
     {
         public Task StartAsync(CancellationToken cancellationToken)
         {
             services.GetRequiredService<Node>();
+            services.GetRequiredService<Presence.PresenceService>();
+            services.GetRequiredService<Typing.TypingService>();
             return Task.CompletedTask;
         }
 

@@ -43,7 +43,8 @@ public static class RedisEngineExtensions
             var broker = new RedisBroker(connection.Multiplexer, settings, loggers.CreateLogger<RedisBroker>());
             broker.OnWriteCounterSeen(log.ObserveRemote);
             connection.Attach(log, broker);
-            return new HeraldEngine("redis", log, broker, webhooks, webhooks, new Resources(webhooks, connection));
+            var presence = new RedisPresenceStore(connection.Multiplexer, settings, time);
+            return new HeraldEngine("redis", log, broker, webhooks, webhooks, new Resources(webhooks, connection), presence);
         });
     }
 

@@ -53,6 +53,12 @@ internal sealed class RedisKeys
 
     public RedisKey Era(int partition) => Tag(partition) + "era";
 
+    /// <summary>A presence key of a channel: <c>st:</c>, <c>m:</c>, <c>c:</c> or <c>d:</c> (state, members, connections, diffs).</summary>
+    public RedisKey Presence(int partition, string kind, string channel) => Tag(partition) + "pr:" + kind + channel;
+
+    /// <summary>The partition's channels with a presence leave or lease due (score: the time, unix ms).</summary>
+    public RedisKey PresenceTimed(int partition) => Tag(partition) + "pr:t";
+
     public RedisKey WriteCounter(int partition) => Tag(partition) + "wc";
 
     /// <summary>The webhook subscriptions' version, one copy per partition (each append script checks its own).</summary>

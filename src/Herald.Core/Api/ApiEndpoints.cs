@@ -49,6 +49,38 @@ internal static class ApiEndpoints
             .WithAuth(ApiAuth.Policy)
             .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status429TooManyRequests, StatusCodes.Status503ServiceUnavailable);
 
+        v1.MapPost("/channels/{channel}/typing", TypingEndpoint.HandleAsync)
+            .WithName("Typing")
+            .WithSummary("Say the user is typing on a channel (start or refresh), or stopped")
+            .Accepts<TypingBody>("application/json")
+            .Produces<TypingResponse>(StatusCodes.Status202Accepted)
+            .WithAuth(ApiAuth.Policy)
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status503ServiceUnavailable);
+
+        v1.MapGet("/channels/{channel}/presence", PresenceEndpoint.ListAsync)
+            .WithName("Presence")
+            .WithSummary("Who is present on a channel, one page ordered by user id")
+            .Produces<PresenceListResponse>(StatusCodes.Status200OK)
+            .WithQuery("after", "The 'next' of the previous page: users after this id.", ParameterType.String)
+            .WithQuery("limit", "At most this many members, 1 to the namespace's PresenceListLimit (1000).", ParameterType.Integer, minimum: 1, defaultValue: "200")
+            .WithAuth(ApiAuth.Policy)
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status503ServiceUnavailable);
+
+        v1.MapGet("/channels/{channel}/presence/count", PresenceEndpoint.CountAsync)
+            .WithName("PresenceCount")
+            .WithSummary("How many users and connections are present on a channel")
+            .Produces<PresenceCountResponse>(StatusCodes.Status200OK)
+            .WithAuth(ApiAuth.Policy)
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status503ServiceUnavailable);
+
+        v1.MapGet("/presence/online", PresenceEndpoint.OnlineAsync)
+            .WithName("PresenceOnline")
+            .WithSummary("Which of a list of users has a connection open on any channel with presence (API keys only)")
+            .Produces<PresenceOnlineResponse>(StatusCodes.Status200OK)
+            .WithQuery("user", "A user id (sub); repeat for up to 100 users.", ParameterType.String)
+            .WithAuth(ApiAuth.Policy)
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status503ServiceUnavailable);
+
         v1.MapPost("/direct", DirectEndpoint.HandleAsync)
             .WithName("DirectChannel")
             .WithSummary("The canonical direct channel of a set of users")

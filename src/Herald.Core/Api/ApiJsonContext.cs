@@ -8,4 +8,8 @@ namespace Herald.Api;
 [JsonSerializable(typeof(DirectRequest))]
 [JsonSerializable(typeof(DirectResponse))]
 [JsonSerializable(typeof(SignalResponse))]
+[JsonSerializable(typeof(PresenceListResponse))]
+[JsonSerializable(typeof(TypingResponse))]
+[JsonSerializable(typeof(PresenceCountResponse))]
+[JsonSerializable(typeof(PresenceOnlineResponse))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -21,7 +21,8 @@ public enum CallerKind
 
 /// <summary>Who is calling, as far as the request proved it.</summary>
 /// <param name="Grants">A user token's <c>channels</c> claim, when it has one.</param>
-public readonly record struct Caller(CallerKind Kind, string? User = null, string? Error = null, ChannelGrants? Grants = null)
+/// <param name="Info">A user token's <c>info</c> claim as compact JSON (what presence shows of the user); empty when none.</param>
+public readonly record struct Caller(CallerKind Kind, string? User = null, string? Error = null, ChannelGrants? Grants = null, ReadOnlyMemory<byte> Info = default)
 {
     public static Caller Anonymous { get; } = new(CallerKind.Anonymous);
 
@@ -63,7 +64,7 @@ public sealed class Authenticator(IOptions<HeraldOptions> options, TokenValidato
             return new Caller(CallerKind.Invalid, Error: "The API key is not valid.");
 
         var check = await tokens.ValidateAsync(presented);
-        return check.IsValid ? new Caller(CallerKind.User, check.User, Grants: check.Grants) : new Caller(CallerKind.Invalid, Error: check.Error);
+        return check.IsValid ? new Caller(CallerKind.User, check.User, Grants: check.Grants, Info: check.Info) : new Caller(CallerKind.Invalid, Error: check.Error);
     }
 
     private bool IsApiKey(string presented)

@@ -30,8 +30,13 @@ public sealed class TokenOptions
     /// <summary>Most channel patterns a token's <c>channels</c> claim may hold (a token with more is refused). 100: a user in a hundred rooms; beyond that, use namespace access levels.</summary>
     public int MaxChannelGrants { get; set; } = 100;
 
+    /// <summary>Largest <c>info</c> claim (compact JSON bytes) a token may carry: what presence lists about the user. 1 KiB: a name, an avatar URL, a role.</summary>
+    public int MaxInfoBytes { get; set; } = 1024;
+
     internal IEnumerable<string> Validate()
     {
+        if (MaxInfoBytes is < 16 or > 64 * 1024)
+            yield return "Herald:Auth:MaxInfoBytes must be from 16 to 65536.";
         if (MaxChannelGrants is < 1 or > 10_000)
             yield return "Herald:Auth:MaxChannelGrants must be from 1 to 10000.";
         if (HmacSecret is { Length: > 0 } secret && System.Text.Encoding.UTF8.GetByteCount(secret) < 32)

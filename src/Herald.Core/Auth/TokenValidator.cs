@@ -7,7 +7,7 @@ using Microsoft.IdentityModel.Tokens;
 namespace Herald.Auth;
 
 /// <summary>The outcome of checking a user token.</summary>
-public readonly record struct TokenCheck(string? User, string? Error, ChannelGrants? Grants = null)
+public readonly record struct TokenCheck(string? User, string? Error, ChannelGrants? Grants = null, ReadOnlyMemory<byte> Info = default)
 {
     public bool IsValid => User is not null;
 }
@@ -23,11 +23,13 @@ public sealed class TokenValidator : IDisposable
     private readonly TokenValidationParameters? parameters;
     private readonly AsymmetricAlgorithm? publicKey;
     private readonly int maxGrants;
+    private readonly int maxInfoBytes;
 
     public TokenValidator(IOptions<HeraldOptions> options)
     {
         var auth = options.Value.Auth;
         maxGrants = auth.MaxChannelGrants;
+        maxInfoBytes = auth.MaxInfoBytes;
         if (!auth.Enabled)
             return;
 
@@ -78,13 +80,52 @@ public sealed class TokenValidator : IDisposable
         if (NonNumericDate(jwt.EncodedPayload) is { } claim)
             return new TokenCheck(null, $"The token's '{claim}' claim is not a NumericDate (RFC 7519 §2: a JSON number of seconds, not a string).");
 
-        if (!ChannelGrants.TryRead(Base64UrlEncoder.DecodeBytes(jwt.EncodedPayload), maxGrants, out var grants, out var grantsError))
+        var payload = Base64UrlEncoder.DecodeBytes(jwt.EncodedPayload);
+        if (!ChannelGrants.TryRead(payload, maxGrants, out var grants, out var grantsError))
             return new TokenCheck(null, grantsError);
+        if (!TryReadInfo(payload, maxInfoBytes, out var info, out var infoError))
+            return new TokenCheck(null, infoError);
 
-        return new TokenCheck(jwt.Subject, null, grants);
+        return new TokenCheck(jwt.Subject, null, grants, info);
     }
 
     public void Dispose() => publicKey?.Dispose();
+
+    /// <summary>The <c>info</c> claim as compact JSON (empty when absent); false when it is larger than <paramref name="max"/>.</summary>
+    internal static bool TryReadInfo(byte[] payload, int max, out ReadOnlyMemory<byte> info, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
+    {
+        info = default;
+        error = null;
+        var reader = new System.Text.Json.Utf8JsonReader(payload);
+        if (!reader.Read() || reader.TokenType != System.Text.Json.JsonTokenType.StartObject)
+            return true;
+        while (reader.Read() && reader.TokenType == System.Text.Json.JsonTokenType.PropertyName)
+        {
+            var isInfo = reader.ValueTextEquals("info"u8);
+            reader.Read();
+            if (!isInfo)
+            {
+                reader.Skip();
+                continue;
+            }
+
+            using var document = System.Text.Json.JsonDocument.ParseValue(ref reader);
+            var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
+            using (var writer = new System.Text.Json.Utf8JsonWriter(buffer))
+                document.RootElement.WriteTo(writer);
+            var compact = buffer.WrittenSpan.ToArray();
+            if (compact.Length > max)
+            {
+                error = $"The token's 'info' claim is {compact.Length} bytes of JSON; at most {max} are accepted (Herald:Auth:MaxInfoBytes).";
+                return false;
+            }
+
+            info = compact;
+            return true;
+        }
+
+        return true;
+    }
 
     /// <summary>
     /// The first of <c>exp</c>, <c>nbf</c>, <c>iat</c> that is present and not a JSON number; null when

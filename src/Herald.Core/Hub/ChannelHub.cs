@@ -102,8 +102,22 @@ public sealed partial class ChannelHub : IPublicationSink
     /// <summary>Told of each channel's first and last subscriber: the node, which follows the channel meanwhile. Null in a hub used alone.</summary>
     public IChannelInterest? Interest { get; set; }
 
-    /// <summary>Handles ephemeral channel events (presence, typing, signals) for the features that send them; none by default.</summary>
-    public Action<ChannelEvent>? EventHandler { get; set; }
+    /// <summary>
+    /// The features that deliver their own events (presence and typing, which send each subscriber
+    /// what its mode asks for).
+    /// </summary>
+    private Func<ChannelEvent, bool>[] _eventHandlers = [];
+
+    /// <summary>Adds a feature's handler of its own events: true when the event was its, so it is not fanned out as it is.</summary>
+    public void AddEventHandler(Func<ChannelEvent, bool> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        lock (_shards)
+            _eventHandlers = [.. _eventHandlers, handler];
+    }
+
+    /// <summary>Told of every subscription leaving the hub (unsubscribe, session close, failed subscribe), after it left.</summary>
+    internal Action<Subscription>? Removed { get; set; }
 
     /// <summary>
     /// Registers <paramref name="subscription"/> (buffering). Completes when the node follows the
@@ -129,14 +143,21 @@ public sealed partial class ChannelHub : IPublicationSink
     internal bool Remove(Subscription subscription)
     {
         var shard = ShardFor(subscription.Channel);
+        bool removed, last;
         lock (shard.Lock)
         {
-            if (!shard.Channels.TryGetValue(subscription.Channel, out var list) || !list.Remove(subscription) || list.Live != 0)
-                return false;
-            shard.Channels.Remove(subscription.Channel);
-            Interest?.Release(subscription.Channel);
-            return true;
+            removed = shard.Channels.TryGetValue(subscription.Channel, out var list) && list.Remove(subscription);
+            last = removed && list!.Live == 0;
+            if (last)
+            {
+                shard.Channels.Remove(subscription.Channel);
+                Interest?.Release(subscription.Channel);
+            }
         }
+
+        if (removed)
+            Removed?.Invoke(subscription);
+        return last;
     }
 
     /// <summary>
@@ -155,12 +176,19 @@ public sealed partial class ChannelHub : IPublicationSink
     }
 
     /// <summary>
-    /// An ephemeral event of a channel with local subscribers: queued as it is to each of them (it is
-    /// the message clients receive; never buffered, never numbered), then handed to <see cref="EventHandler"/>.
+    /// An ephemeral event of a channel with local subscribers: offered to the handlers of <see cref="AddEventHandler"/>
+    /// first; when no feature claims it (a signal), queued as it is to each subscriber (it is the
+    /// message clients receive; never buffered, never numbered).
     /// </summary>
     public void OnEvent(ChannelEvent channelEvent)
     {
         ArgumentNullException.ThrowIfNull(channelEvent);
+        foreach (var handler in Volatile.Read(ref _eventHandlers))
+        {
+            if (handler(channelEvent))
+                return;
+        }
+
         var (subscribers, count) = GetSubscribers(channelEvent.Channel);
         var encoded = count == 0 ? null : new EncodedEvent(channelEvent);
         for (var i = 0; i < count; i++)
@@ -178,8 +206,6 @@ public sealed partial class ChannelHub : IPublicationSink
                 Log.DeliveryFailed(_logger, channelEvent.Channel, subscriber.Session.Id, ex);
             }
         }
-
-        EventHandler?.Invoke(channelEvent);
     }
 
     private (Subscription?[] Items, int Count) GetSubscribers(string channel)

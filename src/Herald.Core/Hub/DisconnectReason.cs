@@ -37,6 +37,13 @@ public sealed record DisconnectReason(int Code, string Reason, bool Reconnect)
     public static DisconnectReason InsufficientState { get; } = new(3010, "insufficient state", true);
 
     /// <summary>
+    /// 3020: the connection was lost without a close handshake (the client vanished, the network
+    /// dropped). Never sent (there is nobody to send it to): it is what logs and presence see, and
+    /// why a dropped user stays listed for the leave grace while a normal close leaves at once.
+    /// </summary>
+    public static DisconnectReason ConnectionLost { get; } = new(3020, "connection lost", true);
+
+    /// <summary>
     /// 3021: the server API asked the user's sessions to reconnect (<c>POST /v1/users/{user}/disconnect</c>
     /// with <c>"reconnect": true</c>), e.g. so that they come back with a fresh token after their grants changed.
     /// </summary>

@@ -19,8 +19,18 @@ public sealed class NodeOptions
     /// </summary>
     public TimeSpan TopCheckInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long this node's users stay present on a shared presence store (Redis) after the node
+    /// stops renewing its lease (it renews every second): a node killed with its connections open
+    /// has its users leave this long after, plus nothing — the lease is longer than a leave grace.
+    /// 15 s: a few missed renewals (a GC pause, a slow Redis) never evict a live node's users.
+    /// </summary>
+    public TimeSpan PresenceLease { get; set; } = TimeSpan.FromSeconds(15);
+
     internal IEnumerable<string> Validate()
     {
+        if (PresenceLease < TimeSpan.FromSeconds(3) || PresenceLease > TimeSpan.FromMinutes(5))
+            yield return "Herald:Node:PresenceLease must be from 3 seconds to 5 minutes.";
         if (SubscriptionLinger < TimeSpan.Zero || SubscriptionLinger > TimeSpan.FromHours(1))
             yield return "Herald:Node:SubscriptionLinger must be from 0 to 1 hour.";
         if (TopCheckInterval < TimeSpan.FromMilliseconds(100) || TopCheckInterval > TimeSpan.FromMinutes(10))

@@ -16,7 +16,7 @@ namespace Herald.Publishing;
 /// the JSON once, append. Each entry point only parses its own envelope and maps the
 /// <see cref="PublishResult"/> to its own reply.
 /// </summary>
-public sealed partial class PublishService(IChannelLog log, IOptions<HeraldOptions> options, ILogger<PublishService>? logger = null)
+public sealed partial class PublishService(IChannelLog log, IOptions<HeraldOptions> options, ILogger<PublishService>? logger = null, Typing.TypingService? typing = null)
 {
     /// <summary>64: long enough for a dotted event name, short enough to index.</summary>
     public const int MaxTypeLength = 64;
@@ -86,6 +86,9 @@ public sealed partial class PublishService(IChannelLog log, IOptions<HeraldOptio
                 $"The idempotency key '{request.IdempotencyKey}' was used on '{channel}' for a different request (other data, type or publisher); use a new key for a new message.");
         }
 
+        // A message ends its author's typing on the channel.
+        if (typing is not null && !result.Duplicate)
+            await typing.OnPublishedAsync(channel, append.From, cancellationToken).ConfigureAwait(false);
         return new PublishResult(result.Publication, result.Duplicate, PublishError.None, string.Empty);
     }
 

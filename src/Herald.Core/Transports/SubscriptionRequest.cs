@@ -14,7 +14,14 @@ namespace Herald.Transports;
 /// <param name="Channels">Distinct channels, in request order.</param>
 /// <param name="Positions">The cursor's position per channel; a channel without one starts from now.</param>
 /// <param name="Caller">Who asked.</param>
-internal sealed record SubscriptionRequest(IReadOnlyList<string> Channels, IReadOnlyDictionary<string, Position> Positions, Caller Caller)
+/// <param name="Presence">The presence asked for with <c>?presence=</c> (every channel of the request); null: the default.</param>
+/// <param name="PresenceSince">Per channel, the presence position a list subscriber resumes from (<c>?presenceSince=&lt;epoch&gt;.&lt;seq&gt;.&lt;channel&gt;</c>).</param>
+internal sealed record SubscriptionRequest(
+    IReadOnlyList<string> Channels,
+    IReadOnlyDictionary<string, Position> Positions,
+    Caller Caller,
+    Presence.PresenceMode? Presence = null,
+    IReadOnlyDictionary<string, Presence.PresencePosition>? PresenceSince = null)
 {
     /// <summary>Parses and authorizes the request; on failure <paramref name="problem"/> is the answer to send.</summary>
     /// <param name="personal">Adds the caller's auto-subscribed personal channels (<see cref="PersonalChannels"/>) after the named ones: the push transports.</param>
@@ -63,7 +70,46 @@ internal sealed record SubscriptionRequest(IReadOnlyList<string> Channels, IRead
         if (!Cursor.TryDecode(token, channels, out var positions, out var cursorError))
             return (null, Problems.InvalidCursor(cursorError));
 
-        return (new SubscriptionRequest(channels, positions, caller), null);
+        Presence.PresenceMode? presence = null;
+        var presenceText = query["presence"];
+        if (presenceText.Count > 0)
+        {
+            if (presenceText.Count > 1 || !Herald.Presence.PresenceJson.TryParseMode(presenceText[0], out var mode))
+                return (null, Problems.InvalidQuery("'presence' must be one of off, enter, count, list."));
+            presence = mode;
+        }
+
+        Dictionary<string, Presence.PresencePosition>? presenceSince = null;
+        foreach (var value in query["presenceSince"])
+        {
+            if (!TryParsePresenceSince(value, out var channel, out var position) || !channels.Contains(channel))
+                return (null, Problems.InvalidQuery("'presenceSince' must be <epoch>.<seq>.<channel> for a channel of the request."));
+            if (presence != Herald.Presence.PresenceMode.List)
+                return (null, Problems.InvalidQuery("'presenceSince' resumes a list presence subscription: send it with presence=list."));
+            (presenceSince ??= new(StringComparer.Ordinal))[channel] = position;
+        }
+
+        return (new SubscriptionRequest(channels, positions, caller, presence, presenceSince), null);
+    }
+
+    public Presence.PresencePosition? PresencePositionOf(string channel) =>
+        PresenceSince is not null && PresenceSince.TryGetValue(channel, out var position) ? position : null;
+
+    /// <summary><c>&lt;epoch&gt;.&lt;seq&gt;.&lt;channel&gt;</c>: an epoch has no dot, a seq is digits, the rest is the channel.</summary>
+    internal static bool TryParsePresenceSince(string? value, out string channel, out Presence.PresencePosition position)
+    {
+        channel = string.Empty;
+        position = default;
+        if (string.IsNullOrEmpty(value))
+            return false;
+        var first = value.IndexOf('.', StringComparison.Ordinal);
+        var second = first < 0 ? -1 : value.IndexOf('.', first + 1);
+        if (first <= 0 || second < 0
+            || !long.TryParse(value.AsSpan(first + 1, second - first - 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seq))
+            return false;
+        channel = value[(second + 1)..];
+        position = new Presence.PresencePosition(value[..first], seq);
+        return ChannelName.IsValid(channel);
     }
 
     public Position? PositionOf(string channel) => Positions.TryGetValue(channel, out var position) ? position : null;

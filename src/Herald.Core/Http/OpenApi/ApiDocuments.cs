@@ -32,6 +32,13 @@ public sealed class SignalBody
     public JsonElement? Data { get; init; }
 }
 
+/// <summary>The typing body.</summary>
+[Description("Whether the user is typing: true starts or refreshes (resend every 'resend' ms), false stops. Other members are refused.")]
+public sealed class TypingBody
+{
+    public required bool Typing { get; init; }
+}
+
 /// <summary>One publication, the same object on every transport.</summary>
 [Description("A publication: the same object in history, poll answers and every push transport.")]
 public sealed class Publication

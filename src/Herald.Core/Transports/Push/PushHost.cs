@@ -29,6 +29,7 @@ internal sealed partial class PushHost(
     IChannelLog log,
     ConnectionRegistry registry,
     Authenticator authenticator,
+    Presence.PresenceService presence,
     IOptions<HeraldOptions> options,
     ILogger<Session> sessionLogger,
     ILogger<PushHost> logger)
@@ -77,6 +78,8 @@ internal sealed partial class PushHost(
             {
                 var since = request.PositionOf(channel);
                 await session.SubscribeAsync(channel, since, log, SubscribeReply.For(channel, since), aborted);
+                var mode = presence.Allowed(channel, request.Caller, request.Presence ?? Presence.PresenceMode.Enter);
+                await presence.AttachAsync(session, channel, mode, request.PresencePositionOf(channel), announce: request.Presence is not null, aborted);
             }
 
             await session.Completion.WaitAsync(aborted);

@@ -31,5 +31,7 @@ internal static class WebSocketCodes
     public const string EngineUnavailable = "engine_unavailable";
     public const string SignalsDisabled = "signals_disabled";
     public const string RateLimited = "rate_limited";
+    public const string NotPresent = "not_present";
+    public const string TypingDisabled = "typing_disabled";
     public const string InternalError = "internal_error";
 }

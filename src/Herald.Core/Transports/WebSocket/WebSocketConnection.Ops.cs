@@ -55,8 +55,11 @@ internal sealed partial class WebSocketConnection
                 WebSocketOp.Ping => WebSocketReplies.Pong(request.Id),
                 WebSocketOp.Pong => null,
                 WebSocketOp.Signal => await SignalAsync(request, cancellationToken),
+                WebSocketOp.Status => SetStatus(session, request),
+                WebSocketOp.Typing => await TypingAsync(session, request, typing: true, cancellationToken),
+                WebSocketOp.TypingStop => await TypingAsync(session, request, typing: false, cancellationToken),
                 _ => WebSocketReplies.Error(request.Id, WebSocketCodes.UnknownOp,
-                    $"Unknown op '{request.OpText}': expected subscribe, unsubscribe, publish, history, signal, ping or pong."),
+                    $"Unknown op '{request.OpText}': expected subscribe, unsubscribe, publish, history, signal, status, typing, typing_stop, ping or pong."),
             };
         }
         catch (Exception e) when (e is OperationCanceledException or InvalidOperationException
@@ -109,10 +112,68 @@ internal sealed partial class WebSocketConnection
         if (session.GetChannels().Count >= max)
             return WebSocketReplies.Error(id, WebSocketCodes.TooManyChannels, $"A connection may subscribe to at most {max} channels.");
 
+        var presence = _services.Presence;
+        if (request.PresenceSince is not null && request.Presence != Presence.PresenceMode.List)
+            return WebSocketReplies.Error(id, WebSocketCodes.BadRequest, "'presenceSince' resumes a \"list\" presence subscription: send it with \"presence\":\"list\".");
+
         // The reply is queued by the session before any publication of the channel (and before the
         // replay), so the client learns 'recovered' first.
-        await session.SubscribeAsync(channel, since, _services.Log, result => WebSocketReplies.Subscribed(id, channel, result), cancellationToken);
+        var policy = _services.Options.PolicyFor(channel);
+        await session.SubscribeAsync(channel, since, _services.Log, result => WebSocketReplies.Subscribed(id, channel, result, policy.Typing ? policy : null), cancellationToken);
+        if (policy.Typing && _services.Typing.Typers(channel) is { Count: > 0 } typers)
+            session.TrySend(Typing.TypingService.Encode(channel, typers, policy.TypingListLimit));
+
+        // Present by default where the namespace has presence; the messages asked for follow.
+        var mode = presence.Allowed(channel, _caller, request.Presence ?? Presence.PresenceMode.Enter);
+        await presence.AttachAsync(session, channel, mode, request.PresenceSince, announce: request.Presence is not null, cancellationToken);
         return null;
+    }
+
+    /// <summary>The <c>typing</c> (start or refresh) and <c>typing_stop</c> ops.</summary>
+    private async ValueTask<ReadOnlyMemory<byte>?> TypingAsync(Session session, WebSocketRequest request, bool typing, CancellationToken cancellationToken)
+    {
+        if (!TryValidateChannel(request, out var invalid))
+            return invalid;
+
+        var channel = request.Channel!;
+        var service = _services.Typing;
+        switch (service.Check(channel, _caller))
+        {
+            case Typing.TypingError.Disabled:
+                return WebSocketReplies.Error(request.Id, WebSocketCodes.TypingDisabled, $"Typing is off on '{channel}': its namespace does not enable it (Herald:Namespaces:{ChannelName.NamespaceOf(channel)}:Typing).");
+            case Typing.TypingError.NotAUser:
+                return WebSocketReplies.Error(request.Id, WebSocketCodes.Unauthorized, "Typing is said by a user: connect with a user token.");
+            case Typing.TypingError.Forbidden:
+                return WebSocketReplies.Error(request.Id, WebSocketCodes.Forbidden, $"This user may not subscribe to '{channel}', so may not type there.");
+        }
+
+        try
+        {
+            await service.SetAsync(channel, _caller.User!, typing, session.Id, cancellationToken);
+        }
+        catch (EngineUnavailableException e)
+        {
+            return WebSocketReplies.Error(request.Id, WebSocketCodes.EngineUnavailable, e.Message);
+        }
+
+        return WebSocketReplies.TypingSet(request.Id, channel, typing);
+    }
+
+    /// <summary>The <c>status</c> op: the user's presence status on a channel they are present on.</summary>
+    private ReadOnlyMemory<byte> SetStatus(Session session, WebSocketRequest request)
+    {
+        if (!TryValidateChannel(request, out var invalid))
+            return invalid;
+
+        var channel = request.Channel!;
+        return _services.Presence.SetStatus(session, channel, request.Status) switch
+        {
+            Presence.PresenceStatusResult.Set => WebSocketReplies.StatusSet(request.Id, channel),
+            Presence.PresenceStatusResult.TooLarge => WebSocketReplies.Error(request.Id, WebSocketCodes.MessageTooLarge,
+                $"The status is longer than {_services.Options.PolicyFor(channel).MaxPresenceStatusBytes} bytes (Herald:Namespaces:{ChannelName.NamespaceOf(channel)}:MaxPresenceStatusBytes)."),
+            Presence.PresenceStatusResult.RateLimited => WebSocketReplies.Error(request.Id, WebSocketCodes.RateLimited, "At most one status change a second per channel; this one was dropped."),
+            _ => WebSocketReplies.Error(request.Id, WebSocketCodes.NotPresent, $"This connection is not present on '{channel}' as a user: subscribe to it with presence (a user token, on a namespace with Presence) first."),
+        };
     }
 
     private static ReadOnlyMemory<byte> Unsubscribe(Session session, WebSocketRequest request)

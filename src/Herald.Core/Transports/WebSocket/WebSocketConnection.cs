@@ -96,6 +96,7 @@ internal sealed partial class WebSocketConnection : ISessionTransport, IConnecti
         {
             // The client vanished without a close frame, or CloseAsync aborted a silent one.
             Log.ReceiveEnded(_services.Logger, session.Id, e);
+            reason = DisconnectReason.ConnectionLost;
         }
         finally
         {

@@ -15,13 +15,32 @@ internal static class WebSocketReplies
     /// <summary>The heartbeat push, shared by every connection.</summary>
     public static ReadOnlyMemory<byte> Ping { get; } = "{\"type\":\"ping\"}"u8.ToArray();
 
-    public static ReadOnlyMemory<byte> Subscribed(RequestId id, string channel, SubscribeResult result)
+    /// <param name="typing">The namespace's policy when it enables typing: its timings are announced, so clients cannot disagree.</param>
+    public static ReadOnlyMemory<byte> Subscribed(RequestId id, string channel, SubscribeResult result, Channels.ChannelPolicy? typing = null)
     {
         var (buffer, writer) = Start(id, "subscribed", 128);
         writer.WriteString("channel"u8, channel);
         writer.WriteBoolean("recovered"u8, result.Recovered);
         writer.WriteString("epoch"u8, result.State.Epoch);
         writer.WriteNumber("offset"u8, result.State.Top);
+        if (typing is not null)
+        {
+            writer.WriteStartObject("typing"u8);
+            writer.WriteNumber("resend"u8, (long)typing.TypingResend.TotalMilliseconds);
+            writer.WriteNumber("idle"u8, (long)typing.TypingIdle.TotalMilliseconds);
+            writer.WriteNumber("expire"u8, (long)typing.TypingExpire.TotalMilliseconds);
+            writer.WriteEndObject();
+        }
+
+        return Finish(buffer, writer);
+    }
+
+    /// <summary>A <c>typing</c> or <c>typing_stop</c> was taken: the channel's subscribers get the set if it changed.</summary>
+    public static ReadOnlyMemory<byte> TypingSet(RequestId id, string channel, bool typing)
+    {
+        var (buffer, writer) = Start(id, "typing_set", 96);
+        writer.WriteString("channel"u8, channel);
+        writer.WriteBoolean("typing"u8, typing);
         return Finish(buffer, writer);
     }
 
@@ -36,6 +55,14 @@ internal static class WebSocketReplies
     public static ReadOnlyMemory<byte> Signaled(RequestId id, string channel)
     {
         var (buffer, writer) = Start(id, "signaled", 96);
+        writer.WriteString("channel"u8, channel);
+        return Finish(buffer, writer);
+    }
+
+    /// <summary>The status was accepted: everyone listing the channel's presence gets it in an <c>update</c>.</summary>
+    public static ReadOnlyMemory<byte> StatusSet(RequestId id, string channel)
+    {
+        var (buffer, writer) = Start(id, "status_set", 96);
         writer.WriteString("channel"u8, channel);
         return Finish(buffer, writer);
     }

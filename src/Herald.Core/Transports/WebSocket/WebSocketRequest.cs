@@ -15,6 +15,9 @@ internal enum WebSocketOp
     Ping,
     Pong,
     Signal,
+    Status,
+    Typing,
+    TypingStop,
 }
 
 /// <summary>
@@ -45,7 +48,7 @@ internal readonly record struct RequestId(long? Number, string? Text)
 internal sealed class WebSocketRequest
 {
     private static readonly HashSet<string> s_members =
-        new(["id", "op", "channel", "cursor", "type", "idempotencyKey", "since", "data", "after", "limit", "reverse", "name"], StringComparer.Ordinal);
+        new(["id", "op", "channel", "cursor", "type", "idempotencyKey", "since", "data", "after", "limit", "reverse", "name", "presence", "presenceSince", "status"], StringComparer.Ordinal);
 
     private WebSocketRequest()
     {
@@ -73,6 +76,15 @@ internal sealed class WebSocketRequest
     public string? Name { get; private set; }
 
     public string? IdempotencyKey { get; private set; }
+
+    /// <summary>The presence a subscribe asks for (<c>off</c>, <c>enter</c>, <c>count</c>, <c>list</c>); null: the default.</summary>
+    public Presence.PresenceMode? Presence { get; private set; }
+
+    /// <summary>A list subscriber's presence position to resume from.</summary>
+    public Presence.PresencePosition? PresenceSince { get; private set; }
+
+    /// <summary>The <c>status</c> op's text; null clears it.</summary>
+    public string? Status { get; private set; }
 
     public long? After { get; private set; }
 
@@ -169,6 +181,9 @@ internal sealed class WebSocketRequest
                     "ping" => WebSocketOp.Ping,
                     "pong" => WebSocketOp.Pong,
                     "signal" => WebSocketOp.Signal,
+                    "status" => WebSocketOp.Status,
+                    "typing" => WebSocketOp.Typing,
+                    "typing_stop" => WebSocketOp.TypingStop,
                     _ => WebSocketOp.Unknown,
                 };
                 return OpText is not null;
@@ -184,6 +199,26 @@ internal sealed class WebSocketRequest
             case "name":
                 Name = RequireString(ref reader, name, out error);
                 return Name is not null;
+            case "presence":
+                if (reader.TokenType != JsonTokenType.String || !Herald.Presence.PresenceJson.TryParseMode(reader.GetString(), out var mode))
+                {
+                    error = "'presence' must be \"off\", \"enter\", \"count\" or \"list\".";
+                    return false;
+                }
+
+                Presence = mode;
+                return true;
+            case "presenceSince":
+                return ReadPresenceSince(ref reader, out error);
+            case "status":
+                if (reader.TokenType == JsonTokenType.Null)
+                {
+                    error = string.Empty;
+                    return true;
+                }
+
+                Status = RequireString(ref reader, name, out error);
+                return Status is not null;
             case "idempotencyKey":
                 IdempotencyKey = RequireString(ref reader, name, out error);
                 return IdempotencyKey is not null;
@@ -273,6 +308,35 @@ internal sealed class WebSocketRequest
             return false;
 
         Since = new Position(epoch, offset.Value);
+        error = string.Empty;
+        return true;
+    }
+
+    private bool ReadPresenceSince(ref Utf8JsonReader reader, out string error)
+    {
+        const string Shape = "'presenceSince' must be {\"epoch\":\"<epoch>\",\"seq\":<integer >= 0>}.";
+        error = Shape;
+        if (reader.TokenType != JsonTokenType.StartObject)
+            return false;
+
+        string? epoch = null;
+        long? seq = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isEpoch = reader.ValueTextEquals("epoch"u8);
+            var isSeq = reader.ValueTextEquals("seq"u8);
+            reader.Read();
+            if (isEpoch && reader.TokenType == JsonTokenType.String)
+                epoch = reader.GetString();
+            else if (isSeq && reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var value) && value >= 0)
+                seq = value;
+            else
+                return false;
+        }
+
+        if (epoch is null || seq is null)
+            return false;
+        PresenceSince = new Herald.Presence.PresencePosition(epoch, seq.Value);
         error = string.Empty;
         return true;
     }

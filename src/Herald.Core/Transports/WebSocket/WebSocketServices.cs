@@ -17,8 +17,14 @@ internal sealed class WebSocketServices(
     TimeProvider time,
     PublishService publisher,
     SignalService signals,
+    Presence.PresenceService presence,
+    Typing.TypingService typing,
     ILoggerFactory loggers)
 {
+    public Typing.TypingService Typing { get; } = typing;
+
+    public Presence.PresenceService Presence { get; } = presence;
+
     public SignalService Signals { get; } = signals;
 
     public PublishService Publisher { get; } = publisher;

@@ -50,9 +50,12 @@ internal sealed class PushClient : IAsyncDisposable
     /// Opens <c>/v1/{transport}</c> for <paramref name="channels"/>; <paramref name="cursor"/> is sent as
     /// <c>Last-Event-ID</c> for SSE and as <c>?cursor=</c> for the stream (unless <paramref name="cursorInQuery"/>).
     /// </summary>
-    public static async Task<PushClient> ConnectAsync(HttpClient client, string transport, IEnumerable<string> channels, string? cursor = null, bool cursorInQuery = false)
+    /// <param name="extraQuery">More query parameters, already escaped (<c>presence=list</c>).</param>
+    public static async Task<PushClient> ConnectAsync(HttpClient client, string transport, IEnumerable<string> channels, string? cursor = null, bool cursorInQuery = false, string? extraQuery = null)
     {
         var query = string.Join("&", channels.Select(c => "channel=" + Uri.EscapeDataString(c)));
+        if (extraQuery is not null)
+            query += "&" + extraQuery;
         var headerCursor = transport == "sse" && !cursorInQuery;
         if (cursor is not null && !headerCursor)
             query += "&cursor=" + Uri.EscapeDataString(cursor);

@@ -28,7 +28,14 @@ internal sealed class WsClient : IAsyncDisposable
 
     public string? CloseStatusDescription => socket.CloseStatusDescription;
 
-    public static async Task<WsClient> ConnectAsync(TestServer server, string query = "", string? origin = null, string? bearer = null)
+    public static Task<WsClient> ConnectAsync(TestServer server, string query = "", string? origin = null, string? bearer = null) =>
+        ConnectAsync(WsUri(server, query), origin, bearer);
+
+    /// <summary>To any node: <paramref name="baseAddress"/> is its HTTP base address.</summary>
+    public static Task<WsClient> ConnectAsync(Uri baseAddress, string? bearer) =>
+        ConnectAsync(new Uri(baseAddress.ToString().Replace("http://", "ws://", StringComparison.Ordinal).TrimEnd('/') + "/v1/ws"), origin: null, bearer);
+
+    private static async Task<WsClient> ConnectAsync(Uri uri, string? origin, string? bearer)
     {
         var socket = new ClientWebSocket();
         socket.Options.KeepAliveInterval = TimeSpan.Zero;
@@ -37,7 +44,7 @@ internal sealed class WsClient : IAsyncDisposable
         if (bearer is not null)
             socket.Options.SetRequestHeader("Authorization", "Bearer " + bearer);
         using var timeout = new CancellationTokenSource(Timeout);
-        await socket.ConnectAsync(WsUri(server, query), timeout.Token);
+        await socket.ConnectAsync(uri, timeout.Token);
         return new WsClient(socket);
     }
 

@@ -1,0 +1,88 @@
+namespace Herald.Presence;
+
+/// <summary>
+/// What a subscription asks of a channel's presence, and (as a namespace policy) the most a client
+/// may ask. Each mode includes the ones before it: a <see cref="Count"/> or <see cref="List"/>
+/// subscriber is also present.
+/// </summary>
+public enum PresenceMode
+{
+    /// <summary>Not present, nothing received.</summary>
+    Off,
+
+    /// <summary>Present (counted, and listed when a user), receives nothing.</summary>
+    Enter,
+
+    /// <summary>Present, and receives the channel's counts (conflated, at most one a second).</summary>
+    Count,
+
+    /// <summary>Present, and receives the member list: a snapshot, then numbered diffs.</summary>
+    List,
+}
+
+/// <summary>What one connection's change is.</summary>
+public enum PresenceChangeKind
+{
+    Join,
+    Leave,
+
+    /// <summary>The user's status text changed (the client's <c>status</c> op).</summary>
+    Status,
+}
+
+/// <summary>
+/// One connection's change to a channel's presence, as a node hands it to the <see cref="IPresenceStore"/>.
+/// </summary>
+/// <param name="Kind">Join, leave or status.</param>
+/// <param name="Connection">The connection's id, unique across nodes (<c>node/session</c>, or <c>poll/user</c> for a poller's lease).</param>
+/// <param name="User">The token's user; null for an anonymous connection (counted, never listed).</param>
+/// <param name="Info">A join's <c>info</c> (compact JSON from the token, ≤ the namespace's limit); empty for none.</param>
+/// <param name="Status">A status change's text; null clears it.</param>
+/// <param name="LeaveAt">
+/// A leave's deadline: when the user's last connection goes, the user stays listed until then and a
+/// join before it cancels the leave (the grace). Null or past: the leave is at once.
+/// </param>
+/// <param name="ExpiresAt">A join of a connection that has no socket (a poller's lease): it leaves by itself then, unless joined again.</param>
+public readonly record struct PresenceChange(
+    PresenceChangeKind Kind,
+    string Connection,
+    string? User,
+    ReadOnlyMemory<byte> Info = default,
+    string? Status = null,
+    DateTimeOffset? LeaveAt = null,
+    DateTimeOffset? ExpiresAt = null);
+
+/// <summary>A channel's counts: listed users (online or within their leave grace) and connections (anonymous ones included).</summary>
+public readonly record struct PresenceCounts(int Users, int Connections);
+
+/// <summary>One user's presence on a channel.</summary>
+/// <param name="User">The token's <c>sub</c>.</param>
+/// <param name="Info">Compact JSON from the token (empty for none).</param>
+/// <param name="Status">The status the client set, if any.</param>
+/// <param name="Connections">Open connections of the user on the channel (0 during the leave grace).</param>
+/// <param name="Since">When the user joined.</param>
+public sealed record PresenceMember(string User, ReadOnlyMemory<byte> Info, string? Status, int Connections, DateTimeOffset Since);
+
+/// <summary>One page of a channel's member list, read after the position it stands for.</summary>
+/// <param name="Epoch">The channel's presence epoch (a new one whenever its presence state was lost or started again).</param>
+/// <param name="Seq">The last diff number applied before the page was read: diffs after it may be in the page already, and re-applying them converges.</param>
+/// <param name="Counts">The counts when the page was read.</param>
+/// <param name="Members">Members ordered by user id (ordinal).</param>
+/// <param name="Next">The user id to page after; null on the last page.</param>
+public sealed record PresencePage(string Epoch, long Seq, PresenceCounts Counts, IReadOnlyList<PresenceMember> Members, string? Next);
+
+/// <summary>What a store did with a batch of changes.</summary>
+/// <param name="Seq">The channel's diff number after the batch (unchanged when nothing listed changed).</param>
+/// <param name="Counts">The counts after the batch.</param>
+/// <param name="Diffed">True when the batch produced (and published) a numbered diff.</param>
+public readonly record struct PresenceApplied(long Seq, PresenceCounts Counts, bool Diffed);
+
+/// <summary>Event kinds presence travels as between nodes (and the SSE event names clients see).</summary>
+public static class PresenceEvents
+{
+    /// <summary>A numbered diff: <c>{"type":"presence","channel","epoch","from","to","join","leave","update","users","connections"}</c>.</summary>
+    public const string Diff = "presence";
+
+    /// <summary>Counts only (a connection came or went without changing the list): conflated by each node.</summary>
+    public const string Count = "presence_count";
+}

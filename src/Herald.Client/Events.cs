@@ -31,3 +31,8 @@ public sealed record SubscribedEvent(HeraldTransport Transport, Position Positio
 /// <param name="Position">The channel's current epoch and newest offset.</param>
 /// <param name="Previous">The position the client had.</param>
 public sealed record ResetEvent(HeraldTransport Transport, Position Position, Position? Previous);
+
+/// <summary>The server's API unsubscribed the user from a subscription's channel; the connection stays open.</summary>
+/// <param name="Transport">The connection's transport.</param>
+/// <param name="Reason">Why: <c>server unsubscribe</c>.</param>
+public sealed record UnsubscribedEvent(HeraldTransport Transport, string Reason);

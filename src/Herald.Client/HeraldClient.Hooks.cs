@@ -53,6 +53,22 @@ public sealed partial class HeraldClient
         return refused.Count(r => r);
     }
 
+    /// <summary>The server's API took the client off a channel: the subscription ends, and is not renewed.</summary>
+    private void UnsubscribedByServer(string channel, string reason, HeraldTransport transport)
+    {
+        SubscriptionBase? subscription;
+        lock (gate)
+        {
+            if (!subscriptions.TryGetValue(channel, out subscription))
+                return;
+            order.Remove(subscription);
+            Publish();
+        }
+
+        connector.ChannelsChanged();
+        subscription.UnsubscribedByServer(new UnsubscribedEvent(transport, reason));
+    }
+
     /// <summary>The server refused a channel: its subscription ends with the error.</summary>
     private void Refuse(string channel, HeraldException error)
     {
@@ -95,11 +111,19 @@ public sealed partial class HeraldClient
 
         public void Opened() => opened();
 
-        public void Subscribed(string channel, SubscribeReply reply)
+        public void Subscribed(string channel, SubscribeReply reply, bool byServer = false)
         {
+            // A channel the server subscribed on its own that the client did not ask for (a personal
+            // channel it auto-subscribes) is not followed: subscribe to it to receive it.
+            if (byServer)
+                client.serverChannels.TryAdd(channel, 0);
             if (Volatile.Read(ref client.subscriptions).TryGetValue(channel, out var subscription))
                 subscription.Confirm(reply, transport);
         }
+
+        public bool IsServerChannel(string channel) => client.serverChannels.ContainsKey(channel);
+
+        public void Unsubscribed(string channel, string reason) => client.UnsubscribedByServer(channel, reason, transport);
 
         public bool Publication(ref WireMessage message) =>
             !Volatile.Read(ref client.subscriptions).TryGetValue(message.Channel!, out var subscription)

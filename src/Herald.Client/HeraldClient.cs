@@ -30,6 +30,7 @@ public sealed partial class HeraldClient : IAsyncDisposable, SubscriptionBase.IO
     private readonly object gate = new();
     private readonly List<SubscriptionBase> order = [];
     private Dictionary<string, SubscriptionBase> subscriptions = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> serverChannels = new(StringComparer.Ordinal);
     private string[] channels = [];
     private bool explicitConnect;
     private int disposed;

@@ -27,6 +27,9 @@ public abstract class SubscriptionBase : IAsyncDisposable
     /// <summary>The server refused the subscription (<c>forbidden</c>, <c>unauthorized</c>, …): it is over.</summary>
     public event EventHandler<HeraldException>? Failed;
 
+    /// <summary>The server's API unsubscribed the user from the channel (<c>POST /v1/users/{user}/unsubscribe</c>): it is over and not renewed.</summary>
+    public event EventHandler<UnsubscribedEvent>? Unsubscribed;
+
     /// <summary>The channel.</summary>
     public string Channel { get; }
 
@@ -107,6 +110,15 @@ public abstract class SubscriptionBase : IAsyncDisposable
         Failure = error;
         Raise(Failed, error);
         Complete(error);
+    }
+
+    /// <summary>The server unsubscribed the client: over, without error and without a resubscribe.</summary>
+    internal void UnsubscribedByServer(UnsubscribedEvent e)
+    {
+        if (Interlocked.CompareExchange(ref status, 1, 0) != 0)
+            return;
+        Raise(Unsubscribed, e);
+        Complete(null);
     }
 
     /// <summary>Ends without error (the client was disposed).</summary>

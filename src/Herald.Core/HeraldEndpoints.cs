@@ -8,6 +8,7 @@ public static class HeraldEndpoints
     public static IEndpointRouteBuilder MapHerald(this IEndpointRouteBuilder endpoints)
     {
         Api.ApiEndpoints.Map(endpoints);
+        Api.UserEndpoints.Map(endpoints);
         Transports.WebSocket.WebSocketEndpoint.Map(endpoints);
         Transports.Sse.SseEndpoint.Map(endpoints);
         Transports.Stream.StreamEndpoint.Map(endpoints);

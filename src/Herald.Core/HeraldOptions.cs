@@ -105,11 +105,15 @@ public sealed class HeraldOptions
         errors.AddRange(Cors.Validate());
         errors.AddRange(Metrics.Validate());
         errors.AddRange(DefaultPolicy.Validate("(default)"));
+        if (DefaultPolicy.AutoSubscribe)
+            errors.Add($"Herald:DefaultPolicy:AutoSubscribe: set it on a personal namespace instead (Herald:Namespaces:{PersonalNamespace}:AutoSubscribe).");
         foreach (var (name, policy) in Namespaces)
         {
             if (!Channels.ChannelName.IsValid(name + ":x"))
                 errors.Add($"Herald:Namespaces: '{name}' is not a valid namespace name.");
             errors.AddRange(policy.Validate(name));
+            if (policy.AutoSubscribe && KindOf(name) != ChannelKind.Personal)
+                errors.Add($"Herald:Namespaces:{name}:AutoSubscribe applies only to personal namespaces (Kind: Personal); '{name}' is {KindOf(name)}.");
         }
 
         return errors;

@@ -41,6 +41,7 @@ public static class HeraldServiceCollectionExtensions
         // First of Herald's hosted services: the engine opens (or fails with a clear message) and
         // the node starts following the broker before anything else runs.
         services.AddHostedService<NodeStartup>();
+        services.AddSingleton<UserCommands>();
 
         services.AddSingleton(CreatePresenceStore);
         services.AddSingleton(sp => new Presence.PresenceService(
@@ -65,6 +66,7 @@ public static class HeraldServiceCollectionExtensions
         services.AddSingleton<Transports.ConnectionRegistry>();
         services.AddSingleton<Transports.Connections.ConnectionLimiter>();
         services.AddHostedService(sp => sp.GetRequiredService<Transports.ConnectionRegistry>());
+        services.AddHostedService<Transports.UserControl>();
         Transports.WebSocket.WebSocketEndpoint.AddServices(services);
         Transports.Sse.SseEndpoint.AddServices(services);
         Transports.Stream.StreamEndpoint.AddServices(services);

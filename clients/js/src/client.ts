@@ -4,6 +4,7 @@ import { Emitter } from './emitter.js';
 import { asHeraldError, HeraldError, isTransient } from './errors.js';
 import { sendJson, TokenProvider, type HttpContext } from './http.js';
 import { Planner } from './planner.js';
+import type { SubscribeReply } from './position.js';
 import { Subscription } from './subscription.js';
 import type { TransportSettings } from './transports/transport.js';
 import {
@@ -40,6 +41,8 @@ export class Herald extends Emitter<ClientEvents> {
   private readonly http: HttpContext;
   private readonly connector: Connector;
   private readonly subscriptions = new Map<string, Subscription<unknown>>();
+  /** Channels the server subscribed on its own at least once (a personal channel, `AutoSubscribe`). */
+  private readonly serverChannels = new Set<string>();
   private readonly hasWebSocket: boolean;
   private readonly backoff: Backoff;
   private readonly publishAttempts: number;
@@ -82,10 +85,12 @@ export class Herald extends Emitter<ClientEvents> {
       source: {
         channels: () => [...this.subscriptions.keys()],
         position: (channel) => this.subscriptions.get(channel)?.position ?? null,
+        byServer: (channel) => this.serverChannels.has(channel),
       },
-      subscribed: (channel, reply, transport) => this.subscriptions.get(channel)?.confirm(reply, transport),
+      subscribed: (channel, reply, transport, byServer) => this.confirm(channel, reply, transport, byServer),
       publication: (publication) => this.subscriptions.get(publication.channel)?.deliver(publication) ?? true,
       channelError: (channel, error) => this.refuse(channel, error),
+      unsubscribed: (channel, reason, transport) => this.unsubscribedByServer(channel, reason, transport),
       removeRefused: (channels) => this.removeRefused(channels),
       emit: (name, event) => this.emit(name, event),
     });
@@ -132,14 +137,7 @@ export class Herald extends Emitter<ClientEvents> {
       throw new HeraldError('already_subscribed', `Already subscribed to '${channel}': use that subscription, or unsubscribe first.`);
     }
     const since = options.since === undefined ? undefined : checkPosition(options.since);
-    const subscription = new Subscription<T>(channel, since, {
-      unsubscribe: (s) => {
-        if (this.subscriptions.get(channel) !== s) return;
-        this.subscriptions.delete(channel);
-        this.connector.channelsChanged();
-      },
-    });
-    this.subscriptions.set(channel, subscription as unknown as Subscription<unknown>);
+    const subscription = this.add<T>(channel, since);
     this.connector.channelsChanged();
     return subscription;
   }
@@ -263,6 +261,47 @@ export class Herald extends Emitter<ClientEvents> {
     const answer = await sendJson(this.http, `/v1/channels/${channel}/messages`, { query, signal: options.signal });
     if (answer.body === null) throw invalid('history answered 304');
     return toHistoryPage<T>(answer.body);
+  }
+
+  private add<T>(channel: string, since: Position | undefined): Subscription<T> {
+    const subscription = new Subscription<T>(channel, since, {
+      unsubscribe: (s) => {
+        if (this.subscriptions.get(channel) !== s) return;
+        this.subscriptions.delete(channel);
+        this.connector.channelsChanged();
+      },
+    });
+    this.subscriptions.set(channel, subscription as unknown as Subscription<unknown>);
+    return subscription;
+  }
+
+  /**
+   * A channel went live on the connection. One the client did not ask for is the server's own
+   * (a personal channel under `AutoSubscribe`): the first time, it becomes a subscription like any
+   * other, announced with `serverSubscribed`; once the application unsubscribed it, it is left.
+   */
+  private confirm(channel: string, reply: SubscribeReply, transport: TransportName, byServer: boolean): void {
+    const subscription = this.subscriptions.get(channel);
+    const known = this.serverChannels.has(channel);
+    if (byServer || subscription === undefined) this.serverChannels.add(channel);
+    if (subscription !== undefined) {
+      subscription.confirm(reply, transport);
+      return;
+    }
+    if (known || this.closed) return;
+    // The connection carries it already: no channelsChanged (SSE would reconnect for nothing).
+    const created = this.add<unknown>(channel, undefined);
+    this.emit('serverSubscribed', created);
+    created.confirm(reply, transport);
+  }
+
+  /** The server took the client off a channel (its server API): the subscription ends, and is not renewed. */
+  private unsubscribedByServer(channel: string, reason: string, transport: TransportName): void {
+    const subscription = this.subscriptions.get(channel);
+    if (subscription === undefined) return;
+    this.subscriptions.delete(channel);
+    this.connector.channelsChanged();
+    subscription.unsubscribedByServer({ transport, reason });
   }
 
   /** The server refused a channel: its subscription ends with the error. */

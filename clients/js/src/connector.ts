@@ -11,13 +11,23 @@ import type { ClientEvents, ConnectionState, Publication, TransportName } from '
 /** What the connector needs from the client: its channels, and where to send what arrives. */
 export interface ConnectorHooks {
   readonly source: ChannelSource;
-  subscribed(channel: string, reply: SubscribeReply, transport: TransportName): void;
+  subscribed(channel: string, reply: SubscribeReply, transport: TransportName, byServer: boolean): void;
   /** False when the publication breaks the channel's order: the connector reconnects from the positions. */
   publication(publication: Publication, transport: TransportName): boolean;
   channelError(channel: string, error: HeraldError): void;
+  /** The server unsubscribed the client from a channel on its own. */
+  unsubscribed(channel: string, reason: string, transport: TransportName): void;
   /** Checks each channel on its own after a refused connection; reports and removes the refused ones, returns how many. */
   removeRefused(channels: readonly string[]): Promise<number>;
   emit<K extends keyof ClientEvents>(name: K, event: ClientEvents[K]): void;
+}
+
+/**
+ * Close codes after which the client does not reconnect by itself: 3500–3999, the terminal range
+ * (3503: the server API disconnected the user). `reconnect()` starts again.
+ */
+export function isTerminal(info: CloseInfo): boolean {
+  return info.final === true || (info.code !== undefined && info.code >= 3500 && info.code <= 3999);
 }
 
 /** Codes of a refused push or poll request that may come from one channel among several. */
@@ -42,6 +52,8 @@ export class Connector {
   private ended = false;
   private authRetried = false;
   private attempted = false;
+  /** The server said not to reconnect: wait for `reconnectNow()`. */
+  private halted = false;
   /** The browser says the network is back: skip the rest of a backoff wait. */
   private readonly onOnline = () => {
     if (this.retryTimer !== undefined && this.current !== null) void this.attempt(this.current, false);
@@ -82,6 +94,7 @@ export class Connector {
 
   /** Uses another transport order from now on (reconnecting at once). */
   reorder(order: readonly TransportName[]): void {
+    this.halted = false;
     this.planner.reorder(order);
     this.drop();
     this.sync();
@@ -90,6 +103,7 @@ export class Connector {
   /** Drops the current connection or pending wait and connects at once. */
   reconnectNow(): void {
     if (this.ended) return;
+    this.halted = false;
     this.drop();
     this.sync();
   }
@@ -107,7 +121,7 @@ export class Connector {
   }
 
   private sync(): void {
-    if (this.ended) return;
+    if (this.ended || this.halted) return;
     if (this.hooks.source.channels().length === 0) {
       if (this.session === null && this.retryTimer === undefined && !this.starting) return;
       const transport = this.current;
@@ -207,8 +221,8 @@ export class Connector {
           this.hooks.emit('connected', { transport });
         }
       },
-      subscribed: (channel, reply) => {
-        if (live()) this.hooks.subscribed(channel, reply, transport);
+      subscribed: (channel, reply, byServer) => {
+        if (live()) this.hooks.subscribed(channel, reply, transport, byServer === true);
       },
       publication: (publication) => {
         if (!live() || this.hooks.publication(publication, transport)) return;
@@ -219,9 +233,16 @@ export class Connector {
       channelError: (channel, error) => {
         if (live()) this.hooks.channelError(channel, error);
       },
+      unsubscribed: (channel, reason) => {
+        if (live()) this.hooks.unsubscribed(channel, reason, transport);
+      },
       closed: (info) => {
         if (!live()) return;
         this.session = null;
+        if (opened && isTerminal(info)) {
+          this.halt(transport, info);
+          return;
+        }
         if (opened) this.schedule(this.planner.closed(Date.now()), info);
         else void this.openFailed(info);
       },
@@ -268,6 +289,15 @@ export class Connector {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** The server closed for good (3503): report it without a next attempt, and make none. */
+  private halt(transport: TransportName, info: CloseInfo): void {
+    this.halted = true;
+    this.generation++;
+    this.current = null;
+    this.setState('disconnected');
+    this.hooks.emit('disconnected', { transport, reason: info.reason, ...(info.code === undefined ? {} : { code: info.code }) });
   }
 
   private schedule(next: Attempt, info: CloseInfo): void {

@@ -29,6 +29,7 @@ export type {
   SubscriptionEvents,
   TokenSource,
   TransportName,
+  UnsubscribedEvent,
   WebSocketConstructor,
   WebSocketLike,
 } from './types.js';

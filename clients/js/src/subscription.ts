@@ -1,7 +1,7 @@
 import { Emitter } from './emitter.js';
 import { HeraldError } from './errors.js';
 import { ChannelPosition, type SubscribeReply } from './position.js';
-import type { Position, Publication, SubscribedEvent, SubscriptionEvents, TransportName } from './types.js';
+import type { Position, Publication, SubscribedEvent, SubscriptionEvents, TransportName, UnsubscribedEvent } from './types.js';
 
 /** What a subscription needs from its client. */
 interface Owner {
@@ -110,6 +110,13 @@ export class Subscription<T = unknown> extends Emitter<SubscriptionEvents<T>> im
     this.emit('publication', publication);
     for (const queue of this.iterators) queue.push(publication);
     return true;
+  }
+
+  /** @internal The server unsubscribed the client (its server API): over, without error and without a resubscribe. */
+  unsubscribedByServer(event: UnsubscribedEvent): void {
+    if (this.status !== 'active') return;
+    this.emit('unsubscribed', event);
+    this.end();
   }
 
   /** @internal The server refused the subscription: it is over. */

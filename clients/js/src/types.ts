@@ -1,6 +1,7 @@
 // The public types of herald-realtime. The wire contract they mirror is docs/protocol.md.
 
 import type { HeraldError } from './errors.js';
+import type { Subscription } from './subscription.js';
 
 /** The five ways the SDK can reach Herald, named as the server names them (`herald tail --transport`). */
 export type TransportName = 'ws' | 'sse' | 'stream' | 'longpoll' | 'poll';
@@ -110,7 +111,10 @@ export interface DisconnectedEvent {
   readonly reason: string;
   /** The WebSocket close code, or the `code` of the SSE/stream `disconnect` message, when there was one. */
   readonly code?: number;
-  /** When the next attempt starts; absent when none will (closed, or no subscription left). */
+  /**
+   * When the next attempt starts; absent when none will: closed, no subscription left, or the
+   * server said not to reconnect (3503, the user was disconnected: `reconnect()` tries again).
+   */
   readonly retryInMs?: number;
 }
 
@@ -123,6 +127,12 @@ export interface ClientEvents {
   readonly disconnected: DisconnectedEvent;
   /** A failure outside any one subscription (a token function threw, …). */
   readonly error: HeraldError;
+  /**
+   * The server subscribed the connection to a channel the client had not asked for — the user's
+   * personal channel (`me:<sub>`) when the server auto-subscribes it — and the client follows it
+   * from now on, across reconnects, as if `subscribe` had been called. Unsubscribe to leave it.
+   */
+  readonly serverSubscribed: Subscription<unknown>;
 }
 
 export interface SubscribedEvent {
@@ -162,6 +172,14 @@ export interface SubscriptionEvents<T = unknown> {
   readonly reset: ResetEvent;
   /** The subscription was refused (forbidden, invalid channel, …); it is over. */
   readonly error: HeraldError;
+  /** The server's API unsubscribed the user from the channel; the subscription is over and is not renewed. */
+  readonly unsubscribed: UnsubscribedEvent;
+}
+
+export interface UnsubscribedEvent {
+  readonly transport: TransportName;
+  /** `server unsubscribe`. */
+  readonly reason: string;
 }
 
 /** The minimal WebSocket the SDK needs: the browser's, or `ws`'s (`import WebSocket from 'ws'`). */

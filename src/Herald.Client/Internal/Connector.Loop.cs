@@ -12,16 +12,18 @@ internal sealed partial class Connector
         var quiet = false;
         var delay = TimeSpan.Zero;
         var final = false;
+        var terminal = false;
         while (!stop.IsCancellationRequested)
         {
             var woken = NextWake();
             if (delay > TimeSpan.Zero || final)
             {
                 // Only an explicit reconnect (or the end) cuts a backoff wait short; after a close the
-                // protocol says not to retry, any change (a new subscription, a reconnect) starts again.
-                await WaitAsync(final ? Timeout.InfiniteTimeSpan : delay, final).ConfigureAwait(false);
+                // protocol says not to retry, any change (a new subscription, a reconnect) starts again —
+                // but after a terminal one (3503: the user was disconnected) only a reconnect does.
+                await WaitAsync(final ? Timeout.InfiniteTimeSpan : delay, final && !terminal).ConfigureAwait(false);
                 delay = TimeSpan.Zero;
-                final = false;
+                final = terminal = false;
                 continue;
             }
 
@@ -100,6 +102,7 @@ internal sealed partial class Connector
                 {
                     Disconnected(transport, end, null);
                     final = true;
+                    terminal = end.Terminal;
                     continue;
                 }
 

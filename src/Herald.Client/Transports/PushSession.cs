@@ -216,6 +216,7 @@ internal sealed class SseSession(SessionContext context) : PushSession(HeraldTra
         {
             eventType = value.SequenceEqual("publication"u8) ? MessageType.Publication
                 : value.SequenceEqual("subscribed"u8) ? MessageType.Subscribed
+                : value.SequenceEqual("unsubscribed"u8) ? MessageType.Unsubscribed
                 : value.SequenceEqual("disconnect"u8) ? MessageType.Disconnect
                 : MessageType.Unknown;
         }

@@ -14,7 +14,14 @@ internal interface ITransportSink
 
     void Opened();
 
-    void Subscribed(string channel, SubscribeReply reply);
+    /// <summary>A channel went live on the connection; <paramref name="byServer"/>: the server subscribed it on its own (a WebSocket's auto-subscribed personal channel).</summary>
+    void Subscribed(string channel, SubscribeReply reply, bool byServer = false);
+
+    /// <summary>Whether the server subscribed <paramref name="channel"/> on its own before: its position goes in the WebSocket's connect cursor.</summary>
+    bool IsServerChannel(string channel);
+
+    /// <summary>The server's API unsubscribed the connection from a channel: do not subscribe it again.</summary>
+    void Unsubscribed(string channel, string reason);
 
     /// <summary>False when the publication breaks the channel's order: the session ends and the client reconnects from its positions.</summary>
     bool Publication(ref WireMessage message);
@@ -31,10 +38,16 @@ internal interface ITransportSink
 internal sealed record SessionEnd(string Reason, int? Code = null, HeraldException? Error = null, bool Resync = false)
 {
     /// <summary>The server said why it closed and that the client should come back (docs/protocol.md#errors).</summary>
-    public bool Explained => Code is 3001 or 3004 or 3008 or 3009 or 3010 or 3011;
+    public bool Explained => Code is 3001 or 3004 or 3008 or 3009 or 3010 or 3011 or 3021;
 
-    /// <summary>The protocol says not to reconnect: 3000 (ended normally), 1003/1007/1009 (the client sent what the server refuses).</summary>
-    public bool Final => Code is 3000 or 1003 or 1007 or 1009;
+    /// <summary>
+    /// The protocol says not to reconnect: 3000 (ended normally), 1003/1007/1009 (the client sent what the
+    /// server refuses), and the terminal range 3500–3999 (3503: the server API disconnected the user).
+    /// </summary>
+    public bool Final => Code is 3000 or 1003 or 1007 or 1009 || Terminal;
+
+    /// <summary>3500–3999: only an explicit <see cref="HeraldClient.Reconnect"/> connects again, not a new subscription.</summary>
+    public bool Terminal => Code is >= 3500 and <= 3999;
 }
 
 /// <summary>Everything a session needs, resolved once per connection attempt.</summary>
@@ -160,6 +173,9 @@ internal abstract class TransportSession(HeraldTransport name, SessionContext co
                     return new SessionEnd($"unreadable message: {e.Message}", Error: HeraldException.Invalid(e.Message));
                 }
 
+                return null;
+            case MessageType.Unsubscribed when message.Channel is { } channel:
+                Sink.Unsubscribed(channel, Replies.Reason(line));
                 return null;
             case MessageType.Disconnect:
                 return new SessionEnd($"server closed ({message.Code} {Replies.Reason(line)})", message.Code);

@@ -110,7 +110,7 @@ internal sealed partial class WebSocketSession
         }
 
         if (message.RequestId is not { } id)
-            return null;
+            return ServerSide(ref message, line);
         string? subscribed = null;
         lock (gate)
         {
@@ -140,6 +140,32 @@ internal sealed partial class WebSocketSession
             Sink.Subscribed(subscribed, new SubscribeReply(message.Recovered, System.Text.Encoding.ASCII.GetString(message.Epoch), message.Offset));
         else if (message.Type == MessageType.Error)
             Sink.ChannelRefused(subscribed, Replies.Error(line));
+        return null;
+    }
+
+    /// <summary>
+    /// What the server sends unasked: <c>subscribed</c> for a channel it subscribed at connect (an
+    /// answer to our own subscribe of it is stale from then on; one the client does not want is left
+    /// again), and <c>unsubscribed</c> when its API took the connection off a channel.
+    /// </summary>
+    private SessionEnd? ServerSide(ref WireMessage message, ReadOnlySpan<byte> line)
+    {
+        if (message.Channel is not { } channel)
+            return null;
+        if (message.Type == MessageType.Subscribed)
+        {
+            lock (gate)
+                carried[channel] = ByServer;
+            Sink.Subscribed(channel, new SubscribeReply(message.Recovered, System.Text.Encoding.ASCII.GetString(message.Epoch), message.Offset), byServer: true);
+            ChannelsChanged();
+        }
+        else if (message.Type == MessageType.Unsubscribed)
+        {
+            lock (gate)
+                carried.Remove(channel);
+            Sink.Unsubscribed(channel, Replies.Reason(line));
+        }
+
         return null;
     }
 

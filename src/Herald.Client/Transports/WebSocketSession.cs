@@ -15,6 +15,9 @@ internal sealed partial class WebSocketSession(SessionContext context) : Transpo
 {
     private static readonly byte[] Pong = "{\"op\":\"pong\"}"u8.ToArray();
 
+    /// <summary><see cref="carried"/>'s mark of a channel the server subscribed on its own (request ids start at 1).</summary>
+    private const long ByServer = 0;
+
     private readonly object gate = new();
     private readonly Dictionary<string, long> carried = new(StringComparer.Ordinal);
     private readonly Dictionary<long, string> subscribeIds = [];
@@ -59,7 +62,7 @@ internal sealed partial class WebSocketSession(SessionContext context) : Transpo
             open.CancelAfter(Options.OpenTimeout);
             try
             {
-                await client.ConnectAsync(WebSocketUri(Context.Http.BaseAddress), open.Token).ConfigureAwait(false);
+                await client.ConnectAsync(WebSocketUri(Context.Http.BaseAddress, ConnectCursor()), open.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is WebSocketException or OperationCanceledException or HttpRequestException or IOException && !cancellationToken.IsCancellationRequested)
             {
@@ -273,10 +276,25 @@ internal sealed partial class WebSocketSession(SessionContext context) : Transpo
         return frame;
     }
 
-    private static Uri WebSocketUri(Uri baseAddress)
+    /// <summary>Where the channels the server subscribes at connect (a personal channel) resume; null when none has a position.</summary>
+    private string? ConnectCursor()
+    {
+        var known = new List<KeyValuePair<string, Position>>();
+        foreach (var channel in Sink.Channels)
+        {
+            if (Sink.IsServerChannel(channel) && Sink.PositionOf(channel) is { } position)
+                known.Add(new(channel, position));
+        }
+
+        return known.Count == 0 ? null : HeraldCursor.Encode(known);
+    }
+
+    private static Uri WebSocketUri(Uri baseAddress, string? cursor)
     {
         var builder = new UriBuilder(new Uri(baseAddress, "v1/ws"));
         builder.Scheme = builder.Scheme == "https" ? "wss" : "ws";
+        if (cursor is not null)
+            builder.Query = "cursor=" + cursor;
         return builder.Uri;
     }
 }

@@ -94,6 +94,13 @@ public sealed class ChannelPolicy
     /// <summary>Users named in the typing set; the rest are only in its <c>total</c>.</summary>
     public int TypingListLimit { get; set; } = 10;
 
+    /// <summary>
+    /// Personal namespaces only: every WebSocket, SSE and streaming connection of a user is subscribed
+    /// to the user's own channel (<c>me:&lt;sub&gt;</c>) when it opens. Off by default: clients that
+    /// do not expect the channel would receive it.
+    /// </summary>
+    public bool AutoSubscribe { get; set; }
+
     internal Retention ToRetention(TimeSpan idempotencyWindow) => new(HistorySize, HistoryTtl, idempotencyWindow);
 
     internal IEnumerable<string> Validate(string name)

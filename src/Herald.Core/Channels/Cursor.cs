@@ -38,9 +38,10 @@ public static class Cursor
     /// <summary>
     /// Reads a token into positions keyed by the requested channel names. A requested channel the
     /// cursor does not name gets no entry (the caller starts it from now); a cursor naming a
-    /// channel that was not requested is refused, as is any malformed token.
+    /// channel that was not requested is refused — unless <paramref name="ignoreOthers"/>, then it is
+    /// skipped — as is any malformed token.
     /// </summary>
-    public static bool TryDecode(string? token, IReadOnlyList<string> channels, out Dictionary<string, Position> positions, [NotNullWhen(false)] out string? error)
+    public static bool TryDecode(string? token, IReadOnlyList<string> channels, out Dictionary<string, Position> positions, [NotNullWhen(false)] out string? error, bool ignoreOthers = false)
     {
         ArgumentNullException.ThrowIfNull(channels);
         positions = new Dictionary<string, Position>(StringComparer.Ordinal);
@@ -85,6 +86,9 @@ public static class Cursor
 
             if (!byHash.TryGetValue(hash, out var channel))
             {
+                if (ignoreOthers)
+                    continue;
+
                 error = "The cursor names a channel that this request does not subscribe to: resume with the same channels.";
                 return false;
             }

@@ -4,7 +4,8 @@ namespace Herald.Hub;
 /// Why the server closed a session. Codes are stable and public (docs/protocol.md): they are the
 /// WebSocket close code and the <c>code</c> of the SSE/NDJSON <c>disconnect</c> message. They live in
 /// 3000–3999, the range RFC 6455 leaves to applications, and follow Centrifugo's numbering where the
-/// meaning matches so that clients written against either read them the same way.
+/// meaning matches so that clients written against either read them the same way — its split too:
+/// 3500–3999 are terminal (do not reconnect), like 3000.
 /// </summary>
 /// <param name="Code">Stable numeric code.</param>
 /// <param name="Reason">Short machine-readable reason (≤ 123 bytes: the WebSocket close-reason limit).</param>
@@ -41,4 +42,17 @@ public sealed record DisconnectReason(int Code, string Reason, bool Reconnect)
     /// why a dropped user stays listed for the leave grace while a normal close leaves at once.
     /// </summary>
     public static DisconnectReason ConnectionLost { get; } = new(3020, "connection lost", true);
+
+    /// <summary>
+    /// 3021: the server API asked the user's sessions to reconnect (<c>POST /v1/users/{user}/disconnect</c>
+    /// with <c>"reconnect": true</c>), e.g. so that they come back with a fresh token after their grants changed.
+    /// </summary>
+    public static DisconnectReason ForceReconnect { get; } = new(3021, "force reconnect", true);
+
+    /// <summary>
+    /// 3503: the server API disconnected the user (<c>POST /v1/users/{user}/disconnect</c>): do not
+    /// reconnect. Centrifugo's code for the same, in its terminal range 3500–3999. The token stays
+    /// valid: keeping the user out is the application's part (revoke it, let it expire).
+    /// </summary>
+    public static DisconnectReason ForceDisconnect { get; } = new(3503, "force disconnect", false);
 }

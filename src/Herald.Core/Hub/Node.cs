@@ -85,6 +85,15 @@ public sealed partial class Node : IBrokerHandler, IChannelInterest, IAsyncDispo
     /// <summary>How often lingering subscriptions are dropped and top checks are due: the linger's resolution.</summary>
     internal static TimeSpan MaintenancePeriod { get; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>
+    /// The broker channel of commands to every node (<see cref="UserCommands"/>). <c>$</c> is outside
+    /// the namespace alphabet: no client can subscribe, publish or signal to it.
+    /// </summary>
+    public const string ControlChannel = "$herald:control";
+
+    /// <summary>Receives the events of <see cref="ControlChannel"/>, on the broker's thread: it must not block.</summary>
+    public Action<ChannelEvent>? ControlHandler { get; set; }
+
     public ChannelHub Hub => _hub;
 
     public PollWaiters Polls => _polls;
@@ -142,6 +151,12 @@ public sealed partial class Node : IBrokerHandler, IChannelInterest, IAsyncDispo
     void IBrokerHandler.OnEvent(ChannelEvent channelEvent)
     {
         ArgumentNullException.ThrowIfNull(channelEvent);
+        if (string.Equals(channelEvent.Channel, ControlChannel, StringComparison.Ordinal))
+        {
+            ControlHandler?.Invoke(channelEvent);
+            return;
+        }
+
         var shard = ShardFor(channelEvent.Channel);
         ChannelEntry? entry;
         lock (shard.Lock)

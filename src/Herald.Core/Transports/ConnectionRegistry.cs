@@ -42,6 +42,9 @@ internal sealed class ConnectionRegistry(IOptions<HeraldOptions> options, TimePr
 
     public int Count => connections.Count;
 
+    /// <summary>The open connections (a live view: connections come and go while it is walked).</summary>
+    public IEnumerable<IConnection> Connections => connections.Keys;
+
     /// <summary>Open connections of one transport (<c>ws</c>, <c>sse</c>, <c>stream</c>).</summary>
     public int CountOf(string transport) => perTransport.TryGetValue(transport, out var count) ? Volatile.Read(ref count.Value) : 0;
 

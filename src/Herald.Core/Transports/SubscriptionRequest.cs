@@ -24,8 +24,9 @@ internal sealed record SubscriptionRequest(
     IReadOnlyDictionary<string, Presence.PresencePosition>? PresenceSince = null)
 {
     /// <summary>Parses and authorizes the request; on failure <paramref name="problem"/> is the answer to send.</summary>
+    /// <param name="personal">Adds the caller's auto-subscribed personal channels (<see cref="PersonalChannels"/>) after the named ones: the push transports.</param>
     public static async ValueTask<(SubscriptionRequest? Request, IResult? Problem)> ParseAsync(
-        HttpContext context, Authenticator authenticator, HeraldOptions options)
+        HttpContext context, Authenticator authenticator, HeraldOptions options, bool personal = false)
     {
         var query = context.Request.Query;
         var channels = new List<string>();
@@ -37,13 +38,23 @@ internal sealed record SubscriptionRequest(
                 channels.Add(channel!);
         }
 
-        if (channels.Count == 0)
-            return (null, Problems.InvalidQuery("Name at least one channel: ?channel=namespace:name (repeatable)."));
         var max = options.Transports.MaxChannelsPerConnection;
         if (channels.Count > max)
             return (null, Problems.InvalidQuery($"At most {max} channels per request."));
 
         var caller = await authenticator.IdentifyAsync(context.Request);
+        if (personal && caller.Kind == CallerKind.User)
+        {
+            // On top of the named ones (and of the limit): the server's choice, not the client's.
+            foreach (var channel in PersonalChannels.AutoSubscribed(options, caller.User))
+            {
+                if (!channels.Contains(channel))
+                    channels.Add(channel);
+            }
+        }
+
+        if (channels.Count == 0)
+            return (null, Problems.InvalidQuery("Name at least one channel: ?channel=namespace:name (repeatable)."));
         foreach (var channel in channels)
         {
             var denied = AccessCheck.Check(options, channel, caller, ChannelOperation.Subscribe);

@@ -83,7 +83,7 @@ public sealed class OpenApiDocumentTests
             var security = operation["security"]?.AsArray() ?? [];
             var schemeNames = security.SelectMany(r => r!.AsObject().Select(s => s.Key)).ToHashSet();
             var anonymous = security.Any(r => r!.AsObject().Count == 0);
-            if (path.StartsWith("/v1/webhooks/subscriptions", StringComparison.Ordinal) || path.StartsWith("/v1/webhooks/deliveries", StringComparison.Ordinal))
+            if (path.StartsWith("/v1/webhooks/subscriptions", StringComparison.Ordinal) || path.StartsWith("/v1/webhooks/deliveries", StringComparison.Ordinal) || path.StartsWith("/v1/users/", StringComparison.Ordinal))
                 Assert.True(!anonymous && schemeNames.SetEquals(["bearer", "apiKey"]), $"{id}: server API keys only");
             else if (path is "/healthz" or "/readyz" || path.StartsWith("/v1/webhooks/in/", StringComparison.Ordinal))
                 Assert.Empty(security);
@@ -154,6 +154,14 @@ public sealed class OpenApiDocumentTests
             Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
             Assert.Equal("text/plain", metrics.Content.Headers.ContentType?.MediaType);
         }
+
+        // The per-user server API.
+        await Check("DisconnectUser", client.PostAsync(new Uri("v1/users/alice/disconnect", UriKind.Relative), null), HttpStatusCode.Accepted);
+        await Check("DisconnectUser", client.PostAsync(new Uri("v1/users/alice/disconnect", UriKind.Relative), Json("""{"reconnect":1}""")), HttpStatusCode.BadRequest);
+        await Check("DisconnectUser", anonymous.PostAsync(new Uri("v1/users/alice/disconnect", UriKind.Relative), null), HttpStatusCode.Unauthorized);
+        await Check("UnsubscribeUser", client.PostAsync(new Uri("v1/users/alice/unsubscribe", UriKind.Relative), Json("""{"channel":"news:a"}""")), HttpStatusCode.Accepted);
+        await Check("UnsubscribeUser", client.PostAsync(new Uri("v1/users/alice/unsubscribe", UriKind.Relative), new StringContent("news:a")), HttpStatusCode.UnsupportedMediaType);
+        await Check("UnsubscribeUser", wrongKey.PostAsync(new Uri("v1/users/alice/unsubscribe", UriKind.Relative), Json("""{"channel":"news:a"}""")), HttpStatusCode.Forbidden);
 
         // The WebSocket endpoint refuses a plain GET with 426.
         await Check("WebSocket", client.GetAsync(new Uri("v1/ws", UriKind.Relative)), HttpStatusCode.UpgradeRequired);

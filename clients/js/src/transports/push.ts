@@ -2,7 +2,7 @@ import { HeraldError } from '../errors.js';
 import { send, type Query } from '../http.js';
 import { encodeCursor } from '../cursor.js';
 import type { Position, TransportName } from '../types.js';
-import { toChannelReplies, toPublication, type JsonObject } from '../wire.js';
+import { str, toChannelReplies, toPublication, type JsonObject } from '../wire.js';
 import { SessionBase, Watchdog, type ChannelSource, type CloseInfo, type TransportSettings, type TransportSink } from './transport.js';
 
 /**
@@ -22,18 +22,24 @@ export function channelQuery(source: ChannelSource): Query {
 }
 
 /**
- * Hands the members of a `subscribed`, `publication` or `disconnect` message to the sink, the
- * same for SSE and NDJSON. Returns the close to report for a `disconnect`, else undefined.
+ * Hands the members of a `subscribed`, `publication`, `unsubscribed` or `disconnect` message to the
+ * sink, the same for SSE and NDJSON. Returns the close to report for a `disconnect`, else undefined.
  */
 export function dispatchPush(sink: TransportSink, type: string, message: JsonObject): CloseInfo | undefined {
   if (type === 'publication') {
     sink.publication(toPublication(message));
   } else if (type === 'subscribed') {
     for (const [channel, reply] of toChannelReplies(message)) sink.subscribed(channel, reply);
+  } else if (type === 'unsubscribed') {
+    sink.unsubscribed(str(message, 'channel'), typeof message['reason'] === 'string' ? message['reason'] : 'server unsubscribe');
   } else if (type === 'disconnect') {
     const code = typeof message['code'] === 'number' ? message['code'] : undefined;
     const reason = typeof message['reason'] === 'string' ? message['reason'] : 'disconnect';
-    return { reason: `server closed (${code ?? ''} ${reason})`.replace('( ', '('), ...(code === undefined ? {} : { code }) };
+    return {
+      reason: `server closed (${code ?? ''} ${reason})`.replace('( ', '('),
+      ...(code === undefined ? {} : { code }),
+      ...(message['reconnect'] === false ? { final: true } : {}),
+    };
   }
   return undefined;
 }

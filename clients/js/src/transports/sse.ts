@@ -32,7 +32,7 @@ export class EventSourceSession extends SessionBase {
     const source = this.source;
     source.onopen = () => this.opened();
     source.onerror = () => this.fail({ reason: this.isOpen ? 'connection lost' : 'failed to open' });
-    for (const type of ['subscribed', 'publication', 'disconnect']) {
+    for (const type of ['subscribed', 'publication', 'unsubscribed', 'disconnect']) {
       source.addEventListener(type, (event) => this.event(type, event.data));
     }
   }

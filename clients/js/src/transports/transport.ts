@@ -13,6 +13,8 @@ export interface ChannelSource {
   channels(): readonly string[];
   /** The position to resume after; null: live from now. */
   position(channel: string): Position | null;
+  /** Whether the server subscribed this channel on its own before (a personal channel, resumed by the WebSocket's connect cursor). */
+  byServer?(channel: string): boolean;
 }
 
 export interface CloseInfo {
@@ -21,15 +23,20 @@ export interface CloseInfo {
   readonly code?: number;
   /** The failure behind the close: an HTTP problem (with `status`), a network error, … */
   readonly error?: HeraldError;
+  /** The server said not to reconnect (a `disconnect` message with `reconnect: false`). */
+  readonly final?: boolean;
 }
 
 /** What a session reports. Nothing is reported after `closed`, nor after the client's `close()`. */
 export interface TransportSink {
   open(): void;
-  subscribed(channel: string, reply: SubscribeReply): void;
+  /** `byServer`: the server subscribed the connection on its own (a WebSocket's personal channel). */
+  subscribed(channel: string, reply: SubscribeReply, byServer?: boolean): void;
   publication(publication: Publication): void;
   /** The server refused one channel (the connection carries on with the others). */
   channelError(channel: string, error: HeraldError): void;
+  /** The server unsubscribed the connection from a channel on its own (its server API); do not subscribe again. */
+  unsubscribed(channel: string, reason: string): void;
   closed(info: CloseInfo): void;
 }
 

@@ -1,5 +1,7 @@
 import { HeraldError } from '../errors.js';
+import { encodeCursor } from '../cursor.js';
 import { isObject, str, toPublication, toSubscribeReply, type JsonObject } from '../wire.js';
+import type { Position } from '../types.js';
 import type { WebSocketLike } from '../types.js';
 import { SessionBase, Watchdog, type ChannelSource, type TransportSettings, type TransportSink } from './transport.js';
 
@@ -8,6 +10,9 @@ type Pending = {
   readonly reject: (error: HeraldError) => void;
   readonly timer: ReturnType<typeof setTimeout>;
 };
+
+/** `carried`'s mark of a channel the server subscribed on its own (request ids start at 1). */
+const BY_SERVER = 0;
 
 /** A request of the WebSocket protocol, without its `id`. */
 export type WebSocketRequest = { readonly op: string } & JsonObject;
@@ -39,7 +44,16 @@ export class WebSocketSession extends SessionBase {
     super(sink, settings);
     this.watchdog = new Watchdog(settings.livenessTimeoutMs, () => this.fail({ reason: 'no heartbeat from the server' }));
     // Browsers cannot set headers on a WebSocket: the token goes in the query (docs/protocol.md).
-    const query = token === undefined ? '' : `?token=${encodeURIComponent(token)}`;
+    // The cursor: where the channels the server subscribes at connect (a personal channel) resume.
+    const params: string[] = [];
+    if (token !== undefined) params.push(`token=${encodeURIComponent(token)}`);
+    const known: (readonly [string, Position])[] = [];
+    for (const channel of source.channels()) {
+      const position = source.byServer?.(channel) === true ? source.position(channel) : null;
+      if (position !== null) known.push([channel, position]);
+    }
+    if (known.length > 0) params.push(`cursor=${encodeCursor(known)}`);
+    const query = params.length === 0 ? '' : `?${params.join('&')}`;
     try {
       if (settings.WebSocket === undefined) throw new Error('no WebSocket implementation (options.WebSocket)');
       this.socket = new settings.WebSocket(`${settings.wsBaseUrl}/v1/ws${query}`);
@@ -158,6 +172,25 @@ export class WebSocketSession extends SessionBase {
     }
   }
 
+  /**
+   * What the server sends without being asked: `subscribed` for a channel it subscribed at connect
+   * (a personal channel) — answers to our own subscribe of it are stale from then on — and
+   * `unsubscribed` when its server API took the connection off a channel.
+   */
+  private serverSide(type: unknown, message: JsonObject): void {
+    if (type === 'subscribed') {
+      const channel = str(message, 'channel');
+      this.carried.set(channel, BY_SERVER);
+      this.sink.subscribed(channel, toSubscribeReply(message), true);
+      // A channel the client does not want (it unsubscribed it earlier) is left again.
+      this.update();
+    } else if (type === 'unsubscribed') {
+      const channel = str(message, 'channel');
+      this.carried.delete(channel);
+      this.sink.unsubscribed(channel, typeof message['reason'] === 'string' ? message['reason'] : 'server unsubscribe');
+    }
+  }
+
   private dispatch(message: JsonObject): void {
     const type = message['type'];
     if (type === 'publication') {
@@ -170,7 +203,10 @@ export class WebSocketSession extends SessionBase {
       return;
     }
     const id = typeof message['id'] === 'number' ? message['id'] : undefined;
-    if (id === undefined) return;
+    if (id === undefined) {
+      this.serverSide(type, message);
+      return;
+    }
     const channel = this.subscribeIds.get(id);
     if (channel !== undefined) {
       this.subscribeIds.delete(id);

@@ -50,6 +50,21 @@ internal sealed class CursorTracker
         _entries[i] = new KeyValuePair<string, Position>(channel, position);
     }
 
+    /// <summary>Drops <paramref name="channel"/> from the cursor (the server unsubscribed the connection from it).</summary>
+    public void Remove(string channel)
+    {
+        if (!_index.Remove(channel, out var i))
+            return;
+        var last = --_count;
+        if (i != last)
+        {
+            _entries[i] = _entries[last];
+            _index[_entries[i].Key] = i;
+        }
+
+        _entries[last] = default;
+    }
+
     /// <summary>Advances to <paramref name="publication"/>, which the caller is about to send.</summary>
     public void Advance(Publication publication) => Set(publication.Channel, new Position(publication.Epoch, publication.Offset));
 

@@ -44,7 +44,7 @@ internal sealed partial class PushHost(
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(createTransport);
         var settings = options.Value;
-        var (request, problem) = await SubscriptionRequest.ParseAsync(context, authenticator, settings);
+        var (request, problem) = await SubscriptionRequest.ParseAsync(context, authenticator, settings, personal: true);
         if (problem is not null)
             return problem;
 

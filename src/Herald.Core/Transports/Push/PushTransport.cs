@@ -66,6 +66,11 @@ internal abstract class PushTransport : ISessionTransport, IConnection
                 _cursor.Set(reply.Channel, reply.Position);
                 WriteSubscribed(_output, _cursor, reply.Entry);
             }
+            else if (UnsubscribedNotice.TryGet(message.Bytes, out var notice))
+            {
+                _cursor.Remove(notice.Channel);
+                WriteUnsubscribed(_output, _cursor, notice.Channel);
+            }
             else
             {
                 _output.Write(message.Bytes.Span);
@@ -122,6 +127,9 @@ internal abstract class PushTransport : ISessionTransport, IConnection
 
     /// <summary>Writes a <c>subscribed</c> message whose <c>channels</c> object holds <paramref name="entry"/>.</summary>
     protected abstract void WriteSubscribed(PipeWriter output, CursorTracker cursor, ReadOnlySpan<byte> entry);
+
+    /// <summary>Writes the <c>unsubscribed</c> message of a channel the server unsubscribed; <paramref name="cursor"/> no longer holds it.</summary>
+    protected abstract void WriteUnsubscribed(PipeWriter output, CursorTracker cursor, string channel);
 
     protected abstract void WriteDisconnect(PipeWriter output, DisconnectReason reason);
 

@@ -70,6 +70,15 @@ internal sealed class SseTransport(HttpContext context, CursorTracker cursor, Tr
         output.Write("\"}\n\n"u8);
     }
 
+    protected override void WriteUnsubscribed(PipeWriter output, CursorTracker cursor, string channel)
+    {
+        output.Write("id: "u8);
+        cursor.WriteTo(output);
+        output.Write("\nevent: unsubscribed\ndata: "u8);
+        UnsubscribedNotice.WriteJson(output, cursor, channel, typed: false);
+        output.Write("\n\n"u8);
+    }
+
     protected override void WriteDisconnect(PipeWriter output, DisconnectReason reason)
     {
         output.Write("event: disconnect\ndata: "u8);

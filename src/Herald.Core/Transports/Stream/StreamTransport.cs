@@ -48,6 +48,12 @@ internal sealed class StreamTransport(HttpContext context, CursorTracker cursor)
         output.Write("\"}\n"u8);
     }
 
+    protected override void WriteUnsubscribed(PipeWriter output, CursorTracker cursor, string channel)
+    {
+        UnsubscribedNotice.WriteJson(output, cursor, channel, typed: true);
+        output.Write("\n"u8);
+    }
+
     protected override void WriteDisconnect(PipeWriter output, DisconnectReason reason)
     {
         WriteDisconnectJson(output, reason, typed: true);

@@ -48,8 +48,10 @@ internal sealed partial class WebSocketConnection : ISessionTransport, IConnecti
     /// <param name="services">The node's shared services.</param>
     /// <param name="frames">On the fast path, the writer of the connection's pipe that data frames go to; else they go through <paramref name="socket"/>.</param>
     /// <param name="guard">The frame-header reader of the stream <paramref name="socket"/> reads from, when there is one.</param>
-    public WebSocketConnection(System.Net.WebSockets.WebSocket socket, Caller caller, WebSocketServices services, PipeFrameWriter? frames = null, InboundFrameGuard? guard = null)
+    /// <param name="personalSince">The caller's auto-subscribed personal channels and where they resume; null when there are none.</param>
+    public WebSocketConnection(System.Net.WebSockets.WebSocket socket, Caller caller, WebSocketServices services, PipeFrameWriter? frames = null, InboundFrameGuard? guard = null, PersonalPositions? personalSince = null)
     {
+        _personal = personalSince;
         _guard = guard;
         guard?.Owner = this;
         _socket = socket;
@@ -79,6 +81,7 @@ internal sealed partial class WebSocketConnection : ISessionTransport, IConnecti
 
         try
         {
+            await SubscribePersonalAsync(session, requestAborted);
             while (reason is null)
             {
                 // A zero-byte read waits for the next frame without holding a buffer (ManagedWebSocket

@@ -74,29 +74,32 @@ internal static class WebSocketEndpoint
         });
 
         // The connection disposes the socket when it ends.
-        await new WebSocketConnection(socket, refusal.Caller, services, guard: context.Features.Get<InboundFrameGuard>()).RunAsync(context.RequestAborted);
+        await new WebSocketConnection(socket, refusal.Caller, services, guard: context.Features.Get<InboundFrameGuard>(), personalSince: refusal.PersonalSince).RunAsync(context.RequestAborted);
     }
 
-    private static async ValueTask<(IResult? Problem, Caller Caller)> CheckAsync(HttpContext context, WebSocketServices services)
+    private static async ValueTask<(IResult? Problem, Caller Caller, PersonalPositions? PersonalSince)> CheckAsync(HttpContext context, WebSocketServices services)
     {
         if (!context.WebSockets.IsWebSocketRequest)
         {
             context.Response.Headers.Upgrade = "websocket";
             return (Problems.Make(StatusCodes.Status426UpgradeRequired, "upgrade_required", "WebSocket upgrade required",
-                $"{Path} speaks WebSocket only (Connection: Upgrade, Upgrade: websocket); see docs/protocol.md."), default);
+                $"{Path} speaks WebSocket only (Connection: Upgrade, Upgrade: websocket); see docs/protocol.md."), default, null);
         }
 
         return await CheckRequestAsync(context.Request, services);
     }
 
-    /// <summary>The Origin and credential checks, shared with <see cref="WebSocketFastPath"/>.</summary>
-    internal static async ValueTask<(IResult? Problem, Caller Caller)> CheckRequestAsync(HttpRequest request, WebSocketServices services)
+    /// <summary>
+    /// The Origin, credential and cursor checks, shared with <see cref="WebSocketFastPath"/>.
+    /// <c>PersonalSince</c>: where the auto-subscribed personal channels resume (from <c>?cursor=</c>).
+    /// </summary>
+    internal static async ValueTask<(IResult? Problem, Caller Caller, PersonalPositions? PersonalSince)> CheckRequestAsync(HttpRequest request, WebSocketServices services)
     {
         var origin = request.Headers.Origin.ToString();
         if (!OriginPolicy.IsAllowed(origin, request, services.Options.Transports.AllowedOrigins))
         {
             return (Problems.Make(StatusCodes.Status403Forbidden, "origin_not_allowed", "Origin not allowed",
-                $"Origin '{origin}' may not open a WebSocket here; add it to Herald:Transports:AllowedOrigins."), default);
+                $"Origin '{origin}' may not open a WebSocket here; add it to Herald:Transports:AllowedOrigins."), default, null);
         }
 
         // Anonymous callers may connect: each op checks its namespace's policy. Credentials that were
@@ -104,8 +107,10 @@ internal static class WebSocketEndpoint
         // HTTP endpoint, rather than silently downgraded to anonymous.
         var caller = await services.Authenticator.IdentifyAsync(request);
         if (caller.Kind == CallerKind.Invalid)
-            return (Problems.Forbidden(caller.Error ?? "The credentials are not valid."), caller);
+            return (Problems.Forbidden(caller.Error ?? "The credentials are not valid."), caller, null);
 
-        return (null, caller);
+        return PersonalPositions.Read(request, caller, services.Options) is { } read
+            ? (read.Problem, caller, read.Positions)
+            : (null, caller, null);
     }
 }

@@ -64,35 +64,35 @@ internal sealed class WebSocketFastPath(ConnectionDelegate next, WebSocketServic
         // Two steps, so that nothing of the handshake (its text, headers, checks) stays reachable
         // from this frame for the connection's whole life; Start returns the connection's own
         // task, so only this frame and the connection's are live while it idles.
-        var (outcome, caller) = await TryHandshakeAsync(connection);
+        var (outcome, caller, personalSince) = await TryHandshakeAsync(connection);
         if (outcome == Outcome.Accepted)
-            await Start(connection, caller);
+            await Start(connection, caller, personalSince);
         else if (outcome == Outcome.HandOff)
             await next(connection);
     }
 
     /// <summary>Answers the upgrade with 101 when it passes every check.</summary>
-    private async Task<(Outcome Outcome, Caller Caller)> TryHandshakeAsync(ConnectionContext connection)
+    private async Task<(Outcome Outcome, Caller Caller, PersonalPositions? PersonalSince)> TryHandshakeAsync(ConnectionContext connection)
     {
         var input = connection.Transport.Input;
         var (outcome, text, length) = await PeekHeadAsync(connection);
         if (outcome != Outcome.Accepted)
-            return (outcome, default);
+            return (outcome, default, null);
 
         var secure = connection.Features.Get<ITlsHandshakeFeature>() is not null;
         var request = TryParse(text!, (connection.RemoteEndPoint as System.Net.IPEndPoint)?.Address, secure);
-        if (request is null || await WebSocketEndpoint.CheckRequestAsync(request, services) is not (null, var caller))
-            return (Outcome.HandOff, default);
+        if (request is null || await WebSocketEndpoint.CheckRequestAsync(request, services) is not (null, var caller, var personalSince))
+            return (Outcome.HandOff, default, null);
 
         // The head is still in the pipe, unconsumed and unexamined, so this read returns it at once.
         var read = await input.ReadAsync(connection.ConnectionClosed);
         input.AdvanceTo(read.Buffer.GetPosition(length));
         await WriteSwitchingProtocolsAsync(connection.Transport.Output, request.Headers.SecWebSocketKey.ToString());
-        return (Outcome.Accepted, caller);
+        return (Outcome.Accepted, caller, personalSince);
     }
 
     /// <summary>Runs the framework's WebSocket on the connection's pipes; the returned task owns and disposes it.</summary>
-    private Task Start(ConnectionContext connection, Caller caller)
+    private Task Start(ConnectionContext connection, Caller caller, PersonalPositions? personalSince)
     {
         var frames = new PipeFrameWriter(connection.Transport.Output);
         var guard = new InboundFrameGuard(services.Options.Transports.MaxWebSocketMessageBytes);
@@ -103,7 +103,7 @@ internal sealed class WebSocketFastPath(ConnectionDelegate next, WebSocketServic
         // Kestrel asks connections to close when the server stops (the registry has already sent
         // 3001 by then); a client that vanishes ends the read with the socket.
         var closing = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? connection.ConnectionClosed;
-        return new WebSocketConnection(socket, caller, services, frames, guard).RunAsync(closing);
+        return new WebSocketConnection(socket, caller, services, frames, guard, personalSince).RunAsync(closing);
     }
 
     /// <summary>

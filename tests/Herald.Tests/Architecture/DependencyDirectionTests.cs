@@ -27,6 +27,8 @@ public sealed class DependencyDirectionTests
     private const string Webhooks = "Herald.Webhooks";
     private const string Stats = "Herald.Stats";
     private const string Diagnostics = "Herald.Diagnostics";
+    private const string Presence = "Herald.Presence";
+    private const string Typing = "Herald.Typing";
 
     public static TheoryData<string, string[]> Rules => new()
     {
@@ -36,9 +38,13 @@ public sealed class DependencyDirectionTests
         // The engine core: the log and broker contracts, the channel model, the node and its sessions, publishing.
         { Engine, [Channels, Hub, Publishing, Auth, Http, Api, Transports, Webhooks, Stats, "Microsoft.AspNetCore"] },
         { Channels, [Hub, Publishing, Auth, Http, Api, Transports, Webhooks, Stats, "Microsoft.AspNetCore"] },
-        { Hub, [Publishing, Auth, Http, Api, Transports, Webhooks, Stats, "Microsoft.AspNetCore"] },
+        { Hub, [Publishing, Auth, Presence, Typing, Http, Api, Transports, Webhooks, Stats, "Microsoft.AspNetCore"] },
         { Publishing, [Hub, Http, Api, Transports, Webhooks, Stats, "Microsoft.AspNetCore"] },
         { Auth, [Hub, Publishing, Http, Api, Transports, Webhooks, Stats] },
+
+        // Chat facets on the node: they hook the hub and use the engine's stores; no entry point.
+        { Presence, [Publishing, Typing, Http, Api, Transports, Webhooks, Stats, "Microsoft.AspNetCore"] },
+        { Typing, [Publishing, Presence, Http, Api, Transports, Webhooks, Stats, "Microsoft.AspNetCore"] },
 
         // HTTP helpers (problem documents, bodies, entity tags) serve every endpoint and depend on none.
         { Http, [Api, Transports, Webhooks, Stats] },

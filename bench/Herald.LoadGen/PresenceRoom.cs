@@ -98,9 +98,11 @@ internal static class PresenceRoom
             }));
         }
 
-        var elapsed = clock.Elapsed.TotalSeconds;
         await Task.WhenAll(tasks).WaitAsync(s_timeout);
         await Task.Delay(TimeSpan.FromSeconds(2));
+
+        // Rates over the whole counting window: the churn, and the drain of its last changes.
+        var elapsed = clock.Elapsed.TotalSeconds;
         var diffs = watchers.Sum(w => w.Diffs);
         var counts = watchers.Sum(w => w.Counts);
         var bytes = watchers.Sum(w => w.Bytes);

@@ -13,6 +13,8 @@
 //   shortpoll --pollers C --url .. --seconds S --rate R [--api-key KEY] [--server-pid PID]  (ShortPoll.cs)
 //   presence --url .. --secret HMAC --members 10000 --watchers 20 --churn 0.01 --seconds 20
 //            [--watch-url ..] [--channel room:x] [--open-rate 500]   one room's presence under churn (PresenceRoom.cs)
+//   typing   --url .. --secret HMAC [--watch-url ..] [--watchers 10] [--rounds 50]
+//            how long "stopped typing" takes to reach the room after a stop, a message, a disconnect (TypingStop.cs)
 //   smoke    --url .. --api-key KEY   fan-out over ws and sse, 20 subscribers, 2 s; exit 1 on any gap,
 //            duplicate, loss or failed connection
 //   probe    --server-pid PID [--server-gc]   the server's RSS, CPU seconds and GC mode
@@ -25,7 +27,7 @@ using Herald.LoadGen;
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 {
-    Console.Error.WriteLine("usage: Herald.LoadGen fanout|chat|idle|shortpoll|presence|smoke|probe [--options]; see the top of bench/Herald.LoadGen/Program.cs");
+    Console.Error.WriteLine("usage: Herald.LoadGen fanout|chat|idle|shortpoll|presence|typing|smoke|probe [--options]; see the top of bench/Herald.LoadGen/Program.cs");
     return 2;
 }
 
@@ -52,6 +54,9 @@ switch (args[0])
 
     case "presence":
         return await PresenceRoom.RunAsync(options);
+
+    case "typing":
+        return await TypingStop.RunAsync(options);
 
     case "smoke":
     {
@@ -83,7 +88,7 @@ switch (args[0])
     }
 
     default:
-        Console.Error.WriteLine($"unknown command '{args[0]}': fanout, chat, idle, shortpoll, presence, smoke or probe");
+        Console.Error.WriteLine($"unknown command '{args[0]}': fanout, chat, idle, shortpoll, presence, typing, smoke or probe");
         return 2;
 }
 

@@ -38,6 +38,9 @@ public sealed class TypingService : IAsyncDisposable
     private readonly Lock _lock = new();
     private readonly Dictionary<string, ChannelTypers> _channels = new(StringComparer.Ordinal);
 
+    // The starts this node sent (channel, user) and their expiry: refreshes within it are not resent.
+    private readonly Dictionary<(string Channel, string User), Typer> _sent = [];
+
     public TypingService(IBroker broker, ChannelHub hub, IOptions<HeraldOptions> options, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(broker);
@@ -77,18 +80,22 @@ public sealed class TypingService : IAsyncDisposable
         var now = _time.GetUtcNow();
         lock (_lock)
         {
-            if (_channels.TryGetValue(channel, out var typers) && typers.Users.TryGetValue(user, out var typer))
+            if (typing)
             {
-                // A refresh well within the expiry: the other nodes know already.
-                if (typing && typer.Expires - now > policy.TypingExpire - policy.TypingResend / 2)
+                // A refresh well within the expiry of a start this node sent: the other nodes know already.
+                if (_sent.TryGetValue((channel, user), out var sent) && sent.Expires - now > policy.TypingExpire - policy.TypingResend / 2)
                 {
-                    typer.Session = session ?? typer.Session;
+                    sent.Session = session ?? sent.Session;
                     return;
                 }
+
+                _sent[(channel, user)] = new Typer(now, now + policy.TypingExpire, session);
             }
-            else if (!typing)
+            else
             {
-                return;
+                // Always sent, even when this node has not heard its own start back yet: a stop
+                // dropped here would leave the user typing until the expiry.
+                _sent.Remove((channel, user));
             }
         }
 
@@ -102,8 +109,8 @@ public sealed class TypingService : IAsyncDisposable
             return;
         lock (_lock)
         {
-            // Only this node's knowledge: a publisher not typing here (or a channel not followed here) costs nothing.
-            if (!_channels.TryGetValue(channel, out var typers) || !typers.Users.ContainsKey(user))
+            // A publisher this node did not see start, and no node said is typing, costs nothing.
+            if (!_sent.ContainsKey((channel, user)) && (!_channels.TryGetValue(channel, out var typers) || !typers.Users.ContainsKey(user)))
                 return;
         }
 
@@ -136,8 +143,9 @@ public sealed class TypingService : IAsyncDisposable
             return;
         lock (_lock)
         {
-            if (!_channels.TryGetValue(subscription.Channel, out var typers) || !typers.Users.TryGetValue(user, out var typer)
-                || !string.Equals(typer.Session, subscription.Session.Id, StringComparison.Ordinal))
+            var typed = _sent.TryGetValue((subscription.Channel, user), out var sent) && string.Equals(sent.Session, subscription.Session.Id, StringComparison.Ordinal);
+            if (!typed && (!_channels.TryGetValue(subscription.Channel, out var typers) || !typers.Users.TryGetValue(user, out var typer)
+                || !string.Equals(typer.Session, subscription.Session.Id, StringComparison.Ordinal)))
                 return;
         }
 
@@ -204,6 +212,12 @@ public sealed class TypingService : IAsyncDisposable
                         typers.Dirty = true;
                     }
                 }
+            }
+
+            foreach (var (key, sent) in _sent.ToArray())
+            {
+                if (sent.Expires <= now)
+                    _sent.Remove(key);
             }
 
             channels = [.. _channels.Where(c => c.Value.Dirty).Select(c => c.Key)];

@@ -159,6 +159,44 @@ public sealed class PresenceTests : IAsyncLifetime
         Assert.Equal(["alice", "bob"], list.Users("members"));
     }
 
+    [Theory]
+    [InlineData("sse")]
+    [InlineData("stream")]
+    public async Task An_SSE_or_NDJSON_client_resuming_with_presenceSince_gets_exactly_the_missed_diffs(string transport)
+    {
+        var channel = "room:resume-" + transport;
+        using var aliceHttp = server.CreateClient(Tokens.Mint("alice"));
+        PresenceSinceOf state;
+        await using (var first = await PushClient.ConnectAsync(aliceHttp, transport, [channel], extraQuery: "presence=list"))
+        {
+            await first.ExpectAsync("subscribed");
+            var json = (await first.ExpectAsync("presence_state")).Json;
+            state = new(json.GetProperty("epoch").GetString()!, json.GetProperty("seq").GetInt64());
+            await first.ExpectAsync("presence_snapshot");
+        }
+
+        // While alice is away (her own stream ended: she stays listed for the 2 s grace), bob comes and goes.
+        await using (var bob = await WsClient.ConnectAsync(server, bearer: Tokens.Mint("bob")))
+        {
+            await bob.SubscribeAsync(channel, "enter");
+            await bob.RequestAsync($$"""{"id":2,"op":"unsubscribe","channel":"{{channel}}"}""");
+        }
+
+        var since = Uri.EscapeDataString($"{state.Epoch}.{state.Seq}.{channel}");
+        await using var resumed = await PushClient.ConnectAsync(aliceHttp, transport, [channel], extraQuery: $"presence=list&presenceSince={since}");
+        await resumed.ExpectAsync("subscribed");
+        var again = (await resumed.ExpectAsync("presence_state")).Json;
+        Assert.True(again.GetProperty("recovered").GetBoolean());
+        var join = await NextDiffAsync(resumed);
+        Assert.Equal(["bob"], join.Users("join"));
+        Assert.Equal(state.Seq, join.GetProperty("from").GetInt64());
+        var leave = await NextDiffAsync(resumed);
+        Assert.Equal(["bob"], leave.Users("leave"));
+        Assert.Equal(state.Seq + 1, leave.GetProperty("from").GetInt64());
+    }
+
+    private readonly record struct PresenceSinceOf(string Epoch, long Seq);
+
     [Fact]
     public async Task Anonymous_connections_are_counted_not_listed_and_count_mode_is_the_most_a_count_namespace_gives()
     {

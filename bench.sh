@@ -9,6 +9,8 @@
 #   ./bench.sh full      the sizes of docs/benchmarks.md (~40 minutes); CHARTS=docs/img to draw there
 #   ./bench.sh smoke     a few seconds: Herald fan-out over ws and sse must have no gap, duplicate or loss
 #   ./bench.sh fanout|chat|idle|poll|durable   one phase, at SIZE=quick|full (default quick)
+#   ./bench.sh transports   the comparison of docs/transports.md (idle memory, CPU and latency at one
+#                rate, polls, bytes per message per technique); TRANSPORT_RATE, TRANSPORT_SUBSCRIBERS
 #
 # Knobs (environment): SYSTEMS="herald-ws signalr ..." to restrict fan-out, RATES_1000/RATES_5000,
 # STEP_SECONDS, WARMUP_SECONDS, IDLE_SIZES, SERVER_CORE/GENERATOR_CORE, SERVER_TIMEOUT/GENERATOR_TIMEOUT,
@@ -99,6 +101,33 @@ phase_poll() {
   stop_server
 }
 
+# Each technique measured the same way for docs/transports.md: server memory per idle connection,
+# a fan-out at one fixed rate (server CPU per delivery, publish → delivery p50/p99), short polls,
+# and bytes on the wire per message; then the comparison table (bench/transports/table.sh).
+phase_transports() {
+  local rate=${TRANSPORT_RATE:-20} subscribers=${TRANSPORT_SUBSCRIBERS:-1000} connections
+  connections=${TRANSPORT_IDLE:-$([[ $size == full ]] && echo 10000 || echo 2000)}
+  for technique in ws sse stream longpoll; do
+    echo "== transports $technique: $connections idle connections, fan-out 1 × $subscribers at $rate/s" >&2
+    start_server herald
+    loadgen idle --target herald --transport "$technique" --connections "$connections" --processes 2 --rate 2000 \
+      --server-gc --warmup 100 --settle 3 --poll-wait 60 | label "herald-$technique" >>"$results/transports.jsonl" || true
+    start_server herald
+    loadgen fanout --target herald --transport "$technique" --subscribers "$subscribers" --rates "$rate" --seconds "$((step * 3))" \
+      --payload 100 --connections 64 --warmup-seconds "$warmup" --api-key $key | label "herald-$technique" >>"$results/transports.jsonl" || true
+  done
+  echo "== transports shortpoll: 64 pollers, $rate publishes/s" >&2
+  start_server herald
+  loadgen shortpoll --mode poll --pollers 64 --rate "$rate" --seconds "$((poll_seconds * 3))" --api-key $key \
+    | label herald-shortpoll >>"$results/transports.jsonl" || true
+  echo "== transports: bytes on the wire per message" >&2
+  start_server herald
+  bench/transports/wire.sh "$port" "$key" >>"$results/transports.jsonl" || true
+  stop_server
+  echo; echo "## Transports (docs/transports.md)"; echo
+  bench/transports/table.sh "$results"
+}
+
 phase_durable() {
   echo "== durable publish: wrk on HTTP publish (SQLite) next to GET /healthz, $durable_seconds s" >&2
   bench/http/run.sh "$durable_seconds" 64 >"$results/durable.txt" 2>&1 || true
@@ -114,7 +143,7 @@ case $mode in
     exit ;;
   quick|full)
     phases="fanout chat idle poll durable" ;;
-  fanout|chat|idle|poll|durable)
+  fanout|chat|idle|poll|durable|transports)
     phases=$mode ;;
   *) sed -n '2,16p' "$0"; exit 2 ;;
 esac

@@ -81,6 +81,10 @@ var idle = rows.Where(r => Text(r, "phase") == "idle").GroupBy(r => Text(r, "sys
 if (idle.Count > 0)
     Save(IdleBars(idle), "idle-memory.png");
 
+// ./bench.sh transports: each technique's costs side by side (docs/transports.md).
+if (rows.Any(r => Text(r, "phase") == "transport-wire"))
+    Save(TransportBars(rows), "transports.png");
+
 if (written.Count == 0)
 {
     Console.Error.WriteLine("no fan-out, chat or idle lines: nothing to draw");
@@ -170,6 +174,43 @@ static Plot IdleBars(List<(string Label, JsonElement Row)> rows)
         + (connections.Count == 1 ? $"\n{connections[0]:N0} connections" : ""));
     plot.YLabel("KiB per idle connection");
     plot.Axes.Margins(bottom: 0, top: 0.15);
+    return plot;
+}
+
+static Plot TransportBars(List<JsonElement> rows)
+{
+    string[] techniques = ["ws", "sse", "stream", "longpoll", "shortpoll"];
+    string[] names = ["idle KiB / connection", "server µs / delivery", "p99 ms at the fixed rate", "bytes / message ÷ 10"];
+    JsonElement? Last(string phase, string system) =>
+        rows.LastOrDefault(r => Text(r, "phase") == phase && Text(r, "system") == system) is { ValueKind: JsonValueKind.Object } row ? row : null;
+    var plot = new Plot();
+    var palette = new ScottPlot.Palettes.Category10();
+    const int groupWidth = 5;
+    var bars = new List<Bar>();
+    for (var i = 0; i < techniques.Length; i++)
+    {
+        var system = "herald-" + techniques[i];
+        var fanout = Last("fanout", system);
+        var poll = Last("shortpoll", system);
+        var wire = rows.LastOrDefault(r => Text(r, "phase") == "transport-wire" && Text(r, "technique") == techniques[i]);
+        double[] values =
+        [
+            Last("idle", system) is { } idle ? Number(idle, "kiBPerConnection") : 0,
+            fanout is { } f ? Number(f, "serverCpuMicrosPerDelivery") : 0,
+            fanout is { } g ? Number(g, "latencyP99Ms") : poll is { } p ? Number(p, "latencyP99Ms") : 0,
+            wire.ValueKind == JsonValueKind.Object ? Number(wire, "bytesPerMessage") / 10 : 0,
+        ];
+        for (var m = 0; m < values.Length; m++)
+            bars.Add(new Bar { Position = i * groupWidth + m, Value = values[m], FillColor = palette.GetColor(m), Label = values[m] > 0 ? Ms(values[m]) : "" });
+    }
+
+    plot.Add.Bars(bars).ValueLabelStyle.FontSize = 10;
+    for (var m = 0; m < names.Length; m++)
+        plot.Legend.ManualItems.Add(new LegendItem { LabelText = names[m], FillColor = palette.GetColor(m) });
+    plot.ShowLegend(Alignment.UpperLeft);
+    Categories(plot, ["WebSocket", "SSE", "HTTP streaming", "long polling", "short polling"], 1.5, groupWidth);
+    plot.Title("Each technique's cost on the same machine (./bench.sh transports)");
+    plot.Axes.Margins(bottom: 0, top: 0.2);
     return plot;
 }
 

@@ -75,6 +75,17 @@ public sealed partial class PresenceService
         }), true);
     }
 
+    /// <summary>
+    /// A poll answered: the poller's lease now runs only <paramref name="lease"/> from here (its
+    /// grace and a margin for the next request), not the rest of the wait it was given.
+    /// </summary>
+    public void RenewPollLease(string channel, Caller caller, PresenceMode asked, TimeSpan lease)
+    {
+        if (caller.Kind != CallerKind.User || caller.User is not { } user || Allowed(channel, caller, asked) == PresenceMode.Off)
+            return;
+        _ = Enqueue(channel, new PresenceChange(PresenceChangeKind.Join, "poll/" + user, user, caller.Info, ExpiresAt: _time.GetUtcNow() + lease), _options.PolicyFor(channel));
+    }
+
     private static byte[] Write(Action<Utf8JsonWriter> body)
     {
         var buffer = new ArrayBufferWriter<byte>(128);

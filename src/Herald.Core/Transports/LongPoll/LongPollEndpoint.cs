@@ -107,7 +107,15 @@ internal static class LongPollEndpoint
             polls.CountLongPoll();
             try
             {
-                return await HoldAsync(log, waiters, request.Channels, since, transports.MaxPollMessages, TimeSpan.FromSeconds(wait), readPresence, aborted, lifetime.ApplicationStopping);
+                var held = await HoldAsync(log, waiters, request.Channels, since, transports.MaxPollMessages, TimeSpan.FromSeconds(wait), readPresence, aborted, lifetime.ApplicationStopping);
+                if (request.Presence is { } asked)
+                {
+                    // Answered: from now on the lease covers the grace and the next request, not the wait.
+                    foreach (var channel in request.Channels)
+                        presence.RenewPollLease(channel, request.Caller, asked, settings.PolicyFor(channel).PresenceLeaveGrace + TimeSpan.FromSeconds(3));
+                }
+
+                return held;
             }
             finally
             {

@@ -5,7 +5,8 @@
 import type { HeraldError } from '../errors.js';
 import type { HttpContext } from '../http.js';
 import type { SubscribeReply } from '../position.js';
-import type { EventSourceConstructor, Position, Publication, TransportName, WebSocketConstructor } from '../types.js';
+import type { EventSourceConstructor, Position, PresenceMode, PresencePosition, Publication, TransportName, WebSocketConstructor } from '../types.js';
+import type { JsonObject } from '../wire.js';
 
 /** The client's channels, read by a transport whenever it (re)builds its requests. */
 export interface ChannelSource {
@@ -13,6 +14,8 @@ export interface ChannelSource {
   channels(): readonly string[];
   /** The position to resume after; null: live from now. */
   position(channel: string): Position | null;
+  /** The presence the channel asks for and where its list stands; null: nothing asked. */
+  presence(channel: string): { readonly mode: PresenceMode; readonly since: PresencePosition | null } | null;
 }
 
 export interface CloseInfo {
@@ -28,6 +31,8 @@ export interface TransportSink {
   open(): void;
   subscribed(channel: string, reply: SubscribeReply): void;
   publication(publication: Publication): void;
+  /** A presence, typing or signal message of a channel (`type` and `channel` are there). */
+  event(message: JsonObject): void;
   /** The server refused one channel (the connection carries on with the others). */
   channelError(channel: string, error: HeraldError): void;
   closed(info: CloseInfo): void;

@@ -130,5 +130,11 @@ public sealed partial class HeraldClient
             || subscription.Deliver(ref message, transport) != AcceptOutcome.Gap;
 
         public void ChannelRefused(string channel, HeraldException error) => client.Refuse(channel, error);
+
+        public (PresenceMode Mode, PresencePosition? Since)? PresenceOf(string channel) =>
+            Volatile.Read(ref client.subscriptions).TryGetValue(channel, out var subscription) && subscription.Presence is { } list ? (list.Asked, list.Position) : null;
+
+        public bool Event(string channel, ReadOnlySpan<byte> line) =>
+            !Volatile.Read(ref client.subscriptions).TryGetValue(channel, out var subscription) || subscription.Handle(line);
     }
 }

@@ -215,7 +215,7 @@ public sealed partial class HeraldClient : IAsyncDisposable, SubscriptionBase.IO
         {
             if (subscriptions.ContainsKey(channel))
                 throw new HeraldException("already_subscribed", $"Already subscribed to '{channel}': use that subscription, or unsubscribe first.");
-            subscription = new Subscription<T>(channel, subscribeOptions?.Since, reader, this);
+            subscription = new Subscription<T>(channel, subscribeOptions?.Since, reader, this, subscribeOptions?.Presence);
             order.Add(subscription);
             Publish();
         }

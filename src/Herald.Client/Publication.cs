@@ -116,4 +116,12 @@ public sealed class SubscribeOptions
     /// A position the server no longer has is answered with a reset, never a silent gap.
     /// </summary>
     public Position? Since { get; set; }
+
+    /// <summary>
+    /// Presence on this channel (its namespace must enable it): <see cref="PresenceMode.List"/> keeps the
+    /// members in <see cref="SubscriptionBase.Presence"/>. Null: the server's default (present where the
+    /// namespace has presence) and no presence events. Carried by the WebSocket, SSE and streaming; not by
+    /// long or short polling in this client.
+    /// </summary>
+    public PresenceMode? Presence { get; set; }
 }

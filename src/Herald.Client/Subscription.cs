@@ -25,8 +25,8 @@ public sealed class Subscription<T> : SubscriptionBase, IAsyncEnumerable<Publica
     private bool enumerating;
     private bool hadConsumer;
 
-    internal Subscription(string channel, Position? since, DataReader<T> reader, IOwner owner)
-        : base(channel, since, owner) => this.reader = reader;
+    internal Subscription(string channel, Position? since, DataReader<T> reader, IOwner owner, PresenceMode? presence = null)
+        : base(channel, since, owner, presence) => this.reader = reader;
 
     /// <summary>Each publication, once, in offset order (on the connection's thread).</summary>
     public event EventHandler<Publication<T>>? Received

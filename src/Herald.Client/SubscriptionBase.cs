@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Herald.Client.Internal;
 
 namespace Herald.Client;
@@ -8,12 +9,28 @@ public abstract class SubscriptionBase : IAsyncDisposable
     private readonly TaskCompletionSource<bool> acknowledged = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int status; // 0 active, 1 ended, 2 failed
 
-    private protected SubscriptionBase(string channel, Position? since, IOwner owner)
+    private protected SubscriptionBase(string channel, Position? since, IOwner owner, PresenceMode? presence = null)
     {
         Channel = channel;
         Owner = owner;
         Tracker = new ChannelTracker(since);
+        Presence = presence is { } mode ? new PresenceList(mode) : null;
     }
+
+    /// <summary>The presence list or counts changed (with <see cref="SubscribeOptions.Presence"/>).</summary>
+    public event EventHandler<PresenceEvent>? PresenceChanged;
+
+    /// <summary>The set of typing users changed (on a namespace with typing).</summary>
+    public event EventHandler<TypingEvent>? TypingChanged;
+
+    /// <summary>A signal arrived (on a namespace with signals).</summary>
+    public event EventHandler<SignalEvent>? SignalReceived;
+
+    /// <summary>The channel's presence, with <see cref="SubscribeOptions.Presence"/>; else null.</summary>
+    public PresenceList? Presence { get; }
+
+    /// <summary>The server's typing timings, from the WebSocket subscribe reply on a namespace with typing; null until then.</summary>
+    public TypingTimings? Typing { get; private set; }
 
     /// <summary>The server confirmed the subscription on a connection (first time and after each reconnect).</summary>
     public event EventHandler<SubscribedEvent>? Subscribed;
@@ -91,6 +108,7 @@ public abstract class SubscriptionBase : IAsyncDisposable
             if (!Active)
                 return;
             (outcome, previous) = Tracker.Confirm(reply);
+            Typing = reply.Typing ?? Typing;
             at = Tracker.Position ?? new Position(reply.Epoch, reply.Offset);
         }
 
@@ -100,6 +118,34 @@ public abstract class SubscriptionBase : IAsyncDisposable
         else if (outcome == ConfirmOutcome.Reset)
             Raise(Reset, new ResetEvent(transport, at, previous));
         acknowledged.TrySetResult(true);
+    }
+
+    /// <summary>A presence, typing or signal message of the channel; false when the presence list has a gap (the client resumes it).</summary>
+    internal bool Handle(ReadOnlySpan<byte> line)
+    {
+        if (!Active)
+            return true;
+        var reader = new Utf8JsonReader(line);
+        using var document = JsonDocument.ParseValue(ref reader);
+        var m = document.RootElement;
+        switch (m.GetProperty("type").GetString())
+        {
+            case "typing":
+                Raise(TypingChanged, new TypingEvent([.. m.GetProperty("users").EnumerateArray().Select(u => u.GetString()!)], m.GetProperty("total").GetInt32()));
+                return true;
+            case "signal":
+                var from = m.TryGetProperty("from", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString() : null;
+                var data = m.TryGetProperty("data", out var d) ? new JsonData(System.Text.Encoding.UTF8.GetBytes(d.GetRawText())) : (JsonData?)null;
+                Raise(SignalReceived, new SignalEvent(Channel, m.GetProperty("name").GetString()!, from, data));
+                return true;
+        }
+
+        if (Presence is null)
+            return true;
+        var (change, gap) = Presence.Apply(m);
+        if (change is not null)
+            Raise(PresenceChanged, change);
+        return !gap;
     }
 
     /// <summary>The server refused the subscription: it is over.</summary>

@@ -57,7 +57,10 @@ public static class HeraldServiceCollectionExtensions
             sp.GetRequiredService<HeraldEngine>().Broker,
             sp.GetRequiredService<ChannelHub>(),
             sp.GetRequiredService<IOptions<HeraldOptions>>(),
-            sp.GetService<TimeProvider>()));
+            sp.GetService<TimeProvider>())
+        {
+            Polls = sp.GetRequiredService<PollWaiters>(),
+        });
         services.AddSingleton<Publishing.PublishService>();
         services.AddSingleton<Publishing.SignalService>();
         services.AddSingleton(sp => new Publishing.SignalRateLimiter(sp.GetService<TimeProvider>()));

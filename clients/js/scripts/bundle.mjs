@@ -98,9 +98,14 @@ export const browserSharedOptions = {
   banner: banner('SharedHerald: one connection for all tabs'),
 };
 
-/** The committed browser files, each with its options and its gzip budget (the test holds them to it). */
+/**
+ * The committed browser files, each with its options and its gzip budget (the test holds them to it).
+ * herald-client.js went from 12 to 14 KiB with presence, typing, signals and direct channels (about
+ * 2.4 KiB): a chat needs them on every transport, and a separate entry would save them only for
+ * pages that do not, at the price of a second import and a subclass of Herald.
+ */
 export const browserBundles = [
-  { options: browserOptions, path: browserBundlePath, budgetKiB: 12 },
+  { options: browserOptions, path: browserBundlePath, budgetKiB: 14 },
   { options: browserSharedOptions, path: resolve(wwwroot, 'herald-shared.js'), budgetKiB: 8 },
   { options: workerOptions, path: resolve(wwwroot, 'herald-worker.js'), budgetKiB: 16 },
 ];

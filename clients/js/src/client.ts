@@ -12,18 +12,21 @@ import {
   DEFAULT_TRANSPORTS,
   type ClientEvents,
   type ConnectionState,
+  type DirectChannel,
   type EventSourceConstructor,
   type HeraldOptions,
   type HistoryOptions,
   type HistoryPage,
   type Position,
   type PublishOptions,
+  type PresenceMode,
   type PublishResult,
   type SubscribeOptions,
   type TransportName,
+  type TypingTimings,
   type WebSocketConstructor,
 } from './types.js';
-import { checkChannel, invalid, toHistoryPage, toPublishResult } from './wire.js';
+import { checkChannel, invalid, str, toHistoryPage, toPublishResult, toTimings } from './wire.js';
 
 /**
  * A connection to one Herald server, shared by all of a page's subscriptions.
@@ -86,9 +89,14 @@ export class Herald extends Emitter<ClientEvents> {
         channels: () => [...this.subscriptions.keys()],
         position: (channel) => this.subscriptions.get(channel)?.position ?? null,
         byServer: (channel) => this.serverChannels.has(channel),
+        presence: (channel) => {
+          const list = this.subscriptions.get(channel)?.presence;
+          return list == null ? null : { mode: list.asked, since: list.position };
+        },
       },
       subscribed: (channel, reply, transport, byServer) => this.confirm(channel, reply, transport, byServer),
       publication: (publication) => this.subscriptions.get(publication.channel)?.deliver(publication) ?? true,
+      event: (message) => this.subscriptions.get(String(message['channel']))?.handle(message) ?? true,
       channelError: (channel, error) => this.refuse(channel, error),
       unsubscribed: (channel, reason, transport) => this.unsubscribedByServer(channel, reason, transport),
       removeRefused: (channels) => this.removeRefused(channels),
@@ -137,7 +145,11 @@ export class Herald extends Emitter<ClientEvents> {
       throw new HeraldError('already_subscribed', `Already subscribed to '${channel}': use that subscription, or unsubscribe first.`);
     }
     const since = options.since === undefined ? undefined : checkPosition(options.since);
-    const subscription = this.add<T>(channel, since);
+    const presence = options.presence;
+    if (presence !== undefined && !['off', 'enter', 'count', 'list'].includes(presence)) {
+      throw new HeraldError('bad_request', "'presence' is one of 'off', 'enter', 'count', 'list'.");
+    }
+    const subscription = this.add<T>(channel, since, presence);
     this.connector.channelsChanged();
     return subscription;
   }
@@ -166,7 +178,9 @@ export class Herald extends Emitter<ClientEvents> {
     for (let attempt = 0; attempt < this.publishAttempts; attempt++) {
       if (attempt > 0) await sleep(this.backoff.delay(attempt - 1), options.signal);
       try {
-        return await this.publishOnce(channel, data, body, key, options);
+        const result = await this.publishOnce(channel, data, body, key, options);
+        this.subscriptions.get(channel)?.sent();
+        return result;
       } catch (error) {
         last = asHeraldError(error);
         if (!isTransient(last)) throw last;
@@ -201,6 +215,60 @@ export class Herald extends Emitter<ClientEvents> {
       }
     }
     return this.historyOverHttp<T>(channel, options);
+  }
+
+  /**
+   * Sends a signal — a reaction, a cursor, a "ringing" — to the channel's current subscribers;
+   * never stored, not replayed. The namespace must enable signals; the sender needs subscribe
+   * access. Over the WebSocket when open, else `POST /v1/channels/{channel}/signals`.
+   */
+  async signal(channel: string, name: string, data?: unknown, options: { signal?: AbortSignal } = {}): Promise<void> {
+    this.checkOpen();
+    checkChannel(channel);
+    const body = { name, ...(data === undefined ? {} : { data }) };
+    const socket = this.connector.webSocket;
+    if (socket !== null) {
+      await abortable(socket.request({ op: 'signal', channel, ...body }), options.signal);
+      return;
+    }
+    await sendJson(this.http, `/v1/channels/${channel}/signals`, {
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers: { 'Content-Type': 'application/json' },
+      signal: options.signal,
+    });
+  }
+
+  /**
+   * The direct channel of a set of users (`POST /v1/direct`): `dm:alice~bob`, or a hashed name
+   * for ids that cannot be listed in one. `directChannel()` computes a listed name without asking.
+   */
+  async direct(members: readonly string[], options: { namespace?: string; signal?: AbortSignal } = {}): Promise<DirectChannel> {
+    this.checkOpen();
+    const answer = await sendJson(this.http, '/v1/direct', {
+      method: 'POST',
+      body: JSON.stringify({ members, ...(options.namespace === undefined ? {} : { namespace: options.namespace }) }),
+      headers: { 'Content-Type': 'application/json' },
+      signal: options.signal,
+    });
+    const body = answer.body ?? {};
+    return { channel: str(body, 'channel'), members: (body['members'] as string[] | undefined) ?? [], hashed: body['hashed'] === true };
+  }
+
+  /** Typing on or off, for a subscription's typist: over the WebSocket when open, else HTTP (whose answer carries the timings). */
+  private async sendTyping(channel: string, typing: boolean): Promise<TypingTimings | undefined> {
+    this.checkOpen();
+    const socket = this.connector.webSocket;
+    if (socket !== null) {
+      await socket.request({ op: typing ? 'typing' : 'typing_stop', channel });
+      return undefined;
+    }
+    const answer = await sendJson(this.http, `/v1/channels/${channel}/typing`, {
+      method: 'POST',
+      body: JSON.stringify({ typing }),
+      headers: { 'Content-Type': 'application/json' },
+    });
+    return answer.body === null ? undefined : toTimings(answer.body);
   }
 
   /** Closes the connection and ends every subscription. The client cannot be used afterwards. */
@@ -263,14 +331,21 @@ export class Herald extends Emitter<ClientEvents> {
     return toHistoryPage<T>(answer.body);
   }
 
-  private add<T>(channel: string, since: Position | undefined): Subscription<T> {
-    const subscription = new Subscription<T>(channel, since, {
-      unsubscribe: (s) => {
-        if (this.subscriptions.get(channel) !== s) return;
-        this.subscriptions.delete(channel);
-        this.connector.channelsChanged();
+  private add<T>(channel: string, since: Position | undefined, presence?: PresenceMode): Subscription<T> {
+    const subscription = new Subscription<T>(
+      channel,
+      since,
+      {
+        unsubscribe: (s) => {
+          if (this.subscriptions.get(channel) !== s) return;
+          this.subscriptions.delete(channel);
+          this.connector.channelsChanged();
+        },
+        typing: (ch, typing) => this.sendTyping(ch, typing),
+        signal: (ch, name, data) => this.signal(ch, name, data),
       },
-    });
+      presence,
+    );
     this.subscriptions.set(channel, subscription as unknown as Subscription<unknown>);
     return subscription;
   }

@@ -7,6 +7,7 @@ import { StreamSession } from './transports/stream.js';
 import type { ChannelSource, CloseInfo, TransportSession, TransportSettings, TransportSink } from './transports/transport.js';
 import { WebSocketSession } from './transports/websocket.js';
 import type { ClientEvents, ConnectionState, Publication, TransportName } from './types.js';
+import type { JsonObject } from './wire.js';
 
 /** What the connector needs from the client: its channels, and where to send what arrives. */
 export interface ConnectorHooks {
@@ -14,6 +15,8 @@ export interface ConnectorHooks {
   subscribed(channel: string, reply: SubscribeReply, transport: TransportName, byServer: boolean): void;
   /** False when the publication breaks the channel's order: the connector reconnects from the positions. */
   publication(publication: Publication, transport: TransportName): boolean;
+  /** A presence, typing or signal message; false when the channel's presence list has a gap: the connector reconnects from its position. */
+  event(message: JsonObject): boolean;
   channelError(channel: string, error: HeraldError): void;
   /** The server unsubscribed the client from a channel on its own. */
   unsubscribed(channel: string, reason: string, transport: TransportName): void;
@@ -225,10 +228,10 @@ export class Connector {
         if (live()) this.hooks.subscribed(channel, reply, transport, byServer === true);
       },
       publication: (publication) => {
-        if (!live() || this.hooks.publication(publication, transport)) return;
-        this.session?.close();
-        this.session = null;
-        this.schedule(this.planner.closed(Date.now()), { reason: `offsets out of order on ${publication.channel}` });
+        if (live() && !this.hooks.publication(publication, transport)) this.outOfOrder(`offsets out of order on ${publication.channel}`);
+      },
+      event: (message) => {
+        if (live() && !this.hooks.event(message)) this.outOfOrder(`presence out of order on ${String(message['channel'])}`);
       },
       channelError: (channel, error) => {
         if (live()) this.hooks.channelError(channel, error);
@@ -247,6 +250,13 @@ export class Connector {
         else void this.openFailed(info);
       },
     };
+  }
+
+  /** What arrived cannot follow what the client has: reconnect, resuming from the client's positions. */
+  private outOfOrder(reason: string): void {
+    this.session?.close();
+    this.session = null;
+    this.schedule(this.planner.closed(Date.now()), { reason });
   }
 
   private async openFailed(info: CloseInfo): Promise<void> {

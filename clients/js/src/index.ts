@@ -3,6 +3,8 @@
 export { Herald } from './client.js';
 export { Subscription } from './subscription.js';
 export { HeraldError } from './errors.js';
+export { directChannel } from './direct.js';
+export { PresenceList } from './presence.js';
 export { ALL_TRANSPORTS, DEFAULT_TRANSPORTS } from './types.js';
 export type {
   BackoffOptions,
@@ -10,6 +12,7 @@ export type {
   ConnectedEvent,
   ConnectingEvent,
   ConnectionState,
+  DirectChannel,
   DisconnectedEvent,
   EventSourceConstructor,
   EventSourceLike,
@@ -19,17 +22,24 @@ export type {
   HistoryOptions,
   HistoryPage,
   Position,
+  PresenceEvent,
+  PresenceMember,
+  PresenceMode,
+  PresencePosition,
   Publication,
   PublishOptions,
   PublishResult,
   RecoveredEvent,
   ResetEvent,
+  SignalEvent,
   SubscribedEvent,
   SubscribeOptions,
   SubscriptionEvents,
   TokenSource,
   TransportName,
   UnsubscribedEvent,
+  TypingEvent,
+  TypingTimings,
   WebSocketConstructor,
   WebSocketLike,
 } from './types.js';

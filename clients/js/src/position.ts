@@ -1,10 +1,12 @@
-import type { Position } from './types.js';
+import type { Position, TypingTimings } from './types.js';
 
 /** What the server said when a subscription went live on a connection. */
 export interface SubscribeReply {
   readonly recovered: boolean;
   readonly epoch: string;
   readonly offset: number;
+  /** The WebSocket reply's typing timings, on a namespace with typing. */
+  readonly typing?: TypingTimings;
 }
 
 export type ConfirmOutcome =

@@ -1,12 +1,18 @@
 import { Emitter } from './emitter.js';
 import { HeraldError } from './errors.js';
 import { ChannelPosition, type SubscribeReply } from './position.js';
-import type { Position, Publication, SubscribedEvent, SubscriptionEvents, TransportName, UnsubscribedEvent } from './types.js';
+import { PresenceList } from './presence.js';
+import { Typist } from './typing.js';
+import type { Position, PresenceMode, Publication, SubscribedEvent, SubscriptionEvents, TransportName, TypingTimings, UnsubscribedEvent } from './types.js';
+import { str, type JsonObject } from './wire.js';
 
 /** What a subscription needs from its client. */
 interface Owner {
   /** Forgets the subscription (the object itself, so a newer one on the same channel stays). */
   unsubscribe(subscription: object): void;
+  /** Says typing or stopped; resolves with the server's timings when its answer carries them. */
+  typing?(channel: string, typing: boolean): Promise<TypingTimings | undefined>;
+  signal?(channel: string, name: string, data: unknown): Promise<void>;
 }
 
 /**
@@ -28,6 +34,8 @@ export class Subscription<T = unknown> extends Emitter<SubscriptionEvents<T>> im
   private failure: HeraldError | undefined;
   private readonly iterators = new Set<PublicationQueue<T>>();
   private settle: { resolve: (event: SubscribedEvent) => void; reject: (error: HeraldError) => void } | undefined;
+  private readonly list: PresenceList | null;
+  private readonly typist: Typist;
 
   /**
    * Resolves with the first `subscribed` event: from then on every publication of the channel
@@ -42,10 +50,13 @@ export class Subscription<T = unknown> extends Emitter<SubscriptionEvents<T>> im
     channel: string,
     since: Position | undefined,
     private readonly owner: Owner,
+    presence?: PresenceMode,
   ) {
     super();
     this.channel = channel;
     this.tracker = new ChannelPosition(since);
+    this.list = presence === undefined ? null : new PresenceList(presence);
+    this.typist = new Typist((typing) => this.need().typing(channel, typing));
     this.ready = new Promise<SubscribedEvent>((resolve, reject) => (this.settle = { resolve, reject }));
     // Awaiting it is optional: a refusal is also the 'error' event, so an unawaited rejection is
     // not an unhandled one.
@@ -55,6 +66,36 @@ export class Subscription<T = unknown> extends Emitter<SubscriptionEvents<T>> im
   /** The position of the last publication delivered (or the one resumed from); null before the first reply. */
   get position(): Position | null {
     return this.tracker.position;
+  }
+
+  /**
+   * The channel's presence, with `presence` in the subscribe options (else null): `members` (with
+   * `list`), `count` (`{ users, connections }`), the `mode` the server granted and the `position`
+   * the list resumes from.
+   */
+  get presence(): PresenceList | null {
+    return this.list;
+  }
+
+  /**
+   * Call on every keystroke of the message field: says "typing" at once and again while
+   * keystrokes continue, and "stopped" after the server's `idle` time without one — on the
+   * server's timings. Sending a message to the channel ends it too. Needs a user token; over the
+   * WebSocket when open, else `POST /v1/channels/{channel}/typing`. Refusals are quiet: after one
+   * (no token, typing off) it stops trying.
+   */
+  typing(): void {
+    if (this.status === 'active') this.typist.keystroke();
+  }
+
+  /** Says "stopped" now (the field was cleared, the user left it), if typing. */
+  stopTyping(): void {
+    this.typist.stop();
+  }
+
+  /** Sends a signal to the channel's current subscribers (the namespace must enable signals). */
+  signal(name: string, data?: unknown): Promise<void> {
+    return this.need().signal(this.channel, name, data);
   }
 
   /** False once unsubscribed, refused by the server, or the client is closed. */
@@ -73,6 +114,7 @@ export class Subscription<T = unknown> extends Emitter<SubscriptionEvents<T>> im
   /** Stops the subscription; iterations end. Calling it again does nothing. */
   unsubscribe(): void {
     if (this.status !== 'active') return;
+    this.typist.stop();
     this.owner.unsubscribe(this);
     this.end();
   }
@@ -91,6 +133,7 @@ export class Subscription<T = unknown> extends Emitter<SubscriptionEvents<T>> im
   /** @internal The server confirmed the subscription on a connection. */
   confirm(reply: SubscribeReply, transport: TransportName): void {
     if (this.status !== 'active') return;
+    this.typist.set(reply.typing);
     const { outcome, previous } = this.tracker.confirm(reply);
     const at = this.tracker.position ?? { epoch: reply.epoch, offset: reply.offset };
     const event: SubscribedEvent = { transport, epoch: at.epoch, offset: at.offset, recovered: reply.recovered };
@@ -119,9 +162,33 @@ export class Subscription<T = unknown> extends Emitter<SubscriptionEvents<T>> im
     this.end();
   }
 
+  /** @internal A presence, typing or signal message; false when the presence list has a gap (the caller resumes it). */
+  handle(message: JsonObject): boolean {
+    if (this.status !== 'active') return true;
+    const type = message['type'];
+    if (type === 'typing') {
+      const users = message['users'];
+      this.emit('typing', { users: Array.isArray(users) ? users.map(String) : [], total: Number(message['total']) || 0 });
+    } else if (type === 'signal') {
+      const { from, data } = message;
+      this.emit('signal', { channel: this.channel, name: str(message, 'name'), ...(typeof from === 'string' ? { from } : {}), ...(data === undefined ? {} : { data }) });
+    } else if (this.list !== null) {
+      const event = this.list.apply(message);
+      if (event === 'gap') return false;
+      if (event !== null) this.emit('presence', event);
+    }
+    return true;
+  }
+
+  /** @internal The user's message went out: the server stopped their typing. */
+  sent(): void {
+    this.typist.clear();
+  }
+
   /** @internal The server refused the subscription: it is over. */
   fail(error: HeraldError): void {
     if (this.status !== 'active') return;
+    this.typist.clear();
     this.status = 'failed';
     this.failure = error;
     this.settle?.reject(error);
@@ -134,11 +201,18 @@ export class Subscription<T = unknown> extends Emitter<SubscriptionEvents<T>> im
   /** @internal Ends without error (unsubscribed, or the client closed). */
   end(): void {
     if (this.status !== 'active') return;
+    this.typist.clear();
     this.status = 'ended';
     this.settle?.reject(new HeraldError('closed', `The subscription to '${this.channel}' ended before the server confirmed it.`));
     this.settle = undefined;
     for (const queue of [...this.iterators]) queue.finish(undefined);
     this.iterators.clear();
+  }
+
+  private need(): Required<Owner> {
+    const owner = this.owner;
+    if (owner.typing === undefined || owner.signal === undefined) throw new HeraldError('unsupported', 'Typing and signals are not offered through SharedHerald: use Herald.');
+    return owner as Required<Owner>;
   }
 }
 

@@ -89,6 +89,81 @@ export interface SubscribeOptions {
    * absent means live from now.
    */
   readonly since?: Position;
+  /**
+   * Presence on this channel (its namespace must enable it; a user token makes you listed):
+   * `enter` (be present, receive nothing), `count` (the counts), `list` (the members, kept by
+   * `subscription.presence`). Absent: the server's default (`enter` where the namespace has
+   * presence), and no `presence` events.
+   */
+  readonly presence?: PresenceMode;
+}
+
+/** How a subscription takes part in presence (docs/protocol.md#presence). */
+export type PresenceMode = 'off' | 'enter' | 'count' | 'list';
+
+/** One user present on a channel. */
+export interface PresenceMember {
+  readonly user: string;
+  /** The token's `info` claim, when it has one. */
+  readonly info?: unknown;
+  /** Set with the WebSocket `status` op. */
+  readonly status?: string;
+  /** The user's connections on the channel when the entry was written. */
+  readonly conns: number;
+  /** When the user joined (Unix milliseconds). */
+  readonly since: number;
+}
+
+/** Where a presence list stands: the server resumes it from here on a reconnect. */
+export interface PresencePosition {
+  readonly epoch: string;
+  readonly seq: number;
+}
+
+/** A change of a channel's presence: the whole list and counts after it, and what changed. */
+export interface PresenceEvent {
+  /** Everyone listed now (empty unless the mode is `list`). */
+  readonly members: readonly PresenceMember[];
+  /** Users present (anonymous connections are counted in `connections` only). */
+  readonly users: number;
+  readonly connections: number;
+  readonly joined: readonly PresenceMember[];
+  readonly left: readonly PresenceMember[];
+  readonly updated: readonly PresenceMember[];
+}
+
+/** Who is typing on a channel: the first few users (the server's `TypingListLimit`, 10), and how many in all. */
+export interface TypingEvent {
+  readonly users: readonly string[];
+  readonly total: number;
+}
+
+/** The server's typing timings, in milliseconds (docs/protocol.md#typing). */
+export interface TypingTimings {
+  /** Say "typing" again this often while the user types. */
+  readonly resend: number;
+  /** Say "stopped" after this long without a keystroke. */
+  readonly idle: number;
+  /** The server forgets a typer it has not heard from for this long. */
+  readonly expire: number;
+}
+
+/** A signal: sent to the channel's current subscribers, never stored. */
+export interface SignalEvent<D = unknown> {
+  readonly channel: string;
+  readonly name: string;
+  /** The sending user; absent for API keys and anonymous senders. */
+  readonly from?: string;
+  readonly data?: D;
+}
+
+/** The answer of `herald.direct()`: the one channel of a set of users. */
+export interface DirectChannel {
+  readonly channel: string;
+  /** Sorted, each once. */
+  readonly members: readonly string[];
+  /** True when the ids cannot be listed in a name (`dm:=…`): only token grants give access to it. */
+  readonly hashed: boolean;
 }
 
 /** `closed` only after `close()`; `disconnected` also while no subscription needs a connection. */
@@ -174,6 +249,12 @@ export interface SubscriptionEvents<T = unknown> {
   readonly error: HeraldError;
   /** The server's API unsubscribed the user from the channel; the subscription is over and is not renewed. */
   readonly unsubscribed: UnsubscribedEvent;
+  /** The presence list or counts changed (with `presence` in the subscribe options). */
+  readonly presence: PresenceEvent;
+  /** The set of typing users changed (on namespaces with typing). */
+  readonly typing: TypingEvent;
+  /** A signal arrived (on namespaces with signals; not on long or short polling). */
+  readonly signal: SignalEvent;
 }
 
 export interface UnsubscribedEvent {

@@ -2,7 +2,7 @@
 // malformed one fails loudly (invalid_response) instead of corrupting positions.
 
 import { HeraldError } from './errors.js';
-import type { HistoryPage, Publication, PublishResult } from './types.js';
+import type { HistoryPage, Publication, PublishResult, TypingTimings } from './types.js';
 import type { SubscribeReply } from './position.js';
 
 export type JsonObject = { readonly [key: string]: unknown };
@@ -60,6 +60,14 @@ export function toSubscribeReply(o: JsonObject): SubscribeReply {
   if (typeof recovered !== 'boolean') throw invalid(`'recovered' is not a boolean`);
   return { recovered, epoch: str(o, 'epoch'), offset: num(o, 'offset') };
 }
+
+/** The typing timings of a WebSocket subscribe reply or an HTTP typing answer. */
+export function toTimings(o: JsonObject): TypingTimings {
+  return { resend: num(o, 'resend'), idle: num(o, 'idle'), expire: num(o, 'expire') };
+}
+
+/** The push messages a subscription handles besides publications: presence, typing and signals. */
+export const CHANNEL_EVENTS = ['presence_state', 'presence_snapshot', 'presence', 'presence_count', 'typing', 'signal'];
 
 /** The `channels` member of an SSE/stream `subscribed` message or a poll answer. */
 export function toChannelReplies(o: JsonObject): Map<string, SubscribeReply> {

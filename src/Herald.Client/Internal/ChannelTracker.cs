@@ -3,7 +3,7 @@ using System.Text;
 namespace Herald.Client.Internal;
 
 /// <summary>What the server said when a subscription went live on a connection.</summary>
-internal readonly record struct SubscribeReply(bool Recovered, string Epoch, long Offset);
+internal readonly record struct SubscribeReply(bool Recovered, string Epoch, long Offset, TypingTimings? Typing = null);
 
 internal enum ConfirmOutcome
 {

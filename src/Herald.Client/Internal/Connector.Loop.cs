@@ -74,21 +74,35 @@ internal sealed partial class Connector
 
             attempted = true;
             using var next = Create(transport, token);
+            using var drop = CancellationTokenSource.CreateLinkedTokenSource(stop);
             lock (gate)
+            {
                 session = next;
+                dropSession = drop;
+            }
+
             SessionEnd end;
             try
             {
-                end = await next.RunAsync(stop).ConfigureAwait(false);
+                end = await next.RunAsync(drop.Token).ConfigureAwait(false);
             }
             finally
             {
                 lock (gate)
+                {
                     session = null;
+                    dropSession = null;
+                }
             }
 
             if (stop.IsCancellationRequested)
                 break;
+            if (drop.IsCancellationRequested)
+            {
+                // Reconnect() or SetTransports(): the next attempt starts at once, on the planner's transport.
+                quiet = false;
+                continue;
+            }
             if (end.Resync)
             {
                 quiet = true;

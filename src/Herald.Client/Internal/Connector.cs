@@ -46,6 +46,9 @@ internal sealed partial class Connector(HeraldClientOptions options, HttpApi htt
     private ConnectionState state = ConnectionState.Disconnected;
     private HeraldTransport? current;
     private bool reconnectRequested;
+
+    /// <summary>Cancels the open session's run: <see cref="Reconnect"/> drops the connection, not only a backoff wait.</summary>
+    private CancellationTokenSource? dropSession;
     private int attempts;
     private bool authRetried;
 
@@ -116,6 +119,7 @@ internal sealed partial class Connector(HeraldClientOptions options, HttpApi htt
     /// <summary>Drops the connection (or the wait before the next attempt) and connects again at once.</summary>
     public void Reconnect(IEnumerable<HeraldTransport>? order = null)
     {
+        CancellationTokenSource? drop;
         lock (gate)
         {
             if (lifetime.IsCancellationRequested)
@@ -125,6 +129,17 @@ internal sealed partial class Connector(HeraldClientOptions options, HttpApi htt
             reconnectRequested = true;
             loop ??= Task.Run(RunAsync);
             Signal(ref wake);
+            drop = dropSession;
+        }
+
+        // Outside the lock: cancelling runs the session's callbacks, which may take it.
+        try
+        {
+            drop?.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The session ended meanwhile.
         }
     }
 

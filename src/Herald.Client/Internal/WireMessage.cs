@@ -16,8 +16,9 @@ internal enum MessageType
     Pong,
     Heartbeat,
     Disconnect,
-    // Chat facets (presence, typing, receipts: DESIGN.md section 6) arrive as further types here;
-    // the client routes them to the subscription of their channel like publications.
+
+    /// <summary>Presence, typing and signals: routed to the subscription of their channel.</summary>
+    ChannelEvent,
 }
 
 /// <summary>
@@ -44,6 +45,7 @@ internal ref struct WireMessage
     public bool Recovered;
     public bool HasRecovered;
     public int Code;
+    public TypingTimings? Typing;
 }
 
 /// <summary>Reads messages; one per connection, so its string caches follow what that connection carries.</summary>
@@ -108,6 +110,9 @@ internal sealed class WireParser
                     message.Recovered = reader.GetBoolean();
                     message.HasRecovered = true;
                     break;
+                case 6 when name.SequenceEqual("typing"u8) && reader.TokenType == JsonTokenType.StartObject:
+                    message.Typing = Timings(ref reader);
+                    break;
                 case 4 when name.SequenceEqual("code"u8):
                     if (reader.TokenType == JsonTokenType.Number)
                         message.Code = reader.GetInt32();
@@ -134,8 +139,33 @@ internal sealed class WireParser
             4 when v.SequenceEqual("pong"u8) => MessageType.Pong,
             9 when v.SequenceEqual("heartbeat"u8) => MessageType.Heartbeat,
             10 when v.SequenceEqual("disconnect"u8) => MessageType.Disconnect,
+            8 when v.SequenceEqual("presence"u8) => MessageType.ChannelEvent,
+            14 when v.SequenceEqual("presence_state"u8) || v.SequenceEqual("presence_count"u8) => MessageType.ChannelEvent,
+            17 when v.SequenceEqual("presence_snapshot"u8) => MessageType.ChannelEvent,
+            6 when v.SequenceEqual("typing"u8) || v.SequenceEqual("signal"u8) => MessageType.ChannelEvent,
             _ => MessageType.Unknown,
         };
+    }
+
+    /// <summary>The <c>typing</c> member of a WebSocket subscribe reply: <c>{"resend","idle","expire"}</c> in milliseconds.</summary>
+    private static TypingTimings Timings(ref Utf8JsonReader reader)
+    {
+        long resend = 0, idle = 0, expire = 0;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var name = reader.GetString();
+            reader.Read();
+            if (name == "resend")
+                resend = reader.GetInt64();
+            else if (name == "idle")
+                idle = reader.GetInt64();
+            else if (name == "expire")
+                expire = reader.GetInt64();
+            else
+                reader.Skip();
+        }
+
+        return new TypingTimings(TimeSpan.FromMilliseconds(resend), TimeSpan.FromMilliseconds(idle), TimeSpan.FromMilliseconds(expire));
     }
 
     private string Channel(ref Utf8JsonReader reader)

@@ -28,7 +28,7 @@ internal abstract class PushSession(HeraldTransport name, SessionContext context
         try
         {
             response = await Context.Http.SendAsync(
-                HttpMethod.Get, path + HttpApi.Query(ChannelQuery(Sink, channels)), null, [new("Accept", accept)], Options.OpenTimeout, streaming: true, lifetime.Token).ConfigureAwait(false);
+                HttpMethod.Get, path + HttpApi.Query(ChannelQuery(Sink, channels, presence: true)), null, [new("Accept", accept)], Options.OpenTimeout, streaming: true, lifetime.Token).ConfigureAwait(false);
         }
         catch (HeraldException e)
         {
@@ -81,21 +81,46 @@ internal abstract class PushSession(HeraldTransport name, SessionContext context
     /// The query of an SSE, streaming or poll request: every channel, and a cursor holding the positions
     /// the client knows (a channel without one starts live).
     /// </summary>
-    internal static List<KeyValuePair<string, string>> ChannelQuery(ITransportSink sink, IReadOnlyList<string> channels)
+    /// <param name="sink">The client's channels.</param>
+    /// <param name="channels">The channels of the request.</param>
+    /// <param name="presence">SSE and streaming: the highest presence mode the channels ask for (the server takes one for all), and each list's position.</param>
+    internal static List<KeyValuePair<string, string>> ChannelQuery(ITransportSink sink, IReadOnlyList<string> channels, bool presence = false)
     {
         var query = new List<KeyValuePair<string, string>>(channels.Count + 2);
         List<KeyValuePair<string, Position>>? known = null;
+        PresenceMode? mode = null;
+        List<KeyValuePair<string, string>>? resume = null;
         foreach (var channel in channels)
         {
             query.Add(new("channel", channel));
             if (sink.PositionOf(channel) is { } position)
                 (known ??= []).Add(new(channel, position));
+            if (!presence || sink.PresenceOf(channel) is not { } asked)
+                continue;
+            mode = mode is { } highest && highest > asked.Mode ? highest : asked.Mode;
+            if (asked.Since is { } since)
+                (resume ??= []).Add(new("presenceSince", $"{since.Epoch}.{since.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture)}.{channel}"));
         }
 
         if (known is not null)
             query.Add(new("cursor", HeraldCursor.Encode(known)));
+        if (mode is { } chosen)
+        {
+            query.Add(new("presence", ModeName(chosen)));
+            if (chosen == PresenceMode.List && resume is not null)
+                query.AddRange(resume);
+        }
+
         return query;
     }
+
+    internal static string ModeName(PresenceMode mode) => mode switch
+    {
+        PresenceMode.Enter => "enter",
+        PresenceMode.Count => "count",
+        PresenceMode.List => "list",
+        _ => "off",
+    };
 
     /// <summary>No channel to carry (an explicit connect): open once the server answers, then wait for channels.</summary>
     internal static async Task<SessionEnd> IdleAsync(SessionContext context, Action opened, Func<bool> resync, CancellationToken cancellationToken)
@@ -218,6 +243,7 @@ internal sealed class SseSession(SessionContext context) : PushSession(HeraldTra
                 : value.SequenceEqual("subscribed"u8) ? MessageType.Subscribed
                 : value.SequenceEqual("unsubscribed"u8) ? MessageType.Unsubscribed
                 : value.SequenceEqual("disconnect"u8) ? MessageType.Disconnect
+                : value.StartsWith("presence"u8) || value.SequenceEqual("typing"u8) || value.SequenceEqual("signal"u8) ? MessageType.ChannelEvent
                 : MessageType.Unknown;
         }
 

@@ -28,6 +28,12 @@ internal interface ITransportSink
 
     /// <summary>The server refused one channel; the connection carries on with the others.</summary>
     void ChannelRefused(string channel, HeraldException error);
+
+    /// <summary>The presence the channel asks for and where its list stands; null: nothing asked.</summary>
+    (PresenceMode Mode, PresencePosition? Since)? PresenceOf(string channel);
+
+    /// <summary>A presence, typing or signal message; false when the channel's presence list has a gap: the client reconnects from its position.</summary>
+    bool Event(string channel, ReadOnlySpan<byte> line);
 }
 
 /// <summary>How a session ended.</summary>
@@ -179,6 +185,8 @@ internal abstract class TransportSession(HeraldTransport name, SessionContext co
                 return null;
             case MessageType.Disconnect:
                 return new SessionEnd($"server closed ({message.Code} {Replies.Reason(line)})", message.Code);
+            case MessageType.ChannelEvent:
+                return message.Channel is null || Sink.Event(message.Channel, line) ? null : new SessionEnd($"presence out of order on {message.Channel}");
             default:
                 return null;
         }

@@ -103,6 +103,7 @@ internal sealed partial class WebSocketSession
         switch (message.Type)
         {
             case MessageType.Publication:
+            case MessageType.ChannelEvent:
                 return Route(ref message, line);
             case MessageType.Ping:
                 pongs++;
@@ -137,7 +138,7 @@ internal sealed partial class WebSocketSession
         if (subscribed is null)
             return null;
         if (message.Type == MessageType.Subscribed)
-            Sink.Subscribed(subscribed, new SubscribeReply(message.Recovered, System.Text.Encoding.ASCII.GetString(message.Epoch), message.Offset));
+            Sink.Subscribed(subscribed, new SubscribeReply(message.Recovered, System.Text.Encoding.ASCII.GetString(message.Epoch), message.Offset, message.Typing));
         else if (message.Type == MessageType.Error)
             Sink.ChannelRefused(subscribed, Replies.Error(line));
         return null;

@@ -137,6 +137,7 @@ internal sealed partial class WebSocketSession(SessionContext context) : Transpo
                     continue;
                 var id = NextId();
                 var since = Sink.PositionOf(channel);
+                var presence = Sink.PresenceOf(channel);
                 Enqueue(id, static (w, state) =>
                 {
                     w.WriteString("op", "subscribe");
@@ -148,7 +149,19 @@ internal sealed partial class WebSocketSession(SessionContext context) : Transpo
                         w.WriteNumber("offset", position.Offset);
                         w.WriteEndObject();
                     }
-                }, (channel, since));
+
+                    if (state.presence is { } asked)
+                    {
+                        w.WriteString("presence", PushSession.ModeName(asked.Mode));
+                        if (asked.Mode == PresenceMode.List && asked.Since is { } from)
+                        {
+                            w.WriteStartObject("presenceSince");
+                            w.WriteString("epoch", from.Epoch);
+                            w.WriteNumber("seq", from.Seq);
+                            w.WriteEndObject();
+                        }
+                    }
+                }, (channel, since, presence));
                 carried[channel] = id;
                 subscribeIds[id] = channel;
             }

@@ -16,12 +16,14 @@ namespace Herald.Transports;
 /// <param name="Caller">Who asked.</param>
 /// <param name="Presence">The presence asked for with <c>?presence=</c> (every channel of the request); null: the default.</param>
 /// <param name="PresenceSince">Per channel, the presence position a list subscriber resumes from (<c>?presenceSince=&lt;epoch&gt;.&lt;seq&gt;.&lt;channel&gt;</c>).</param>
+/// <param name="TypingSeen">Polls only: per channel, the tag of the typing set the poller has (<c>?typing=&lt;tag&gt;.&lt;channel&gt;</c>, <c>0</c> for none).</param>
 internal sealed record SubscriptionRequest(
     IReadOnlyList<string> Channels,
     IReadOnlyDictionary<string, Position> Positions,
     Caller Caller,
     Presence.PresenceMode? Presence = null,
-    IReadOnlyDictionary<string, Presence.PresencePosition>? PresenceSince = null)
+    IReadOnlyDictionary<string, Presence.PresencePosition>? PresenceSince = null,
+    IReadOnlyDictionary<string, string>? TypingSeen = null)
 {
     /// <summary>Parses and authorizes the request; on failure <paramref name="problem"/> is the answer to send.</summary>
     /// <param name="personal">Adds the caller's auto-subscribed personal channels (<see cref="PersonalChannels"/>) after the named ones: the push transports.</param>
@@ -89,7 +91,17 @@ internal sealed record SubscriptionRequest(
             (presenceSince ??= new(StringComparer.Ordinal))[channel] = position;
         }
 
-        return (new SubscriptionRequest(channels, positions, caller, presence, presenceSince), null);
+        Dictionary<string, string>? typingSeen = null;
+        foreach (var value in query["typing"])
+        {
+            // <tag>.<channel>: a tag has no dot (Typing.TypingService.Tag).
+            var dot = value?.IndexOf('.', StringComparison.Ordinal) ?? -1;
+            if (dot is <= 0 or > 16 || !channels.Contains(value![(dot + 1)..]))
+                return (null, Problems.InvalidQuery("'typing' must be <tag>.<channel> for a channel of the request (the tag of the typing set last received, 0 for none)."));
+            (typingSeen ??= new(StringComparer.Ordinal))[value[(dot + 1)..]] = value[..dot];
+        }
+
+        return (new SubscriptionRequest(channels, positions, caller, presence, presenceSince, typingSeen), null);
     }
 
     public Presence.PresencePosition? PresencePositionOf(string channel) =>

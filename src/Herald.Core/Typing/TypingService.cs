@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using Herald.Auth;
 using Herald.Channels;
@@ -56,6 +58,9 @@ public sealed class TypingService : IAsyncDisposable
     }
 
     internal static TimeSpan TickPeriod { get; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Held long polls, woken by a change of a channel's typing set so a poller sees it at once.</summary>
+    internal PollWaiters? Polls { get; set; }
 
     /// <summary>Checks a typing request: <see cref="TypingError.None"/> when accepted.</summary>
     public TypingError Check(string channel, Caller caller)
@@ -127,6 +132,48 @@ public sealed class TypingService : IAsyncDisposable
         catch (EngineUnavailableException)
         {
         }
+    }
+
+    /// <summary>
+    /// The <c>typing</c> member of a poll answer's channel entry, <c>{"users":[…],"total":N,"tag":"…"}</c>,
+    /// and its tag: polling is stateless, so a poller names the set it has by its tag and a held
+    /// poll returns when the tag differs.
+    /// </summary>
+    public (byte[] Json, string Tag) PollPart(string channel, int limit)
+    {
+        List<string> users;
+        lock (_lock)
+            users = _channels.TryGetValue(channel, out var typers) ? [.. typers.Users.OrderBy(u => u.Value.Since).Select(u => u.Key)] : [];
+        var tag = Tag(users);
+        var buffer = new ArrayBufferWriter<byte>(96);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteStartArray("users"u8);
+            foreach (var user in users.Take(limit))
+                writer.WriteStringValue(user);
+            writer.WriteEndArray();
+            writer.WriteNumber("total"u8, users.Count);
+            writer.WriteString("tag"u8, tag);
+            writer.WriteEndObject();
+        }
+
+        return (buffer.WrittenSpan.ToArray(), tag);
+    }
+
+    /// <summary><c>0</c> for nobody, else FNV-1a (32 bits, hex) of the users in order: the same set has the same tag on every node.</summary>
+    internal static string Tag(IReadOnlyList<string> users)
+    {
+        if (users.Count == 0)
+            return "0";
+        var hash = 2166136261u;
+        foreach (var user in users)
+        {
+            foreach (var b in Encoding.UTF8.GetBytes(user + "\n"))
+                hash = (hash ^ b) * 16777619u;
+        }
+
+        return hash.ToString("x8", CultureInfo.InvariantCulture);
     }
 
     /// <summary>The current set as clients receive it; for the subscribe reply's first state and tests.</summary>
@@ -248,6 +295,7 @@ public sealed class TypingService : IAsyncDisposable
         }
 
         _hub.OnEvent(new ChannelEvent(channel, EventKind, payload));
+        Polls?.Wake(channel);
     }
 
     /// <summary><c>{"type":"typing","channel":…,"users":[≤ limit],"total":N}</c>.</summary>

@@ -104,6 +104,50 @@ public sealed class TypingTests : IAsyncLifetime
         Assert.Equal("unauthorized", (await ws.RequestAsync($$"""{"id":1,"op":"typing","channel":"{{channel}}"}""")).GetProperty("code").GetString());
     }
 
+    [Fact]
+    public async Task A_long_poll_naming_the_typing_set_it_has_returns_when_that_set_changes()
+    {
+        const string channel = "room:poll";
+        using var api = server.CreateClient();
+        var first = await PollAsync(api, $"v1/poll?channel={channel}&typing=0.{channel}&wait=0");
+        var none = first.GetProperty("channels").GetProperty(channel).GetProperty("typing");
+        Assert.Empty(Users(none));
+        Assert.Equal("0", none.GetProperty("tag").GetString());
+        var cursor = first.GetProperty("cursor").GetString();
+
+        // Held with the set it has (nobody): a typer wakes it long before its wait.
+        var held = PollAsync(api, $"v1/poll?channel={channel}&typing=0.{channel}&wait=20&cursor={cursor}");
+        await using var bob = await SubscribedAsync("bob", channel);
+        await bob.RequestAsync($$"""{"id":2,"op":"typing","channel":"{{channel}}"}""");
+        var typing = (await held.WaitAsync(TimeSpan.FromSeconds(15))).GetProperty("channels").GetProperty(channel).GetProperty("typing");
+        Assert.Equal(["bob"], Users(typing));
+        Assert.Equal(1, typing.GetProperty("total").GetInt32());
+        var tag = typing.GetProperty("tag").GetString();
+        Assert.NotEqual("0", tag);
+
+        // With that tag it holds, until bob stops.
+        held = PollAsync(api, $"v1/poll?channel={channel}&typing={tag}.{channel}&wait=20&cursor={cursor}");
+        await Task.Delay(300);
+        Assert.False(held.IsCompleted, "the set did not change: the poll holds");
+        await bob.RequestAsync($$"""{"id":3,"op":"typing_stop","channel":"{{channel}}"}""");
+        typing = (await held.WaitAsync(TimeSpan.FromSeconds(15))).GetProperty("channels").GetProperty(channel).GetProperty("typing");
+        Assert.Empty(Users(typing));
+        Assert.Equal("0", typing.GetProperty("tag").GetString());
+
+        // Only polls that ask get the member; a malformed one is refused.
+        var plain = await PollAsync(api, $"v1/poll?channel={channel}&wait=0");
+        Assert.False(plain.GetProperty("channels").GetProperty(channel).TryGetProperty("typing", out _));
+        using var bad = await api.GetAsync(new Uri($"v1/poll?channel={channel}&typing=x.room:other&wait=0", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+    }
+
+    private static async Task<JsonElement> PollAsync(HttpClient client, string uri)
+    {
+        using var response = await client.GetAsync(new Uri(uri, UriKind.Relative));
+        Assert.True(response.IsSuccessStatusCode, $"{uri} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        return await response.ReadJsonAsync();
+    }
+
     private async Task<WsClient> SubscribedAsync(string user, string channel)
     {
         var client = await WsClient.ConnectAsync(server, bearer: Tokens.Mint(user));

@@ -5,11 +5,12 @@ import { TIMEOUT_MS } from './browser.mjs';
 
 /**
  * Opens the chat, picks the transport with the page's switcher, and joins `room` as `name`;
- * resolves once the page says it is connected (on `transport`, unless it is `auto`).
+ * resolves once the page says it is connected (on `transport`, unless it is `auto`). `token`: a
+ * user token, given to the page in the fragment (`/#token=<JWT>`), as the README says.
  */
-export async function joinChat(context, baseUrl, { name, room, transport = 'auto' }) {
+export async function joinChat(context, baseUrl, { name, room, transport = 'auto', token }) {
   const page = await context.newPage();
-  await page.goto(`${baseUrl}/`);
+  await page.goto(`${baseUrl}/${token === undefined ? '' : `#token=${token}`}`);
   await page.selectOption('#transport', transport);
   await page.fill('#name', name);
   await page.fill('#room', room);

@@ -1,5 +1,6 @@
 import { HeraldError } from '../errors.js';
 import { sendJson } from '../http.js';
+import { pollPresence } from '../presence.js';
 import { isObject, toChannelReplies, toPublication, type JsonObject } from '../wire.js';
 import { channelQuery } from './push.js';
 import { SessionBase, type ChannelSource, type TransportSettings, type TransportSink } from './transport.js';
@@ -15,6 +16,9 @@ const TOO_MANY_POLLS_PAUSE_MS = 5_000;
  * (or its replay), so the session opens without waiting out a long poll. A change of the channel
  * set cuts a held poll short and polls again with the new set. A short poll of one channel sends
  * the last ETag, so an unchanged channel costs a bodiless 304.
+ *
+ * Presence and typing come in each channel's entry of the answer. A poll names the typing set it
+ * last saw per channel (`typing=<tag>.<channel>`), so a held poll returns when that set changes.
  */
 export class PollSession extends SessionBase {
   readonly name: 'longpoll' | 'poll';
@@ -25,6 +29,8 @@ export class PollSession extends SessionBase {
   private restart = false;
   private wake: (() => void) | null = null;
   private etag: string | undefined;
+  /** Per channel, the tag of the typing set last reported. */
+  private readonly typingTags = new Map<string, string>();
 
   constructor(
     sink: TransportSink,
@@ -62,7 +68,7 @@ export class PollSession extends SessionBase {
       for (const channel of [...this.confirmed]) if (!channels.includes(channel)) this.confirmed.delete(channel);
       const fresh = channels.some((c) => !this.confirmed.has(c));
       const wait = this.long && !fresh ? this.settings.longPollWaitSeconds : 0;
-      const query = [...channelQuery(this.source), ['wait', String(wait)] as const];
+      const query = [...channelQuery(this.source), ...channels.map((c) => ['typing', `${this.typingTags.get(c) ?? '0'}.${c}`] as const), ['wait', String(wait)] as const];
       const conditional = !this.long && !fresh && channels.length === 1 && this.etag !== undefined;
       const controller = (this.controller = new AbortController());
       this.holding = wait > 0;
@@ -112,6 +118,15 @@ export class PollSession extends SessionBase {
         this.confirmed.add(channel);
         this.sink.subscribed(channel, reply);
         if (this.ended) return false;
+      }
+      for (const [channel, entry] of Object.entries(answer['channels'] as JsonObject)) {
+        const { presence, typing } = entry as JsonObject;
+        const messages = isObject(presence) ? pollPresence(channel, presence) : [];
+        if (isObject(typing) && typing['tag'] !== (this.typingTags.get(channel) ?? '0')) {
+          this.typingTags.set(channel, String(typing['tag']));
+          messages.push({ ...typing, type: 'typing', channel });
+        }
+        for (const message of messages) if (!this.ended) this.sink.event(message);
       }
       const publications = answer['publications'];
       if (!Array.isArray(publications)) throw new Error("'publications' is not an array");

@@ -2,27 +2,37 @@ import { HeraldError } from '../errors.js';
 import { send, type Query } from '../http.js';
 import { encodeCursor } from '../cursor.js';
 import type { Position, TransportName } from '../types.js';
-import { str, toChannelReplies, toPublication, type JsonObject } from '../wire.js';
+import { CHANNEL_EVENTS, str, toChannelReplies, toPublication, type JsonObject } from '../wire.js';
 import { SessionBase, Watchdog, type ChannelSource, type CloseInfo, type TransportSettings, type TransportSink } from './transport.js';
 
+const MODES = ['off', 'enter', 'count', 'list'] as const;
+
 /**
- * The query of an SSE, streaming or poll request: every channel, and a cursor holding the
- * positions the client knows (a channel without one starts live).
+ * The query of an SSE, streaming or poll request: every channel, a cursor holding the positions
+ * the client knows (a channel without one starts live), and presence. The server takes one
+ * presence mode for all the channels of a request: the highest any of them asks for.
  */
 export function channelQuery(source: ChannelSource): Query {
   const channels = source.channels();
   const query: (readonly [string, string])[] = channels.map((c) => ['channel', c] as const);
   const known: (readonly [string, Position])[] = [];
+  const resume: (readonly [string, string])[] = [];
+  let mode = -1;
   for (const channel of channels) {
     const position = source.position(channel);
     if (position !== null) known.push([channel, position]);
+    const presence = source.presence(channel);
+    if (presence === null) continue;
+    mode = Math.max(mode, MODES.indexOf(presence.mode));
+    if (presence.since !== null) resume.push(['presenceSince', `${presence.since.epoch}.${presence.since.seq}.${channel}`]);
   }
   if (known.length > 0) query.push(['cursor', encodeCursor(known)]);
+  if (mode >= 0) query.push(['presence', MODES[mode] as string], ...(mode === 3 ? resume : []));
   return query;
 }
 
 /**
- * Hands the members of a `subscribed`, `publication`, `unsubscribed` or `disconnect` message to the
+ * Hands a `subscribed`, `publication`, `unsubscribed`, presence, typing, signal or `disconnect` message to the
  * sink, the same for SSE and NDJSON. Returns the close to report for a `disconnect`, else undefined.
  */
 export function dispatchPush(sink: TransportSink, type: string, message: JsonObject): CloseInfo | undefined {
@@ -32,6 +42,8 @@ export function dispatchPush(sink: TransportSink, type: string, message: JsonObj
     for (const [channel, reply] of toChannelReplies(message)) sink.subscribed(channel, reply);
   } else if (type === 'unsubscribed') {
     sink.unsubscribed(str(message, 'channel'), typeof message['reason'] === 'string' ? message['reason'] : 'server unsubscribe');
+  } else if (CHANNEL_EVENTS.includes(type)) {
+    sink.event(message);
   } else if (type === 'disconnect') {
     const code = typeof message['code'] === 'number' ? message['code'] : undefined;
     const reason = typeof message['reason'] === 'string' ? message['reason'] : 'disconnect';

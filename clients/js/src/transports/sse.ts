@@ -1,5 +1,5 @@
 import { url } from '../http.js';
-import { parseJson } from '../wire.js';
+import { CHANNEL_EVENTS, parseJson } from '../wire.js';
 import type { EventSourceLike } from '../types.js';
 import { channelQuery, dispatchPush, FetchLineSession } from './push.js';
 import { SessionBase, type ChannelSource, type TransportSettings, type TransportSink } from './transport.js';
@@ -32,7 +32,7 @@ export class EventSourceSession extends SessionBase {
     const source = this.source;
     source.onopen = () => this.opened();
     source.onerror = () => this.fail({ reason: this.isOpen ? 'connection lost' : 'failed to open' });
-    for (const type of ['subscribed', 'publication', 'unsubscribed', 'disconnect']) {
+    for (const type of ['subscribed', 'publication', 'unsubscribed', 'disconnect', ...CHANNEL_EVENTS]) {
       source.addEventListener(type, (event) => this.event(type, event.data));
     }
   }

@@ -5,7 +5,8 @@
 import type { HeraldError } from '../errors.js';
 import type { HttpContext } from '../http.js';
 import type { SubscribeReply } from '../position.js';
-import type { EventSourceConstructor, Position, Publication, TransportName, WebSocketConstructor } from '../types.js';
+import type { EventSourceConstructor, Position, PresenceMode, PresencePosition, Publication, TransportName, WebSocketConstructor } from '../types.js';
+import type { JsonObject } from '../wire.js';
 
 /** The client's channels, read by a transport whenever it (re)builds its requests. */
 export interface ChannelSource {
@@ -15,6 +16,8 @@ export interface ChannelSource {
   position(channel: string): Position | null;
   /** Whether the server subscribed this channel on its own before (a personal channel, resumed by the WebSocket's connect cursor). */
   byServer?(channel: string): boolean;
+  /** The presence the channel asks for and where its list stands; null: nothing asked. */
+  presence(channel: string): { readonly mode: PresenceMode; readonly since: PresencePosition | null } | null;
 }
 
 export interface CloseInfo {
@@ -33,6 +36,8 @@ export interface TransportSink {
   /** `byServer`: the server subscribed the connection on its own (a WebSocket's personal channel). */
   subscribed(channel: string, reply: SubscribeReply, byServer?: boolean): void;
   publication(publication: Publication): void;
+  /** A presence, typing or signal message of a channel (`type` and `channel` are there). */
+  event(message: JsonObject): void;
   /** The server refused one channel (the connection carries on with the others). */
   channelError(channel: string, error: HeraldError): void;
   /** The server unsubscribed the connection from a channel on its own (its server API); do not subscribe again. */

@@ -1,6 +1,6 @@
 import { HeraldError } from '../errors.js';
 import { encodeCursor } from '../cursor.js';
-import { isObject, str, toPublication, toSubscribeReply, type JsonObject } from '../wire.js';
+import { CHANNEL_EVENTS, isObject, str, toPublication, toSubscribeReply, toTimings, type JsonObject } from '../wire.js';
 import type { Position } from '../types.js';
 import type { WebSocketLike } from '../types.js';
 import { SessionBase, Watchdog, type ChannelSource, type TransportSettings, type TransportSink } from './transport.js';
@@ -89,7 +89,14 @@ export class WebSocketSession extends SessionBase {
     for (const channel of wanted) {
       if (this.carried.has(channel)) continue;
       const since = this.source.position(channel);
-      const id = this.enqueue({ op: 'subscribe', channel, ...(since === null ? {} : { since: { epoch: since.epoch, offset: since.offset } }) });
+      const presence = this.source.presence(channel);
+      const id = this.enqueue({
+        op: 'subscribe',
+        channel,
+        ...(since === null ? {} : { since: { epoch: since.epoch, offset: since.offset } }),
+        ...(presence === null ? {} : { presence: presence.mode }),
+        ...(presence?.mode === 'list' && presence.since !== null ? { presenceSince: presence.since } : {}),
+      });
       this.carried.set(channel, id);
       this.subscribeIds.set(id, channel);
     }
@@ -198,6 +205,10 @@ export class WebSocketSession extends SessionBase {
       if (this.carried.has(publication.channel)) this.sink.publication(publication);
       return;
     }
+    if (CHANNEL_EVENTS.includes(type as string)) {
+      if (this.carried.has(str(message, 'channel'))) this.sink.event(message);
+      return;
+    }
     if (type === 'ping') {
       this.socket?.send('{"op":"pong"}');
       return;
@@ -213,7 +224,8 @@ export class WebSocketSession extends SessionBase {
       // An answer to a subscribe the client has dropped since (or sent again) is stale.
       if (this.carried.get(channel) !== id) return;
       if (type === 'subscribed') {
-        this.sink.subscribed(channel, toSubscribeReply(message));
+        const typing = message['typing'];
+        this.sink.subscribed(channel, { ...toSubscribeReply(message), ...(isObject(typing) ? { typing: toTimings(typing) } : {}) });
       } else if (type === 'error') {
         this.carried.delete(channel);
         this.sink.channelError(channel, replyError(message));

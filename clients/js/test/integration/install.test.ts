@@ -42,7 +42,7 @@ function run(command: string, args: readonly string[], cwd: string): Promise<str
 }
 
 /** TypeScript that uses the public API, checked against the installed declarations. */
-const CONSUMER = `import { Herald, HeraldError, type HeraldOptions, type Publication } from '${NAME}';
+const CONSUMER = `import { Herald, HeraldError, directChannel, type HeraldOptions, type PresenceEvent, type Publication } from '${NAME}';
 import { SharedHerald } from '${NAME}/shared';
 const options: HeraldOptions = { transports: ['sse', 'longpoll'], awaitSubscriptionsMs: 5000 };
 const herald = new Herald('http://127.0.0.1:9', options);
@@ -50,6 +50,10 @@ const lobby = herald.subscribe<{ text: string }>('chat:lobby');
 lobby.on('publication', (m: Publication<{ text: string }>) => console.log(m.data.text.toUpperCase()));
 export const ready: Promise<{ recovered: boolean }> = lobby.ready;
 export const failure: HeraldError = new HeraldError('network', 'x');
+const room = herald.subscribe(directChannel(['bob', 'alice']), { presence: 'list' });
+room.on('presence', (e: PresenceEvent) => console.log(e.members.map((m) => m.user), e.users));
+room.on('typing', ({ users, total }) => console.log(users.join(), total));
+export const online: string[] = room.presence?.members.map((m) => m.user) ?? [];
 export const shared = new SharedHerald('http://127.0.0.1:9', { share: { mode: 'none', name: 'alice' } });
 export const role: 'worker' | 'leader' | 'follower' | 'alone' = shared.role;
 `;
@@ -107,7 +111,7 @@ describe(`npm install of ${NAME}`, () => {
     const installed = JSON.parse(readFileSync(join(dir, 'node_modules', NAME, 'package.json'), 'utf8')) as { name: string };
     expect(installed.name).toBe(NAME);
     const seen = await consume(dir);
-    expect(seen.exports).toEqual(['ALL_TRANSPORTS', 'DEFAULT_TRANSPORTS', 'Herald', 'HeraldError', 'Subscription']);
+    expect(seen.exports).toEqual(['ALL_TRANSPORTS', 'DEFAULT_TRANSPORTS', 'Herald', 'HeraldError', 'PresenceList', 'Subscription', 'directChannel']);
     expect(seen.state).toBe('disconnected');
     expect(seen.shared).toBe('function');
     expect(seen.worker).toBe(true);

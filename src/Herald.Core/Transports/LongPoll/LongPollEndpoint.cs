@@ -64,7 +64,8 @@ internal static class LongPollEndpoint
         PollLimiter limiter,
         PollCounters polls,
         IHostApplicationLifetime lifetime,
-        Presence.PresenceService presence)
+        Presence.PresenceService presence,
+        Typing.TypingService typing)
     {
         var settings = options.Value;
         var transports = settings.Transports;
@@ -79,15 +80,16 @@ internal static class LongPollEndpoint
         var aborted = context.RequestAborted;
         var since = request.Channels.Select(request.PositionOf).ToArray();
         var readPresence = PresenceReader(presence, request, TimeSpan.FromSeconds(wait) + settings.PolicyFor(request.Channels[0]).PresenceLeaveGrace + TimeSpan.FromSeconds(3));
+        var readTyping = TypingReader(typing, settings, request);
         try
         {
             if (wait == 0)
             {
                 polls.CountShortPoll();
-                if (readPresence is not null)
+                if (readPresence is not null || readTyping is not null)
                 {
-                    var (part, _) = await readPresence(aborted);
-                    return (await PollReader.ReadAsync(log, request.Channels, since, transports.MaxPollMessages, aborted)).WithPresence(part);
+                    var presencePart = readPresence is null ? null : (await readPresence(aborted)).Part;
+                    return (await PollReader.ReadAsync(log, request.Channels, since, transports.MaxPollMessages, aborted)).WithParts(presencePart, readTyping?.Invoke().Part);
                 }
 
                 return await ShortPollAsync(context, log, request, since, transports.MaxPollMessages);
@@ -107,7 +109,7 @@ internal static class LongPollEndpoint
             polls.CountLongPoll();
             try
             {
-                var held = await HoldAsync(log, waiters, request.Channels, since, transports.MaxPollMessages, TimeSpan.FromSeconds(wait), readPresence, aborted, lifetime.ApplicationStopping);
+                var held = await HoldAsync(log, waiters, request.Channels, since, transports.MaxPollMessages, TimeSpan.FromSeconds(wait), readPresence, readTyping, aborted, lifetime.ApplicationStopping);
                 if (request.Presence is { } asked)
                 {
                     // Answered: from now on the lease covers the grace and the next request, not the wait.
@@ -138,6 +140,7 @@ internal static class LongPollEndpoint
         int maxMessages,
         TimeSpan wait,
         Func<CancellationToken, Task<(Dictionary<string, byte[]>? Part, bool News)>>? readPresence,
+        Func<(Dictionary<string, byte[]> Part, bool News)>? readTyping,
         CancellationToken aborted,
         CancellationToken stopping)
     {
@@ -154,15 +157,10 @@ internal static class LongPollEndpoint
                 if (!waiter.Following.IsCompletedSuccessfully)
                     await waiter.Following.WaitAsync(aborted);
                 answer = await PollReader.ReadAsync(log, channels, since, maxMessages, aborted);
-                var presenceNews = false;
-                if (readPresence is not null)
-                {
-                    var (part, news) = await readPresence(aborted);
-                    answer = answer.WithPresence(part);
-                    presenceNews = news;
-                }
-
-                if (answer.HasNews || presenceNews || expiry.IsCancellationRequested)
+                var (presencePart, presenceNews) = readPresence is null ? (null, false) : await readPresence(aborted);
+                var (typingPart, typingNews) = readTyping is null ? (null, false) : readTyping();
+                answer = answer.WithParts(presencePart, typingPart);
+                if (answer.HasNews || presenceNews || typingNews || expiry.IsCancellationRequested)
                     return answer;
 
                 woken = await waiter.WaitAsync(expiry.Token);
@@ -205,6 +203,32 @@ internal static class LongPollEndpoint
                 if (json is not null)
                     part[channel] = json;
                 news |= channelNews;
+            }
+
+            return (part, news);
+        };
+    }
+
+    /// <summary>
+    /// When the poll named typing sets (<c>?typing=&lt;tag&gt;.&lt;channel&gt;</c>): each such channel's current
+    /// set, on namespaces with typing; news when a set is not the one the poller has.
+    /// </summary>
+    private static Func<(Dictionary<string, byte[]> Part, bool News)>? TypingReader(Typing.TypingService typing, HeraldOptions settings, SubscriptionRequest request)
+    {
+        if (request.TypingSeen is not { } seen)
+            return null;
+        return () =>
+        {
+            var part = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+            var news = false;
+            foreach (var (channel, tag) in seen)
+            {
+                var policy = settings.PolicyFor(channel);
+                if (!policy.Typing)
+                    continue;
+                var (json, current) = typing.PollPart(channel, policy.TypingListLimit);
+                part[channel] = json;
+                news |= !string.Equals(current, tag, StringComparison.Ordinal);
             }
 
             return (part, news);

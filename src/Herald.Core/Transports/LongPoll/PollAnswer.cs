@@ -60,15 +60,18 @@ internal sealed class PollAnswer(PollChannel[] channels, List<Publication> publi
             Position = publication.Position,
             State = new StreamState(publication.Epoch, publication.Offset, Math.Min(channel.State.First, publication.Offset)),
         };
-        return new PollAnswer(updated, [publication], more: false) { Presence = Presence };
+        return new PollAnswer(updated, [publication], more: false) { Presence = Presence, Typing = Typing };
     }
 
     /// <summary>Per channel, the <c>presence</c> member of a poll that asked for presence (compact JSON); null when it did not.</summary>
     public IReadOnlyDictionary<string, byte[]>? Presence { get; init; }
 
-    /// <summary>This answer with the presence part of the poll.</summary>
-    public PollAnswer WithPresence(IReadOnlyDictionary<string, byte[]>? presence) =>
-        presence is null ? this : new PollAnswer(channels, publications, more) { Presence = presence };
+    /// <summary>Per channel, the <c>typing</c> member of a poll that named its typing sets (compact JSON); null when it did not.</summary>
+    public IReadOnlyDictionary<string, byte[]>? Typing { get; init; }
+
+    /// <summary>This answer with the presence and typing parts of the poll.</summary>
+    public PollAnswer WithParts(IReadOnlyDictionary<string, byte[]>? presence, IReadOnlyDictionary<string, byte[]>? typing) =>
+        presence is null && typing is null ? this : new PollAnswer(channels, publications, more) { Presence = presence, Typing = typing };
 
     public string Cursor()
     {
@@ -99,6 +102,12 @@ internal sealed class PollAnswer(PollChannel[] channels, List<Publication> publi
             {
                 writer.WritePropertyName("presence"u8);
                 writer.WriteRawValue(presence, skipInputValidation: true);
+            }
+
+            if (Typing is not null && Typing.TryGetValue(channel.Channel, out var typing))
+            {
+                writer.WritePropertyName("typing"u8);
+                writer.WriteRawValue(typing, skipInputValidation: true);
             }
 
             writer.WriteEndObject();

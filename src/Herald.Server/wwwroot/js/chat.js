@@ -1,7 +1,9 @@
-// The demo chat: rooms are channels `chat:<room>`, each message `{name, text}`. Everything that
-// moves goes through herald-client.js (the SDK); this file only draws it.
+// The demo chat: rooms are channels `chat:<room>`, each message `{name, text}`; direct messages
+// are `dm:<a>~<b>`. Who is online (presence), who is typing and the "open a DM" nudge (a signal)
+// come with each room's subscription. Everything that moves goes through herald-client.js (the
+// SDK); this file only draws it.
 
-import { Herald, DEFAULT_TRANSPORTS } from './herald-client.js';
+import { Herald, DEFAULT_TRANSPORTS, directChannel } from './herald-client.js';
 
 const TRANSPORTS = {
   ws: 'WebSocket',
@@ -24,17 +26,28 @@ const TRANSPORT_STORAGE = 'herald.transport';
 // address too (?room=help), to bookmark or share.
 const ROOMS_STORAGE = 'herald.rooms';
 const ROOM_STORAGE = 'herald.room';
+// The people a signed-in user has direct messages with, per user (one browser, several tokens).
+const DMS_STORAGE = 'herald.dms.';
 
 const $ = (id) => document.getElementById(id);
 const clock = new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit' });
 const count = new Intl.NumberFormat();
 
-/** @type {Map<string, {room: string, channel: string, seen: Set<string>, items: object[], unread: number, subscription: object | null}>} */
+/**
+ * Rooms and direct messages, by channel: `room` is the room's name (`lobby`) or, for a direct
+ * message, null with `peer` the other user.
+ * @type {Map<string, {room: string | null, peer: string | null, channel: string, seen: Set<string>, items: object[], unread: number, subscription: object | null, typing: {users: string[], total: number}}>}
+ */
 const rooms = new Map();
 let current = null;
 let me = '';
 let herald = null;
 let everConnected = false;
+// A user token may come in the fragment (#token=<JWT>, from `herald token --sub alice`): it is
+// never sent to the server in a URL by the page, and makes the page a user — listed as online,
+// shown typing, able to publish where the server asks for a token and to open direct messages.
+const token = new URLSearchParams(location.hash.slice(1)).get('token') ?? undefined;
+const signedIn = tokenSubject(token);
 
 // ---- connection state: the badge, the status and the reconnect banner ------------------------
 
@@ -77,10 +90,18 @@ function transportChoice() {
   return choice === 'auto' ? DEFAULT_TRANSPORTS : [choice];
 }
 
+/** The token's `sub` (who the server says we are), read from its payload; null without a readable token. */
+function tokenSubject(jwt) {
+  try {
+    const payload = jwt.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    const sub = JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(payload), (c) => c.charCodeAt(0)))).sub;
+    return typeof sub === 'string' && sub !== '' ? sub : null;
+  } catch {
+    return null;
+  }
+}
+
 function connect() {
-  // A user token may come in the fragment (#token=<JWT>, from `herald token --sub alice`): it is
-  // never sent to the server in a URL, and lets the page publish where the server asks for one.
-  const token = new URLSearchParams(location.hash.slice(1)).get('token') ?? undefined;
   herald = new Herald(location.origin, { token, transports: transportChoice() });
 
   herald.on('connecting', ({ transport, attempt }) => {
@@ -98,6 +119,7 @@ function connect() {
     setStatus('connected', 'Connected');
     setBanner('');
     everConnected = true;
+    renderPeople();
   });
   herald.on('disconnected', ({ reason, code, retryInMs }) => {
     if (retryInMs === undefined) {
@@ -119,14 +141,24 @@ $('transport').addEventListener('change', () => {
 
 // ---- rooms ----------------------------------------------------------------------------------
 
-async function join(room) {
-  if (rooms.has(room)) {
-    show(room);
+/** Joins the room `chat:<room>` and shows it. */
+function join(room) {
+  return follow({ room, peer: null, channel: `chat:${room}` }, true);
+}
+
+/**
+ * Follows a room or a direct message: the newest messages, then live, with who is online and
+ * who is typing. `visible`: shown at once (else it waits in the list with an unread count).
+ */
+async function follow({ room, peer, channel }, visible) {
+  if (rooms.has(channel)) {
+    if (visible) show(channel);
     return;
   }
-  const entry = { room, channel: `chat:${room}`, seen: new Set(), items: [], unread: 0, subscription: null };
-  rooms.set(room, entry);
-  show(room);
+  const entry = { room, peer, channel, seen: new Set(), items: [], unread: 0, subscription: null, typing: { users: [], total: 0 } };
+  rooms.set(channel, entry);
+  if (visible) show(channel);
+  else renderRooms();
 
   // The newest messages first, then follow from the newest offset: nothing falls between the
   // two, and the SDK never delivers one twice.
@@ -138,12 +170,47 @@ async function join(room) {
   } catch (error) {
     note(entry, 'Earlier messages could not be loaded, so only new ones are shown.', technical(error));
   }
-  const subscription = herald.subscribe(entry.channel, { since });
+  const subscription = herald.subscribe(entry.channel, { since, presence: 'list' });
   entry.subscription = subscription;
   subscription.on('publication', (publication) => add(entry, publication));
   subscription.on('reset', () => note(entry, 'Some messages are no longer in history and could not be shown.'));
   subscription.on('error', (error) => note(entry, roomRefusal(error), technical(error)));
-  if (current === room) renderMessages();
+  subscription.on('presence', () => {
+    if (current === entry.channel) renderPeople();
+  });
+  subscription.on('typing', ({ users, total }) => {
+    entry.typing = { users, total };
+    if (current === entry.channel) renderTyping();
+  });
+  subscription.on('signal', (signal) => received(signal));
+  if (current === entry.channel) renderMessages();
+}
+
+/** Someone opened a direct message with us from a room we share (their page's nudge): follow it too. */
+function received({ name, from, data }) {
+  if (name !== 'dm' || signedIn === null || from === undefined || from === me || data?.to !== me) return;
+  openDirect(from, false).catch(() => undefined);
+}
+
+/** The direct message with `peer`: its canonical channel (`dm:` + both ids, sorted), asked of the server when the ids cannot be listed in a name. */
+async function openDirect(peer, visible) {
+  let channel;
+  try {
+    channel = directChannel([me, peer]);
+  } catch {
+    channel = (await herald.direct([me, peer])).channel;
+  }
+  await follow({ room: null, peer, channel }, visible);
+  rememberDirect();
+}
+
+/** "Message" next to someone online: open the direct message, and nudge their pages in this room to open it too. */
+async function startDirect(peer) {
+  const from = rooms.get(current);
+  // Signals reach the pages on WebSocket, SSE and streaming; a page on polling opens it from its own list.
+  from?.subscription?.signal('dm', { to: peer }).catch(() => undefined);
+  await openDirect(peer, true);
+  $('message').focus();
 }
 
 function roomRefusal(error) {
@@ -160,24 +227,48 @@ function roomRefusal(error) {
 
 /** Saves the rooms joined and the one shown, and puts that one in the address (?room=…). */
 function remember() {
-  localStorage.setItem(ROOMS_STORAGE, JSON.stringify([...rooms.keys()]));
-  if (current === null) return;
-  localStorage.setItem(ROOM_STORAGE, current);
+  localStorage.setItem(ROOMS_STORAGE, JSON.stringify([...rooms.values()].filter((e) => e.room !== null).map((e) => e.room)));
+  const room = rooms.get(current)?.room;
+  if (room === undefined || room === null) return;
+  localStorage.setItem(ROOM_STORAGE, room);
   const url = new URL(location.href);
-  url.searchParams.set('room', current);
+  url.searchParams.set('room', room);
   // replaceState keeps the fragment (#token=…) and adds no history entry per room switch.
   history.replaceState(null, '', url);
 }
 
-function show(room) {
-  current = room;
-  const entry = rooms.get(room);
+function rememberDirect() {
+  if (signedIn === null) return;
+  localStorage.setItem(DMS_STORAGE + me, JSON.stringify([...rooms.values()].filter((e) => e.peer !== null).map((e) => e.peer)));
+}
+
+/** The people this user had direct messages with (signed in only). */
+function savedDirects() {
+  if (signedIn === null) return [];
+  try {
+    const list = JSON.parse(localStorage.getItem(DMS_STORAGE + me) ?? '[]');
+    return Array.isArray(list) ? list.filter((p) => typeof p === 'string' && p !== '') : [];
+  } catch {
+    return [];
+  }
+}
+
+/** `#lobby` for a room, `@bob` for a direct message. */
+function label(entry) {
+  return entry.room !== null ? `#${entry.room}` : `@${entry.peer}`;
+}
+
+function show(channel) {
+  current = channel;
+  const entry = rooms.get(channel);
   entry.unread = 0;
-  $('room-title').textContent = `#${room}`;
+  $('room-title').textContent = label(entry);
   $('room-channel').textContent = entry.channel;
-  $('message').placeholder = `Message #${room}`;
+  $('message').placeholder = `Message ${label(entry)}`;
   renderRooms();
   renderMessages();
+  renderPeople();
+  renderTyping();
   remember();
 }
 
@@ -186,9 +277,10 @@ function renderRooms() {
   for (const entry of rooms.values()) {
     const button = document.createElement('button');
     button.type = 'button';
-    button.dataset.room = entry.room;
-    button.append(`#${entry.room}`);
-    if (entry.room === current) button.setAttribute('aria-current', 'true');
+    if (entry.room !== null) button.dataset.room = entry.room;
+    else button.dataset.dm = entry.peer;
+    button.append(label(entry));
+    if (entry.channel === current) button.setAttribute('aria-current', 'true');
     if (entry.unread > 0) {
       const unread = document.createElement('span');
       unread.className = 'unread';
@@ -197,7 +289,7 @@ function renderRooms() {
       button.append(unread);
     }
     button.addEventListener('click', () => {
-      show(entry.room);
+      show(entry.channel);
       $('message').focus();
     });
     const item = document.createElement('li');
@@ -205,6 +297,75 @@ function renderRooms() {
     items.push(item);
   }
   $('room-list').replaceChildren(...items);
+}
+
+// ---- who is online, who is typing ----------------------------------------------------------
+
+/** The current room's presence: who is listed (users with a token), and how many connections in all (guests included). */
+function renderPeople() {
+  const entry = rooms.get(current);
+  const presence = entry?.subscription?.presence ?? null;
+  const items = [];
+  let count = '';
+  let hint = '';
+  if (presence === null || presence.mode === null) {
+    hint = 'Looking who is here…';
+  } else if (presence.mode === 'off') {
+    const polling = herald?.transport === 'longpoll' || herald?.transport === 'poll';
+    hint = polling && signedIn === null
+      ? 'Over polling, only signed-in visitors (#token=…) take part in who is online.'
+      : 'This server does not share who is online in this room.';
+  } else {
+    const { users, connections } = presence.count;
+    // Guests are connections without a user: the server counts them, it does not list them.
+    if (users === 0) count = connections === 0 ? 'Nobody online' : `${connections} ${connections === 1 ? 'guest' : 'guests'} online`;
+    else count = `${users} online` + (connections > users ? ` · ${connections} connections, guests included` : '');
+    const members = [...presence.members].sort((a, b) => a.user.localeCompare(b.user));
+    for (const member of members) items.push(person(member.user));
+    if (signedIn === null) hint = 'You are a guest: counted, not listed. Open the page with #token=<user token> to be listed.';
+    else if (entry.room !== null && members.length < 2) hint = 'Nobody else is signed in here yet.';
+  }
+  $('online-count').textContent = count;
+  $('people').replaceChildren(...items);
+  $('people-hint').textContent = hint;
+}
+
+function person(user) {
+  const item = document.createElement('li');
+  item.dataset.user = user;
+  const name = document.createElement('span');
+  name.className = 'person';
+  name.append(user);
+  item.append(name);
+  if (user === me) {
+    const you = document.createElement('span');
+    you.className = 'you';
+    you.textContent = '(you)';
+    name.append(' ', you);
+  } else if (signedIn !== null && rooms.get(current)?.room !== null) {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'link';
+    button.dataset.dm = user;
+    button.textContent = 'Message';
+    button.setAttribute('aria-label', `Message ${user} directly`);
+    button.addEventListener('click', () => startDirect(user));
+    item.append(button);
+  }
+  return item;
+}
+
+/** "bob is typing…", "bob and carol are typing…", "bob, carol and 3 others are typing…" — never ourselves. */
+function renderTyping() {
+  const { users, total } = rooms.get(current)?.typing ?? { users: [], total: 0 };
+  const others = users.filter((u) => u !== me);
+  const count = total - (users.length - others.length);
+  let text = '';
+  if (count === 1) text = `${others[0] ?? 'someone'} is typing…`;
+  else if (count === 2 && others.length === 2) text = `${others[0]} and ${others[1]} are typing…`;
+  else if (count >= 2) text = `${others.slice(0, 2).join(', ')} and ${count - Math.min(2, others.length)} others are typing…`;
+  const line = $('typing');
+  if (line.textContent !== text) line.textContent = text;
 }
 
 // ---- messages -------------------------------------------------------------------------------
@@ -215,7 +376,7 @@ function add(entry, publication) {
   if (entry.seen.has(key)) return;
   entry.seen.add(key);
   entry.items.push({ kind: 'message', publication });
-  if (entry.room === current) {
+  if (entry.channel === current) {
     append(render(entry.items.at(-1)));
   } else {
     entry.unread += 1;
@@ -225,7 +386,7 @@ function add(entry, publication) {
 
 function note(entry, text, detail = '') {
   entry.items.push({ kind: 'note', text, detail });
-  if (entry.room === current) append(render(entry.items.at(-1)));
+  if (entry.channel === current) append(render(entry.items.at(-1)));
 }
 
 function renderMessages() {
@@ -306,16 +467,17 @@ $('welcome-form').addEventListener('submit', (event) => {
   enter(name, [...savedRooms(), room], room);
 });
 
-/** Into the chat as `name`: connects, joins `list` and shows `room`. */
+/** Into the chat as `name` (or the token's user): connects, joins `list` and shows `room`. */
 function enter(name, list, room) {
-  me = name;
-  $('me').textContent = name;
+  me = signedIn ?? name;
+  $('me').textContent = me;
   $('welcome').hidden = true;
   $('chat').hidden = false;
   connect();
   // In the order they were joined, so the room list reads the same after a reload.
   for (const each of new Set([...list, room])) join(each);
-  show(room);
+  for (const peer of savedDirects()) if (peer !== me) openDirect(peer, false).catch(() => undefined);
+  show(`chat:${room}`);
   $('message').focus();
 }
 
@@ -358,7 +520,7 @@ $('composer').addEventListener('submit', async (event) => {
     input.focus();
     return;
   }
-  const channel = rooms.get(current).channel;
+  const channel = current;
   $('send').disabled = true;
   sendError('');
   try {
@@ -373,7 +535,14 @@ $('composer').addEventListener('submit', async (event) => {
   }
 });
 
-$('message').addEventListener('input', updateCount);
+$('message').addEventListener('input', () => {
+  updateCount();
+  // The SDK says "typing" on the server's timings and "stopped" after a pause; sending ends it.
+  const subscription = rooms.get(current)?.subscription;
+  if (signedIn === null || subscription == null) return;
+  if ($('message').value.trim() === '') subscription.stopTyping();
+  else subscription.typing();
+});
 
 /** Characters as people count them (an emoji is one), not UTF-16 units. */
 function characters(text) {
@@ -439,8 +608,12 @@ if (savedTransport !== null && [...$('transport').options].some((o) => o.value =
 const linked = new URLSearchParams(location.search).get('room');
 const savedRoom = localStorage.getItem(ROOM_STORAGE);
 const startRoom = [linked, savedRoom].find((r) => r !== null && ROOM_PATTERN.test(r)) ?? null;
-$('name').value = savedName;
+$('name').value = signedIn ?? savedName;
 if (startRoom !== null) $('room').value = startRoom;
+if (signedIn !== null) {
+  // A signed-in user's name is the token's: the page shows it, and there is no other to change to.
+  $('change-name').hidden = true;
+}
 if (savedName !== '' && startRoom !== null) {
   // Back where this browser left off: same name, rooms and transport.
   enter(savedName, savedRooms(), startRoom);

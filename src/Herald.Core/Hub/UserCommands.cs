@@ -51,8 +51,39 @@ public sealed class UserCommands
     public Action<UserCommand>? Handler { get; set; }
 
     /// <summary>Subscribes this node to the commands; completes once the broker confirmed it.</summary>
+    private readonly Lock _listenLock = new();
+    private Task? _listening;
+
     public ValueTask StartAsync(CancellationToken cancellationToken = default) =>
         _broker.SubscribeAsync(Node.ControlChannel, cancellationToken);
+
+    /// <summary>
+    /// Listens to the other nodes' commands from the first user session on: a node without user
+    /// sessions has nothing to disconnect or unsubscribe, and holds no control subscription.
+    /// Completes once the broker confirmed it (at once after the first time), so a client that got
+    /// its first reply is reachable by a command sent after it. A failure (the engine is down) is
+    /// not the session's: the next user session tries again.
+    /// </summary>
+    public async ValueTask EnsureListeningAsync(CancellationToken cancellationToken = default)
+    {
+        Task listening;
+        lock (_listenLock)
+        {
+            if (_listening is null || _listening.IsFaulted || _listening.IsCanceled)
+                _listening = StartAsync(CancellationToken.None).AsTask();
+            listening = _listening;
+        }
+
+        if (listening.IsCompletedSuccessfully)
+            return;
+        try
+        {
+            await listening.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is EngineUnavailableException or TimeoutException)
+        {
+        }
+    }
 
     /// <summary>Sends <paramref name="command"/> to every node. Throws <see cref="EngineUnavailableException"/> when the broker cannot be reached.</summary>
     public ValueTask SendAsync(UserCommand command, CancellationToken cancellationToken = default)

@@ -38,6 +38,9 @@ public sealed partial class PresenceService : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ITimer _timer;
+
+    // An outage fails every round and every batch: one line per interval says so, with the count held back.
+    private readonly Diagnostics.LogThrottle _failureLog = new(TimeSpan.FromSeconds(10));
     private readonly Lock _lock = new();
     private readonly Dictionary<(string Session, string Channel), Membership> _members = [];
     private readonly Dictionary<string, Batch> _batches = new(StringComparer.Ordinal);
@@ -254,7 +257,8 @@ public sealed partial class PresenceService : IAsyncDisposable
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                Log.ApplyFailed(_logger, batch.Channel, changes.Length, ex);
+                if (_failureLog.TryEnter(out var held))
+                    Log.ApplyFailed(_logger, batch.Channel, changes.Length, held, ex is Engine.EngineUnavailableException ? null : ex, ex.Message);
                 lock (_lock)
                     batch.Changes.InsertRange(0, changes);
                 interval = TimeSpan.FromSeconds(1);
@@ -318,7 +322,8 @@ public sealed partial class PresenceService : IAsyncDisposable
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            Log.MaintenanceFailed(_logger, ex);
+            if (_failureLog.TryEnter(out var held))
+                Log.MaintenanceFailed(_logger, held, ex is Engine.EngineUnavailableException ? null : ex, ex.Message);
         }
         finally
         {
@@ -369,12 +374,12 @@ public sealed partial class PresenceService : IAsyncDisposable
     private static partial class Log
     {
         [LoggerMessage(EventId = 2300, Level = LogLevel.Warning, EventName = "PresenceApplyFailed",
-            Message = "Applying {Count} presence changes of channel '{Channel}' failed; they are tried again in a second.")]
-        public static partial void ApplyFailed(ILogger logger, string channel, int count, Exception exception);
+            Message = "Applying {Count} presence changes of channel '{Channel}' failed ({Error}); they are tried again in a second. ({Held} more presence failures since the last such line.)")]
+        public static partial void ApplyFailed(ILogger logger, string channel, int count, long held, Exception? exception, string error);
 
         [LoggerMessage(EventId = 2301, Level = LogLevel.Warning, EventName = "PresenceMaintenanceFailed",
-            Message = "Presence maintenance (node lease, due leaves) failed; it is tried again in a second.")]
-        public static partial void MaintenanceFailed(ILogger logger, Exception exception);
+            Message = "Presence maintenance (node lease, due leaves) failed ({Error}); it is tried again in a second. ({Held} more presence failures since the last such line.)")]
+        public static partial void MaintenanceFailed(ILogger logger, long held, Exception? exception, string error);
 
         [LoggerMessage(EventId = 2302, Level = LogLevel.Warning, EventName = "PresenceResyncFailed",
             Message = "Re-reading the presence of channel '{Channel}' for a subscriber failed; its session is closed so it resumes.")]

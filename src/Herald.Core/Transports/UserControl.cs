@@ -18,36 +18,19 @@ namespace Herald.Transports;
 /// (15,000 of them in well under a millisecond) rather than by a per-user index that every
 /// connect and disconnect would pay for.
 /// </remarks>
-internal sealed partial class UserControl(UserCommands commands, ConnectionRegistry registry, ILogger<UserControl> logger) : IHostedService, IDisposable
+internal sealed partial class UserControl(UserCommands commands, ConnectionRegistry registry, ILogger<UserControl> logger) : IHostedService
 {
     /// <summary>The <c>reason</c> of an <c>unsubscribed</c> message the server sent on its own (docs/protocol.md).</summary>
     public const string ServerUnsubscribeReason = "server unsubscribe";
 
-    // 1 s: the broker (Redis) was unreachable at start; try again until it answers.
-    private static readonly TimeSpan s_retryDelay = TimeSpan.FromSeconds(1);
-
-    private readonly CancellationTokenSource _stopping = new();
-
-    public async Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>Takes the node's user commands; the broker subscription itself is made by the first user session (<see cref="UserCommands.EnsureListeningAsync"/>).</summary>
+    public Task StartAsync(CancellationToken cancellationToken)
     {
         commands.Handler = Apply;
-
-        // Awaited, so a node serves requests only once it hears commands; an unreachable engine
-        // does not stop the start (the other parts report it), the subscription is retried.
-        try
-        {
-            await commands.StartAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            Log.ListenFailed(logger, e);
-            _ = RetryAsync(_stopping.Token);
-        }
+        return Task.CompletedTask;
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => _stopping.CancelAsync();
-
-    public void Dispose() => _stopping.Dispose();
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>Applies <paramref name="command"/> to this node's connections of its user.</summary>
     internal void Apply(UserCommand command)
@@ -91,28 +74,6 @@ internal sealed partial class UserControl(UserCommands commands, ConnectionRegis
         return buffer.WrittenMemory;
     }
 
-    private async Task RetryAsync(CancellationToken cancellationToken)
-    {
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            try
-            {
-                await Task.Delay(s_retryDelay, cancellationToken).ConfigureAwait(false);
-                await commands.StartAsync(cancellationToken).ConfigureAwait(false);
-                Log.Listening(logger);
-                return;
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                // Still unreachable: the engine's own log says so.
-            }
-        }
-    }
-
     // 1540–1549: the per-user server API, on this node.
     private static partial class Log
     {
@@ -120,12 +81,5 @@ internal sealed partial class UserControl(UserCommands commands, ConnectionRegis
             Message = "{Kind} of user {User} {Channel}: {Count} session(s) on this node.")]
         public static partial void Applied(ILogger logger, UserCommandKind kind, string user, string channel, int count);
 
-        [LoggerMessage(EventId = 1541, Level = LogLevel.Warning, EventName = "UserCommandsUnavailable",
-            Message = "Could not subscribe to the user commands (disconnect, unsubscribe) of other nodes; retrying every second.")]
-        public static partial void ListenFailed(ILogger logger, Exception exception);
-
-        [LoggerMessage(EventId = 1542, Level = LogLevel.Information, EventName = "UserCommandsListening",
-            Message = "Subscribed to the user commands of other nodes.")]
-        public static partial void Listening(ILogger logger);
     }
 }

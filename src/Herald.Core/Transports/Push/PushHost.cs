@@ -30,6 +30,7 @@ internal sealed partial class PushHost(
     ConnectionRegistry registry,
     Authenticator authenticator,
     Presence.PresenceService presence,
+    UserCommands userCommands,
     IOptions<HeraldOptions> options,
     ILogger<Session> sessionLogger,
     ILogger<PushHost> logger)
@@ -74,6 +75,9 @@ internal sealed partial class PushHost(
 
         try
         {
+            // A user's session is reachable by the per-user server API on every node from its first reply on.
+            if (session.User is not null)
+                await userCommands.EnsureListeningAsync(aborted);
             foreach (var channel in request.Channels)
             {
                 var since = request.PositionOf(channel);

@@ -81,6 +81,9 @@ internal sealed partial class WebSocketConnection : ISessionTransport, IConnecti
 
         try
         {
+            // A user's session is reachable by the per-user server API on every node from its first reply on.
+            if (session.User is not null)
+                await _services.UserCommands.EnsureListeningAsync(requestAborted);
             await SubscribePersonalAsync(session, requestAborted);
             while (reason is null)
             {

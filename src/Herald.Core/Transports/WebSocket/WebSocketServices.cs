@@ -19,8 +19,11 @@ internal sealed class WebSocketServices(
     SignalService signals,
     Presence.PresenceService presence,
     Typing.TypingService typing,
+    UserCommands userCommands,
     ILoggerFactory loggers)
 {
+    public UserCommands UserCommands { get; } = userCommands;
+
     public Typing.TypingService Typing { get; } = typing;
 
     public Presence.PresenceService Presence { get; } = presence;

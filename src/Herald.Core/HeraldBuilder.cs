@@ -89,7 +89,7 @@ public static class HeraldEngineExtensions
         {
             var options = services.GetRequiredService<IOptions<HeraldOptions>>().Value;
             var webhooks = new MemoryWebhookStore(options.Webhooks.Outbound, services.GetRequiredService<OutboxSignal>(), services.GetRequiredService<TimeProvider>());
-            return new HeraldEngine("memory-backplane", new SharedLog(backplane.Log), backplane.CreateBroker(), webhooks, webhooks);
+            return new HeraldEngine("memory-backplane", new SharedLog(backplane.Log), backplane.CreateBroker(), webhooks, webhooks, Presence: backplane.Presence);
         });
     }
 

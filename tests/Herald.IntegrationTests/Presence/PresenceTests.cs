@@ -314,23 +314,30 @@ public sealed class PresenceTests : IAsyncLifetime
     private static StringContent JsonContent(string json) => new(json, System.Text.Encoding.UTF8, "application/json");
 }
 
-/// <summary>An engine of several nodes without a shared presence store would show each node only its own users.</summary>
-public sealed class PresenceEngineTests
+/// <summary>Nodes sharing a backplane share its presence: a join on one node reaches a list subscriber on another.</summary>
+public sealed class BackplanePresenceTests
 {
     [Fact]
-    public async Task A_several_node_engine_without_a_presence_store_refuses_to_start_with_presence_on()
+    public async Task A_join_on_one_node_reaches_a_list_subscriber_on_another_through_the_shared_store()
     {
         await using var backplane = new Herald.Engine.Memory.MemoryBackplane(seed: 3);
-        var error = await Assert.ThrowsAnyAsync<Exception>(() => TestServer.StartAsync(
-            store: "memory",
-            settings: new Dictionary<string, string?> { ["Herald:Namespaces:room:Presence"] = "List" },
-            engine: b => b.UseMemoryBackplane(backplane)));
-        Assert.Contains("no shared presence store", error.ToString(), StringComparison.Ordinal);
+        var settings = new Dictionary<string, string?>
+        {
+            ["Herald:Auth:HmacSecret"] = Tokens.Secret,
+            ["Herald:Namespaces:room:Presence"] = "List",
+            ["Herald:Namespaces:room:PresenceDiffInterval"] = "00:00:00",
+        };
+        await using var a = await TestServer.StartAsync(store: "memory", settings: settings, engine: b => b.UseMemoryBackplane(backplane));
+        await using var b = await TestServer.StartAsync(store: "memory", settings: settings, engine: b => b.UseMemoryBackplane(backplane));
 
-        // Off, the same engine starts.
-        await using var server = await TestServer.StartAsync(store: "memory", engine: b => b.UseMemoryBackplane(backplane));
-        using var api = server.CreateClient();
-        Assert.True((await api.GetAsync(new Uri("healthz", UriKind.Relative))).IsSuccessStatusCode);
+        await using var alice = await WsClient.ConnectAsync(a, bearer: Tokens.Mint("alice"));
+        var (state, members) = await alice.SubscribeAsync("room:shared", "list");
+        Assert.Equal(["alice"], members);
+        await using var bob = await WsClient.ConnectAsync(b, bearer: Tokens.Mint("bob"));
+        await bob.SubscribeAsync("room:shared", "enter");
+        var join = await alice.ExpectAsync("presence");
+        Assert.Equal(["bob"], join.Users("join"));
+        Assert.Equal(state.GetProperty("seq").GetInt64(), join.GetProperty("from").GetInt64());
     }
 }
 

@@ -25,10 +25,17 @@ public sealed class MemoryBackplane : IPublicationSink, IAsyncDisposable
     {
         _random = new Random(seed);
         Log = new MemoryChannelLog(this, time);
+
+        // Its diffs go out through a broker of its own, so every node's broker hears them (and may
+        // be told to lose them, like any message: the nodes then re-read the missing diffs).
+        Presence = new Presence.MemoryPresenceStore(CreateBroker(), time);
     }
 
     /// <summary>The log every node shares.</summary>
     public MemoryChannelLog Log { get; }
+
+    /// <summary>The presence every node shares.</summary>
+    public Presence.IPresenceStore Presence { get; }
 
     /// <summary>Chance (0–1) that a message to one node is lost.</summary>
     public double DropRate { get; set; }

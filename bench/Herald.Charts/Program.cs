@@ -32,13 +32,18 @@ for (var i = 0; i < args.Length; i++)
 }
 
 var rows = new List<JsonElement>();
+
+// ./bench.sh transports measures each technique at one fixed rate: its lines draw only the
+// transport chart, never the fan-out or idle charts of a full run.
+var transportRows = new List<JsonElement>();
 foreach (var file in files)
 {
+    var into = Path.GetFileName(file).StartsWith("transports", StringComparison.Ordinal) ? transportRows : rows;
     foreach (var line in File.ReadLines(file).Where(l => l.StartsWith('{')))
     {
         try
         {
-            rows.Add(JsonDocument.Parse(line).RootElement.Clone());
+            into.Add(JsonDocument.Parse(line).RootElement.Clone());
         }
         catch (JsonException e)
         {
@@ -82,8 +87,8 @@ if (idle.Count > 0)
     Save(IdleBars(idle), "idle-memory.png");
 
 // ./bench.sh transports: each technique's costs side by side (docs/transports.md).
-if (rows.Any(r => Text(r, "phase") == "transport-wire"))
-    Save(TransportBars(rows), "transports.png");
+if (transportRows.Any(r => Text(r, "phase") == "transport-wire"))
+    Save(TransportBars(transportRows), "transports.png");
 
 if (written.Count == 0)
 {

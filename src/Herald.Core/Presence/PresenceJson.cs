@@ -117,7 +117,8 @@ public static class PresenceJson
         writer.WriteNumber("connections"u8, counts.Connections);
     }
 
-    private static byte[] Write(int sizeHint, Action<Utf8JsonWriter> body)
+    /// <summary>One compact JSON object: <paramref name="body"/> writes its members.</summary>
+    internal static byte[] Write(int sizeHint, Action<Utf8JsonWriter> body)
     {
         var buffer = new ArrayBufferWriter<byte>(sizeHint);
         using (var writer = new Utf8JsonWriter(buffer))

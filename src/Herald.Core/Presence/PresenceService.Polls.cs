@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.Json;
 using Herald.Auth;
 using Herald.Hub;
@@ -19,7 +18,7 @@ public sealed partial class PresenceService
     public async ValueTask<(byte[]? Json, bool News)> PollAsync(string channel, Caller caller, PresenceMode mode, PresencePosition? since, TimeSpan lease, CancellationToken cancellationToken)
     {
         if (mode == PresenceMode.Off || caller.Kind != CallerKind.User || caller.User is not { } user)
-            return (mode == PresenceMode.Off ? null : Write(w => w.WriteString("mode"u8, PresenceJson.ModeName(PresenceMode.Off))), false);
+            return (mode == PresenceMode.Off ? null : PresenceJson.Write(128, w => w.WriteString("mode"u8, PresenceJson.ModeName(PresenceMode.Off))), false);
 
         var policy = _options.PolicyFor(channel);
         var joined = Enqueue(channel, new PresenceChange(PresenceChangeKind.Join, "poll/" + user, user, caller.Info, ExpiresAt: _time.GetUtcNow() + lease), policy);
@@ -32,7 +31,7 @@ public sealed partial class PresenceService
             mode = PresenceMode.Count;
         if (mode == PresenceMode.Count)
         {
-            return (Write(w =>
+            return (PresenceJson.Write(128, w =>
             {
                 w.WriteString("mode"u8, "count");
                 w.WriteNumber("users"u8, first.Counts.Users);
@@ -45,7 +44,7 @@ public sealed partial class PresenceService
             var seq = position.Seq;
             foreach (var diff in diffs)
                 seq = Math.Max(seq, DiffHeader.Read(diff.Span).To);
-            return (Write(w =>
+            return (PresenceJson.Write(128, w =>
             {
                 w.WriteString("mode"u8, "list");
                 w.WriteBoolean("recovered"u8, true);
@@ -60,7 +59,7 @@ public sealed partial class PresenceService
             }), diffs.Count > 0);
         }
 
-        return (Write(w =>
+        return (PresenceJson.Write(128, w =>
         {
             w.WriteString("mode"u8, "list");
             w.WriteBoolean("recovered"u8, false);
@@ -84,18 +83,5 @@ public sealed partial class PresenceService
         if (caller.Kind != CallerKind.User || caller.User is not { } user || Allowed(channel, caller, asked) == PresenceMode.Off)
             return;
         _ = Enqueue(channel, new PresenceChange(PresenceChangeKind.Join, "poll/" + user, user, caller.Info, ExpiresAt: _time.GetUtcNow() + lease), _options.PolicyFor(channel));
-    }
-
-    private static byte[] Write(Action<Utf8JsonWriter> body)
-    {
-        var buffer = new ArrayBufferWriter<byte>(128);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            body(writer);
-            writer.WriteEndObject();
-        }
-
-        return buffer.WrittenSpan.ToArray();
     }
 }

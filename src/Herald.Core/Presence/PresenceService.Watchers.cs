@@ -120,17 +120,7 @@ public sealed partial class PresenceService
         if (since is { } position && await _store.ReadDiffsAsync(channel, position.Epoch, position.Seq, cancellationToken).ConfigureAwait(false) is { } missed)
         {
             watcher.Send(Message(channel, "presence_state", PresenceJson.State(channel, mode, true, position.Epoch, position.Seq, first.Counts)));
-            var seq = position.Seq;
-            foreach (var diff in missed)
-            {
-                var header = DiffHeader.Read(diff.Span);
-                if (header.From != seq)
-                    continue;
-                watcher.Send(Message(channel, PresenceEvents.Diff, diff));
-                seq = header.To;
-            }
-
-            watcher.Release(position.Epoch, seq);
+            watcher.Release(position.Epoch, SendMissed(watcher, missed, position.Seq));
             return mode;
         }
 
@@ -163,17 +153,7 @@ public sealed partial class PresenceService
             var channel = watcher.Channel;
             if (await _store.ReadDiffsAsync(channel, epoch, seq).ConfigureAwait(false) is { } missed)
             {
-                foreach (var diff in missed)
-                {
-                    var header = DiffHeader.Read(diff.Span);
-                    if (header.From == seq)
-                    {
-                        watcher.Send(Message(channel, PresenceEvents.Diff, diff));
-                        seq = header.To;
-                    }
-                }
-
-                watcher.Release(epoch, seq);
+                watcher.Release(epoch, SendMissed(watcher, missed, seq));
                 return;
             }
 
@@ -186,6 +166,21 @@ public sealed partial class PresenceService
             Log.ResyncFailed(_logger, watcher.Channel, ex);
             _ = watcher.Session.CloseAsync(DisconnectReason.InsufficientState);
         }
+    }
+
+    /// <summary>Sends the diffs that follow <paramref name="seq"/> in order; the position they reach.</summary>
+    private static long SendMissed(Watcher watcher, IReadOnlyList<ReadOnlyMemory<byte>> diffs, long seq)
+    {
+        foreach (var diff in diffs)
+        {
+            var header = DiffHeader.Read(diff.Span);
+            if (header.From != seq)
+                continue;
+            watcher.Send(Message(watcher.Channel, PresenceEvents.Diff, diff));
+            seq = header.To;
+        }
+
+        return seq;
     }
 
     private static EncodedEvent Message(string channel, string kind, ReadOnlyMemory<byte> payload) => new(new ChannelEvent(channel, kind, payload));

@@ -87,7 +87,7 @@ public sealed partial class PublishService(IChannelLog log, IOptions<HeraldOptio
         }
 
         // A message ends its author's typing on the channel.
-        if (typing is not null && !result.Duplicate)
+        if (typing is not null && policy.Typing && !result.Duplicate)
             await typing.OnPublishedAsync(channel, append.From, cancellationToken).ConfigureAwait(false);
         return new PublishResult(result.Publication, result.Duplicate, PublishError.None, string.Empty);
     }

@@ -107,10 +107,10 @@ public sealed class TypingService : IAsyncDisposable
         await _broker.PublishEventAsync(new ChannelEvent(channel, ChangeKind, EncodeChange(user, typing, session, typing ? policy.TypingExpire : TimeSpan.Zero)), cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>A publication by <paramref name="user"/> ends their typing on its channel.</summary>
+    /// <summary>A publication by <paramref name="user"/> ends their typing on its channel (the caller checked the namespace has typing).</summary>
     public async ValueTask OnPublishedAsync(string channel, string? user, CancellationToken cancellationToken = default)
     {
-        if (user is null || !_options.PolicyFor(channel).Typing)
+        if (user is null)
             return;
         lock (_lock)
         {

@@ -12,7 +12,7 @@ var perSubscriber = new Option<int>("--channels-per-subscriber") { DefaultValueF
 var fsync = new Option<string>("--fsync") { DefaultValueFactory = _ => "always", Description = "Redis persistence: AOF with appendfsync always, everysec or no; 'rdb' for snapshots only (Redis's default schedule); 'none' for no persistence." };
 var nodeKills = new Option<int>("--node-kills") { DefaultValueFactory = _ => 0 };
 var redisRestarts = new Option<int>("--redis-restarts") { DefaultValueFactory = _ => 0 };
-var rollback = new Option<bool>("--rollback");
+var rollbacks = new Option<int>("--rollbacks") { DefaultValueFactory = _ => 0, Description = "Times Redis is restarted from a copy of its files taken 1.5 s earlier." };
 var pubsubKills = new Option<int>("--pubsub-kills") { DefaultValueFactory = _ => 0 };
 var failovers = new Option<int>("--failovers") { DefaultValueFactory = _ => 0, Description = "A primary, a replica and a Sentinel: the nodes connect through the Sentinel, and the primary is killed this many times." };
 var rejoinAsPrimary = new Option<bool>("--rejoin-as-primary") { Description = "With --failovers: the killed primary restarts as a primary on its files (the Sentinel demotes it a moment later) instead of as a replica." };
@@ -21,7 +21,7 @@ var json = new Option<string?>("--json") { Description = "Also write the totals 
 
 var root = new RootCommand("Chaos runs of a Herald cluster on Redis: real redis-server, real herald processes behind a non-sticky proxy, subscribers on every transport, publishers retrying with idempotency keys; counts what was lost, gapped, duplicated or reset.")
 {
-    nodes, channels, publishes, publishers, rate, perTransport, perSubscriber, fsync, nodeKills, redisRestarts, rollback, pubsubKills, failovers, rejoinAsPrimary, nodeLogs, json,
+    nodes, channels, publishes, publishers, rate, perTransport, perSubscriber, fsync, nodeKills, redisRestarts, rollbacks, pubsubKills, failovers, rejoinAsPrimary, nodeLogs, json,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -37,7 +37,7 @@ root.SetAction(async (parse, cancellationToken) =>
         Fsync = parse.GetValue(fsync) is "none" ? null : parse.GetValue(fsync),
         NodeKills = parse.GetValue(nodeKills),
         RedisRestarts = parse.GetValue(redisRestarts),
-        Rollback = parse.GetValue(rollback),
+        Rollbacks = parse.GetValue(rollbacks),
         PubSubKills = parse.GetValue(pubsubKills),
         Failovers = parse.GetValue(failovers),
         RejoinAsPrimary = parse.GetValue(rejoinAsPrimary),
@@ -51,7 +51,7 @@ root.SetAction(async (parse, cancellationToken) =>
 
     // Data loss is allowed only where it was caused on purpose, and then only as explicit resets.
     // A failover may lose what the primary acknowledged before the replica had it (asynchronous replication).
-    var lossAllowed = options.Rollback || options.Failovers > 0 || options.Fsync is null or "everysec" or "no" or "rdb";
+    var lossAllowed = options.Rollbacks > 0 || options.Failovers > 0 || options.Fsync is null or "everysec" or "no" or "rdb";
     var failed = totals.Missing + totals.Gaps + totals.Duplicates + totals.Mismatches > 0
         || (!lossAllowed && (totals.LostByEngine > 0 || totals.ResetCount > 0));
     Console.Error.WriteLine(failed ? "FAILED" : "OK");

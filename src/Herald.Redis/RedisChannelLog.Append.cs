@@ -5,98 +5,6 @@ namespace Herald.Redis;
 
 public sealed partial class RedisChannelLog
 {
-    /// <summary>What this node knew of a partition when it sent a request: the era and the highest write counter seen in it.</summary>
-    private (string Era, long WriteCounter) Watermark(int partition)
-    {
-        var watch = _eras[partition];
-        lock (watch.Lock)
-            return (watch.Era, watch.MaxWriteCounter);
-    }
-
-    /// <summary>
-    /// Notes a partition's era and write counter as a script returned them. A counter lower than the
-    /// one this node had seen, in the same era, <em>before it sent the request</em> means Redis went
-    /// back in time (answers of concurrent requests may be handled in any order, but none can be
-    /// older than what was known when it was sent): the partition is moved to a new era (unless
-    /// another node just did) and true is returned, so the caller reads again.
-    /// </summary>
-    private async ValueTask<bool> ObserveAsync(int partition, string era, long writeCounter, (string Era, long WriteCounter) sent)
-    {
-        var watch = _eras[partition];
-        lock (watch.Lock)
-        {
-            if (!string.Equals(watch.Era, era, StringComparison.Ordinal))
-            {
-                // A new era (or the first look): counting starts over in it.
-                watch.Era = era;
-                watch.MaxWriteCounter = writeCounter;
-            }
-            else if (writeCounter > watch.MaxWriteCounter)
-            {
-                watch.MaxWriteCounter = writeCounter;
-            }
-        }
-
-        if (!string.Equals(sent.Era, era, StringComparison.Ordinal) || writeCounter >= sent.WriteCounter)
-            return false;
-
-        await RotateEraAsync(partition, era, $"its write counter went back from {sent.WriteCounter} to {writeCounter}").ConfigureAwait(false);
-        return true;
-    }
-
-    /// <summary>A write counter another node's append reached, as its pub/sub message tells: raises this node's watermark (same era only).</summary>
-    internal void ObserveRemote(int partition, string era, long writeCounter)
-    {
-        var watch = _eras[partition];
-        lock (watch.Lock)
-        {
-            if (string.Equals(watch.Era, era, StringComparison.Ordinal) && writeCounter > watch.MaxWriteCounter)
-                watch.MaxWriteCounter = writeCounter;
-        }
-    }
-
-    /// <summary>
-    /// After a reconnect: every partition whose write counter in Redis is below what this node saw
-    /// in the same era went back in time (restored from an older copy, or a replica that lacked
-    /// the last writes) and moves to a new era now, before this node appends to it again.
-    /// </summary>
-    internal async Task CheckWatermarksAsync()
-    {
-        // What this node knew before it asks: appends answered meanwhile raise the watermarks past
-        // what the reads below can show, which must not look like Redis going back.
-        var known = new (string Era, long WriteCounter)[_keys.Partitions];
-        for (var p = 0; p < known.Length; p++)
-            known[p] = Watermark(p);
-        var db = _redis.GetDatabase();
-        var batch = db.CreateBatch();
-        var reads = new (Task<RedisValue> Era, Task<RedisValue> Counter)[_keys.Partitions];
-        for (var p = 0; p < reads.Length; p++)
-            reads[p] = (batch.StringGetAsync(_keys.Era(p)), batch.StringGetAsync(_keys.WriteCounter(p)));
-        batch.Execute();
-        for (var p = 0; p < reads.Length; p++)
-        {
-            var (era, seen) = known[p];
-            if (era.Length == 0)
-                continue;
-            var current = (string?)await reads[p].Era.ConfigureAwait(false);
-            var counter = (long?)await reads[p].Counter.ConfigureAwait(false) ?? 0;
-            if (string.Equals(current, era, StringComparison.Ordinal) && counter < seen)
-                await RotateEraAsync(p, era, $"its write counter is {counter} after a reconnect, below the {seen} this node saw").ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>Moves a partition from <paramref name="seen"/> to a new era, if it is still in it.</summary>
-    internal async Task RotateEraAsync(int partition, string seen, string reason)
-    {
-        var next = Epochs.New();
-        var result = await RunAsync(db => db.ScriptEvaluateAsync(RedisScripts.RotateEra, [_keys.Era(partition)], [seen, next])).ConfigureAwait(false);
-        if ((long)result == 1)
-        {
-            Interlocked.Increment(ref _rotations);
-            RedisLog.EraRotated(_logger, partition, seen, next, reason);
-        }
-    }
-
     /// <summary>
     /// Sends one batch of a partition's queued appends in one script call. Up to
     /// <see cref="RedisEngineOptions.MaxCallsInFlight"/> calls of a partition are in flight; their
@@ -161,7 +69,10 @@ public sealed partial class RedisChannelLog
 
             if (raw.Length == 3 && (string?)raw[0] == "behind")
             {
-                await RotateEraAsync(partition, (string)raw[1]!, $"its write counter is {(long)raw[2]}, below the {sent.WriteCounter} this node saw").ConfigureAwait(false);
+                var current = (string)raw[1]!;
+                await RotateEraAsync(partition, current, string.Equals(current, sent.Era, StringComparison.Ordinal)
+                    ? $"its write counter is {(long)raw[2]}, below the {sent.WriteCounter} this node saw"
+                    : $"it is back in era {current}, older than the era {sent.Era} this node saw").ConfigureAwait(false);
                 writer.Requeue(live);
                 handled.TrySetResult();
                 return;
@@ -269,7 +180,9 @@ public sealed partial class RedisChannelLog
         // channel starts one here, and epochs are compared per channel, never across channels.
         var epoch = Epochs.New();
         values[0] = now;
-        values[1] = epoch;
+        // The era a partition without one starts: above every era this node saw there, so a Redis
+        // that lost its data and a node that remembers an older copy cannot agree on a stale one.
+        values[1] = RedisEras.Next(seen.Era, epoch);
         values[2] = (long)_options.MetaTtl.TotalMilliseconds;
         values[3] = live.Count;
         values[4] = outbox.Version;

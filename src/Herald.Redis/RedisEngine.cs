@@ -85,7 +85,7 @@ internal sealed class RedisConnection : IAsyncDisposable
     private readonly ILogger _logger;
     private RedisChannelLog? _log;
     private RedisBroker? _broker;
-    private int _restoring;
+    private int _restoreRequests;
 
     private RedisConnection(ConnectionMultiplexer multiplexer, ILogger logger)
     {
@@ -122,24 +122,39 @@ internal sealed class RedisConnection : IAsyncDisposable
     {
         _log = log;
         _broker = broker;
-        _ = CheckAsync();
+        _ = CheckUntilDoneAsync();
     }
 
     public async ValueTask DisposeAsync() => await Multiplexer.DisposeAsync().ConfigureAwait(false);
 
     private async Task OnRestoredAsync()
     {
-        // Both connections (commands, subscriptions) report; one check and one catch-up for both.
-        if (Interlocked.Exchange(ref _restoring, 1) != 0)
+        // Both connections (commands, subscriptions) report, each when it is back. One check and
+        // one catch-up run at a time; a report that comes while they run makes them run once more
+        // afterwards, so the last catch-up always follows the last resubscription.
+        if (Interlocked.Increment(ref _restoreRequests) != 1)
             return;
-        try
+        while (true)
         {
-            await CheckAsync().ConfigureAwait(false);
+            var handled = Volatile.Read(ref _restoreRequests);
+            await CheckUntilDoneAsync().ConfigureAwait(false);
             _broker?.SignalReconnected();
+            if (Interlocked.CompareExchange(ref _restoreRequests, 0, handled) == handled)
+                return;
         }
-        finally
+    }
+
+    /// <summary>
+    /// The restart check, tried again while the connection stays up (Redis answers LOADING while it
+    /// reads its files back): appending before it ran could reuse offsets a lost write had.
+    /// </summary>
+    private async Task CheckUntilDoneAsync()
+    {
+        for (var attempt = 0; attempt < 60 && Multiplexer.IsConnected; attempt++)
         {
-            Volatile.Write(ref _restoring, 0);
+            if (await CheckAsync(report: attempt == 0).ConfigureAwait(false))
+                return;
+            await Task.Delay(TimeSpan.FromMilliseconds(500)).ConfigureAwait(false);
         }
     }
 
@@ -161,10 +176,11 @@ internal sealed class RedisConnection : IAsyncDisposable
         RedisLog.LayoutMismatch(_logger, keys.Prefix, written, keys.Partitions);
     }
 
-    private async Task CheckAsync()
+    /// <returns>False when Redis could not be asked (down, or still loading); a later attempt or reconnect asks again.</returns>
+    private async Task<bool> CheckAsync(bool report)
     {
         if (_log is not { } log)
-            return;
+            return true;
         try
         {
             await CheckLayoutAsync(log).ConfigureAwait(false);
@@ -176,12 +192,15 @@ internal sealed class RedisConnection : IAsyncDisposable
                 RedisLog.Persistence(_logger, persistence);
             await check.RunAsync().ConfigureAwait(false);
             await log.CheckWatermarksAsync().ConfigureAwait(false);
+            return true;
         }
 #pragma warning disable CA1031 // Redis may be down at start; the reconnect runs the check again.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            RedisLog.RestartCheckFailed(_logger, ex);
+            if (report)
+                RedisLog.RestartCheckFailed(_logger, ex);
+            return false;
         }
     }
 }

@@ -26,18 +26,24 @@ internal static class RedisScripts
     /// not appended (then the error; every append after a failed one fails with it) — or
     /// {'stale'} with nothing done when the node's webhook subscriptions are not the current ones, or
     /// {'behind', era, counter} with nothing done when the partition's write counter is below what
-    /// the node saw in the same era: Redis went back in time, and appending now would hand out
-    /// offsets that clients already saw with other publications.
+    /// the node saw in the same era, or its era is not newer than the one the node saw (see
+    /// <see cref="RedisEras"/>): Redis went back in time, and appending now would hand out offsets
+    /// that clients already saw with other publications.
     /// </summary>
-    public const string Append = """
+    public const string Append = RedisEras.LuaGeneration + """
         if (redis.call('GET', KEYS[3]) or '') ~= ARGV[5] then
           return { 'stale' }
         end
         local now = tonumber(ARGV[1])
         local era = redis.call('GET', KEYS[1])
         local counter = tonumber(redis.call('GET', KEYS[2]) or '0')
-        if era and era == ARGV[6] and counter < tonumber(ARGV[7]) then
-          return { 'behind', era, counter }
+        if era and ARGV[6] ~= '' then
+          if era == ARGV[6] then
+            if counter < tonumber(ARGV[7]) then return { 'behind', era, counter } end
+          elseif generation(era) <= generation(ARGV[6]) then
+            -- Back in an era older than the one the node saw: restored from a copy taken before a rotation.
+            return { 'behind', era, counter }
+          end
         end
         if not era then
           era = ARGV[2]
@@ -227,17 +233,18 @@ internal static class RedisScripts
     /// Records the run id of the Redis server holding the data; when it changed since the data was
     /// written and the server may have lost acknowledged writes, every partition moves to a new era
     /// (once, whatever the number of nodes that notice). KEYS: run id key, then every partition's era.
-    /// ARGV: run id, '1' when a restart may have lost writes, then one new era per partition.
+    /// ARGV: run id, '1' when a restart may have lost writes, then per partition the random part of its new era (its generation is the current one's plus one).
     /// Returns the number of partitions rotated, or -1 when the run id was already recorded.
     /// </summary>
-    public const string CheckRestart = """
+    public const string CheckRestart = RedisEras.LuaGeneration + """
         local stored = redis.call('GET', KEYS[1])
         if stored == ARGV[1] then return -1 end
         local rotated = 0
         if stored and ARGV[2] == '1' then
           for i = 2, #KEYS do
-            if redis.call('EXISTS', KEYS[i]) == 1 then
-              redis.call('SET', KEYS[i], ARGV[i + 1])
+            local current = redis.call('GET', KEYS[i])
+            if current then
+              redis.call('SET', KEYS[i], (generation(current) + 1) .. '.' .. ARGV[i + 1])
               rotated = rotated + 1
             end
           end

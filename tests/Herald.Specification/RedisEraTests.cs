@@ -144,6 +144,82 @@ public sealed class RedisEraTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task Redis_restored_twice_from_a_copy_taken_before_the_first_rotation_is_detected_by_the_era_and_reuses_no_position()
+    {
+        var server = await StartAsync("always");
+        var (log, _) = await NewNodeAsync(server);
+        var acknowledged = new List<Publication>();
+        for (var i = 0; i < 3; i++)
+            acknowledged.Add(await AppendAsync(log, "chat:a"));
+        var copy = server.Snapshot();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+                acknowledged.Add(await AppendAsync(log, "chat:a"));
+
+            // The first restore goes back to offset 3 in the same era: the write counter tells, and the partition rotates.
+            await server.RestoreAsync(copy);
+            await WaitConnectedAsync(log);
+            for (var i = 0; i < 3; i++)
+                acknowledged.Add(await AppendAsync(log, "chat:a"));
+            Assert.Equal(1, log.EraRotations);
+
+            // The second goes back to the era before that rotation, whose write counter is lower than
+            // nothing this node saw in it since (it moved on to the newer era): only the era's generation tells.
+            await server.RestoreAsync(copy);
+            await WaitConnectedAsync(log);
+            var next = await AppendAsync(log, "chat:a");
+
+            Assert.Equal(2, log.EraRotations);
+            Assert.DoesNotContain(acknowledged, p => p.Position == next.Position);
+            Assert.DoesNotContain(acknowledged, p => p.Epoch == next.Epoch);
+            Assert.Equal(1, next.Offset);
+        }
+        finally
+        {
+            Directory.Delete(copy, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_node_reading_a_partition_back_in_an_older_era_rotates_it_before_anyone_appends()
+    {
+        var server = await StartAsync("always");
+        var (writer, _) = await NewNodeAsync(server);
+        var (reader, _) = await NewNodeAsync(server);
+        await AppendAsync(writer, "chat:a");
+        var copy = server.Snapshot();
+        try
+        {
+            await AppendAsync(writer, "chat:a");
+            await server.RestoreAsync(copy);
+            await WaitConnectedAsync(writer);
+            await AppendAsync(writer, "chat:a"); // rotates: the write counter went back
+            await reader.GetStateAsync("chat:a"); // the reader now knows the newer era
+
+            await server.RestoreAsync(copy);
+            await WaitConnectedAsync(reader);
+            var state = await reader.GetStateAsync("chat:a").AsTask().WaitAsync(s_timeout);
+
+            Assert.Equal(StreamState.Empty, state);
+            Assert.Equal(1, reader.EraRotations);
+        }
+        finally
+        {
+            Directory.Delete(copy, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("", 0)]
+    [InlineData("abcdefgh", 0)]
+    [InlineData("1.abcdefgh", 1)]
+    [InlineData("42.x-y_z", 42)]
+    [InlineData(".abc", 0)]
+    public void An_eras_generation_is_the_number_before_its_dot(string era, long generation) =>
+        Assert.Equal(generation, RedisEras.Generation(era));
+
     private async Task<RedisServer> StartAsync(string? fsync)
     {
         var server = await RedisServer.StartAsync(fsync);

@@ -32,8 +32,8 @@ public sealed record ChaosOptions
 
     public int RedisRestarts { get; init; }
 
-    /// <summary>Snapshot Redis, go on publishing, kill it and restart it from the snapshot: acknowledged publishes are lost on purpose.</summary>
-    public bool Rollback { get; init; }
+    /// <summary>How many times: snapshot Redis, go on publishing, kill it and restart it from the snapshot (acknowledged publishes are lost on purpose).</summary>
+    public int Rollbacks { get; init; }
 
     public int PubSubKills { get; init; }
 
@@ -73,6 +73,7 @@ public static class ChaosRun
                     "--Herald:Namespaces:chaos:HistorySize=100000",
                     "--Herald:Transports:MaxHeldPollsPerIp=100000",
                     "--Logging:LogLevel:Default=Warning",
+                    "--Logging:LogLevel:Herald=" + (Environment.GetEnvironmentVariable("HERALD_CHAOS_LOGLEVEL") ?? "Warning"),
                 ]));
             }
 
@@ -164,7 +165,7 @@ public static class ChaosRun
             });
         }
 
-        if (options.Rollback)
+        for (var i = 0; i < options.Rollbacks; i++)
         {
             faults.Add(async () =>
             {

@@ -74,7 +74,11 @@ public sealed class Totals
 
     public long ResetCount => Resets.Values.Sum();
 
+    /// <summary>The first missing, gapped, duplicated and mismatched deliveries, for the report.</summary>
     public List<string> Examples { get; } = [];
+
+    /// <summary>The first acknowledged publications the log no longer holds at the end.</summary>
+    public List<string> LostExamples { get; } = [];
 }
 
 /// <summary>Checks what every subscriber received against what was acknowledged and what the log holds at the end.</summary>
@@ -94,7 +98,7 @@ public static class Verifier
                 if (!log.Contains(ack))
                 {
                     totals.LostByEngine++;
-                    Example(totals, $"{channel}: acknowledged {ack.Epoch}:{ack.Offset} ({ack.Key}) is not in the log at the end");
+                    Example(totals.LostExamples, $"{channel}: acknowledged {ack.Epoch}:{ack.Offset} ({ack.Key}) is not in the log at the end");
                 }
             }
         }
@@ -130,7 +134,7 @@ public static class Verifier
                 if (!positions.Add((seen.Epoch, seen.Offset)))
                 {
                     totals.Duplicates++;
-                    Example(totals, $"{subscriber} {channel}: {seen.Epoch}:{seen.Offset} twice");
+                    Example(totals.Examples, $"{subscriber} {channel}: {seen.Epoch}:{seen.Offset} twice");
                     continue;
                 }
 
@@ -138,7 +142,7 @@ public static class Verifier
                 if (byPosition.TryGetValue((seen.Epoch, seen.Offset), out var key) && key != seen.Key)
                 {
                     totals.Mismatches++;
-                    Example(totals, $"{subscriber} {channel}: {seen.Epoch}:{seen.Offset} carried {seen.Key}, acknowledged as {key}");
+                    Example(totals.Examples, $"{subscriber} {channel}: {seen.Epoch}:{seen.Offset} carried {seen.Key}, acknowledged as {key}");
                 }
 
                 if (epoch is null || seen.Epoch != epoch)
@@ -146,7 +150,7 @@ public static class Verifier
                     if (epoch is not null && seen.Offset != 1)
                     {
                         totals.Gaps++;
-                        Example(totals, $"{subscriber} {channel}: epoch {epoch} → {seen.Epoch}:{seen.Offset} without a reset");
+                        Example(totals.Examples, $"{subscriber} {channel}: epoch {epoch} → {seen.Epoch}:{seen.Offset} without a reset");
                     }
 
                     coveredFrom.TryAdd(seen.Epoch, 1);
@@ -154,7 +158,7 @@ public static class Verifier
                 else if (seen.Offset != last + 1)
                 {
                     totals.Gaps++;
-                    Example(totals, $"{subscriber} {channel}: {epoch}:{last} → {seen.Offset}");
+                    Example(totals.Examples, $"{subscriber} {channel}: {epoch}:{last} → {seen.Offset}");
                 }
 
                 epoch = seen.Epoch;
@@ -170,18 +174,18 @@ public static class Verifier
                 if (followed && entry.Offset >= from && !received.Contains((entry.Epoch, entry.Offset)))
                 {
                     totals.Missing++;
-                    Example(totals, $"{subscriber} {channel}: missing {entry.Epoch}:{entry.Offset}");
+                    Example(totals.Examples, $"{subscriber} {channel}: missing {entry.Epoch}:{entry.Offset}");
                 }
             }
         }
     }
 
-    private static void Example(Totals totals, string text)
+    private static void Example(List<string> examples, string text)
     {
-        lock (totals.Examples)
+        lock (examples)
         {
-            if (totals.Examples.Count < 20)
-                totals.Examples.Add(text);
+            if (examples.Count < 100)
+                examples.Add(text);
         }
     }
 }

@@ -1,3 +1,4 @@
+using Herald.IntegrationTests.Metrics;
 using Herald.IntegrationTests.Presence;
 using Herald.IntegrationTests.Transports.WebSocket;
 using Herald.IntegrationTests.Webhooks;
@@ -68,6 +69,50 @@ public sealed class RedisPresenceWebhookTests
         {
             TempDirectory.Delete(data);
         }
+    }
+
+    [Fact]
+    public async Task When_the_outbox_cannot_be_written_the_events_are_counted_and_logged_as_lost_and_presence_goes_on()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var settings = PresenceWebhookTests.Settings(TimeSpan.FromSeconds(1));
+        settings["Herald:Redis:Configuration"] = redis.Configuration;
+        var logs = new CapturedLogs();
+        await using var node = await TestServer.StartAsync("redis", settings, logs: logs);
+        using var api = node.CreateClient();
+        await api.SubscribeAsync(receiver.Url("all"), ["room:*"], events: PresenceWebhookTests.AllPresence);
+
+        // The outbox stream of the channel's partition is a string now: every write to it fails
+        // (WRONGTYPE), as it would with an engine that cannot take the write.
+        const string channel = "room:broken";
+        var keys = new Herald.Redis.RedisKeys("herald", 128);
+        await using (var connection = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redis.Configuration))
+            await connection.GetDatabase().StringSetAsync(keys.Outbox(keys.PartitionOf(channel)), "not a stream").WaitAsync(WsClient.Timeout);
+
+        await using var watcher = await WsClient.ConnectAsync(node);
+        await watcher.SubscribeAsync(channel, "list");
+        await using var alice = await WsClient.ConnectAsync(node, bearer: Tokens.Mint("alice"));
+        await alice.SubscribeAsync(channel, "enter");
+        Assert.Equal(["alice"], (await watcher.ExpectAsync("presence")).Users("join"));
+        await alice.RequestAsync($$"""{"id":9,"op":"unsubscribe","channel":"{{channel}}"}""");
+        Assert.Equal(["alice"], (await watcher.ExpectAsync("presence")).Users("leave"));
+
+        var deadline = DateTime.UtcNow + WsClient.Timeout;
+        while (!logs.Entries.Any(e => e.EventId == 1805))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the lost events were not logged");
+            await Task.Delay(50);
+        }
+
+        var lost = logs.Entries.First(e => e.EventId == 1805);
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, lost.Level);
+        Assert.Contains(channel, lost.Message, StringComparison.Ordinal);
+        using var scrape = await api.GetAsync(new Uri("metrics", UriKind.Relative)).WaitAsync(WsClient.Timeout);
+        var failed = PrometheusText.Parse(await scrape.Content.ReadAsStringAsync()).Value("herald_webhooks_outbound_events_failed_total");
+        // The channel's occupied and alice's join at least: their writes ended before her leave was applied.
+        Assert.True(failed >= 2, $"only {failed} events counted as lost");
+        Assert.DoesNotContain(receiver.All, r => r.Json.GetProperty("channel").GetString() == channel);
     }
 
     /// <summary>Waits until <paramref name="count"/> distinct events were answered 200 (a retry after the kill repeats an id).</summary>

@@ -79,6 +79,9 @@ internal sealed class MemoryWebhookStore(OutboundWebhookOptions options, OutboxS
                     made++;
                 }
             }
+
+            if (nowMs >= nextSweepMs)
+                Sweep(nowMs);
         }
 
         WebhookMetrics.DeliveriesCreated.Add(made);

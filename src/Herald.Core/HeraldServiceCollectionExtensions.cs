@@ -52,6 +52,7 @@ public static class HeraldServiceCollectionExtensions
             sp.GetService<ILogger<Presence.PresenceService>>())
         {
             Polls = sp.GetRequiredService<PollWaiters>(),
+            Observer = sp.GetRequiredService<Webhooks.Outbound.PresenceWebhooks>(),
         });
         services.AddSingleton(sp => new Typing.TypingService(
             sp.GetRequiredService<HeraldEngine>().Broker,

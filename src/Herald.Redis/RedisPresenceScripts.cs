@@ -22,7 +22,11 @@ internal static class RedisPresenceScripts
     /// leave, <c>s</c> status, <c>m</c> maintenance: expired leases and due leaves), connection,
     /// user ('' anonymous), info (raw JSON, '' none), status ('=' + text, '' clears), leave-at ms
     /// ('' at once), lease expiry ms ('' none).
-    /// Returns {seq, users, connections, diffed 0/1, leaves, user, delta, user, delta, …}: the
+    /// Returns {seq, users, connections, diffed 0/1, leaves, occupancy, joined, left, user, delta,
+    /// user, delta, …}: occupancy is <c>o</c> when nobody was present before the call and someone is
+    /// after it (users or connections), <c>v</c> the other way round, '' otherwise; joined is
+    /// {user, info, connections, since ms, status ('' none), …} of the users who became listed, left
+    /// the users who stopped being listed — what only this call did, told only to its caller; the
     /// deltas are the users' connection-count changes, for the online index.
     /// </summary>
     public const string Apply = """
@@ -137,12 +141,20 @@ internal static class RedisPresenceScripts
           return table.concat(parts)
         end
         local joins, leaves, updates = {}, {}, {}
+        local joined, left = {}, {}
         for _, u in ipairs(touched) do
           local old, now_ = before[u], redis.call('HGET', mem, u)
           if not old and now_ then
-            joins[#joins + 1] = entry(u, cjson.decode(now_))
+            local m = cjson.decode(now_)
+            joins[#joins + 1] = entry(u, m)
+            joined[#joined + 1] = u
+            joined[#joined + 1] = m.i or ''
+            joined[#joined + 1] = m.c
+            joined[#joined + 1] = m.s
+            joined[#joined + 1] = m.st or ''
           elseif old and not now_ then
             leaves[#leaves + 1] = cjson.encode(u)
+            left[#left + 1] = u
           elseif old and now_ then
             local o, n = cjson.decode(old), cjson.decode(now_)
             if o.i ~= n.i or o.st ~= n.st then updates[#updates + 1] = entry(u, n) end
@@ -172,7 +184,13 @@ internal static class RedisPresenceScripts
           redis.call('PERSIST', state)
           redis.call('PERSIST', dif)
         end
-        local result = {seq, users, conns, diffed, #leaves}
+        local occupancy = ''
+        if usersBefore + connsBefore == 0 and users + conns > 0 then
+          occupancy = 'o'
+        elseif usersBefore + connsBefore > 0 and users + conns == 0 then
+          occupancy = 'v'
+        end
+        local result = {seq, users, conns, diffed, #leaves, occupancy, joined, left}
         for _, v in ipairs(deltas) do result[#result + 1] = v end
         return result
         """;

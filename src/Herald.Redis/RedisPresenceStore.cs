@@ -25,6 +25,9 @@ namespace Herald.Redis;
 internal sealed class RedisPresenceStore(IConnectionMultiplexer redis, RedisEngineOptions options, TimeProvider? time = null) : IPresenceStore
 {
     private const int ValuesPerChange = 7;
+
+    // The script's answer: seq, users, connections, diffed, leaves, occupancy, joined, left, then the deltas.
+    private const int FirstDelta = 8;
     private static readonly TimeSpan s_emptyRetention = TimeSpan.FromMinutes(5);
     private readonly RedisKeys _keys = new(options.Prefix, options.Partitions);
     private readonly TimeProvider _time = time ?? TimeProvider.System;
@@ -119,7 +122,7 @@ internal sealed class RedisPresenceStore(IConnectionMultiplexer redis, RedisEngi
         return online;
     }
 
-    public async ValueTask<int> MaintainAsync(string node, PresenceLimits limits, CancellationToken cancellationToken = default)
+    public async ValueTask<PresenceMaintenance> MaintainAsync(string node, PresenceLimits limits, CancellationToken cancellationToken = default)
     {
         var now = _time.GetUtcNow();
         var nowMs = now.ToUnixTimeMilliseconds();
@@ -132,20 +135,25 @@ internal sealed class RedisPresenceStore(IConnectionMultiplexer redis, RedisEngi
             due[p] = batch.SortedSetRangeByScoreAsync(Timed(p), double.NegativeInfinity, nowMs);
         batch.Execute();
         var leaves = 0;
+        var transitions = new List<PresenceTransition>();
         foreach (var channel in (await RunAsync(async _ => await Task.WhenAll(due).ConfigureAwait(false)).ConfigureAwait(false)).SelectMany(c => c).Select(c => (string)c!).Distinct(StringComparer.Ordinal))
         {
-            var (_, left) = await RunScriptAsync(channel, ["m", string.Empty, string.Empty, string.Empty, string.Empty, string.Empty, string.Empty], limits).ConfigureAwait(false);
+            var (applied, left) = await RunScriptAsync(channel, ["m", string.Empty, string.Empty, string.Empty, string.Empty, string.Empty, string.Empty], limits).ConfigureAwait(false);
             leaves += left;
+            if (applied.Transition is { } transition)
+                transitions.Add(transition);
         }
 
         // Nodes whose lease expired: their connections leave (the lease is longer than a grace).
+        // Several nodes may sweep the same dead node at once: each leave is applied by one script
+        // call only, and only that call's node is told of it.
         var dead = await RunAsync(db => db.SortedSetRangeByScoreAsync(_nodes, double.NegativeInfinity, nowMs)).ConfigureAwait(false);
         foreach (var gone in dead.Select(d => (string)d!))
-            leaves += await SweepNodeAsync(gone, limits).ConfigureAwait(false);
-        return leaves;
+            leaves += await SweepNodeAsync(gone, limits, transitions).ConfigureAwait(false);
+        return leaves == 0 && transitions.Count == 0 ? PresenceMaintenance.None : new PresenceMaintenance(leaves, transitions);
     }
 
-    private async Task<int> SweepNodeAsync(string node, PresenceLimits limits)
+    private async Task<int> SweepNodeAsync(string node, PresenceLimits limits, List<PresenceTransition> transitions)
     {
         var set = NodeSet(node);
         var entries = await RunAsync(db => db.SetMembersAsync(set)).ConfigureAwait(false);
@@ -155,8 +163,10 @@ internal sealed class RedisPresenceStore(IConnectionMultiplexer redis, RedisEngi
             var values = new List<RedisValue>();
             foreach (var entry in group)
                 values.AddRange(["l", entry[1], string.Empty, string.Empty, string.Empty, string.Empty, string.Empty]);
-            var (_, left) = await RunScriptAsync(group.Key, values, limits).ConfigureAwait(false);
+            var (applied, left) = await RunScriptAsync(group.Key, values, limits).ConfigureAwait(false);
             leaves += left;
+            if (applied.Transition is { } transition)
+                transitions.Add(transition);
         }
 
         await RunAsync(async db =>
@@ -171,10 +181,11 @@ internal sealed class RedisPresenceStore(IConnectionMultiplexer redis, RedisEngi
     {
         var partition = _keys.PartitionOf(channel);
         RedisKey[] keys = [Key(partition, "st:", channel), Key(partition, "m:", channel), Key(partition, "c:", channel), Key(partition, "d:", channel), Timed(partition)];
+        var now = _time.GetUtcNow();
         RedisValue[] values =
         [
             channel,
-            _time.GetUtcNow().ToUnixTimeMilliseconds(),
+            now.ToUnixTimeMilliseconds(),
             Math.Max(1, limits.ResumeDiffs),
             Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)),
             _keys.PubSubName(partition, channel),
@@ -182,12 +193,13 @@ internal sealed class RedisPresenceStore(IConnectionMultiplexer redis, RedisEngi
             .. changes,
         ];
         var result = (RedisResult[])(await RunAsync(db => db.ScriptEvaluateAsync(RedisPresenceScripts.Apply, keys, values)).ConfigureAwait(false))!;
-        var applied = new PresenceApplied((long)result[0], new PresenceCounts((int)result[1], (int)result[2]), (long)result[3] == 1);
-        if (result.Length > 5)
+        var counts = new PresenceCounts((int)result[1], (int)result[2]);
+        var applied = new PresenceApplied((long)result[0], counts, (long)result[3] == 1, Transition(channel, now, result));
+        if (result.Length > FirstDelta)
         {
             var batch = Db.CreateBatch();
             var updates = new List<Task>();
-            for (var i = 5; i + 1 < result.Length; i += 2)
+            for (var i = FirstDelta; i + 1 < result.Length; i += 2)
                 updates.Add(batch.HashIncrementAsync(_online, (string)result[i]!, (long)result[i + 1]));
             batch.Execute();
             await RunAsync(async _ =>
@@ -198,6 +210,36 @@ internal sealed class RedisPresenceStore(IConnectionMultiplexer redis, RedisEngi
         }
 
         return (applied, (int)(long)result[4]);
+    }
+
+    /// <summary>
+    /// What the script call changed (<see cref="RedisPresenceScripts.Apply"/>'s occupancy, joined and
+    /// left): the script ran atomically, so no other call, on any node, is told the same.
+    /// </summary>
+    private static PresenceTransition? Transition(string channel, DateTimeOffset at, RedisResult[] result)
+    {
+        var occupancy = (string?)result[5];
+        var joinedRaw = (RedisResult[])result[6]!;
+        var leftRaw = (RedisResult[])result[7]!;
+        if (string.IsNullOrEmpty(occupancy) && joinedRaw.Length == 0 && leftRaw.Length == 0)
+            return null;
+        var joined = new List<PresenceMember>(joinedRaw.Length / 5);
+        for (var i = 0; i + 4 < joinedRaw.Length; i += 5)
+        {
+            var info = (string?)joinedRaw[i + 1];
+            var status = (string?)joinedRaw[i + 4];
+            joined.Add(new PresenceMember(
+                (string)joinedRaw[i]!,
+                string.IsNullOrEmpty(info) ? ReadOnlyMemory<byte>.Empty : Encoding.UTF8.GetBytes(info),
+                string.IsNullOrEmpty(status) ? null : status,
+                (int)(long)joinedRaw[i + 2],
+                DateTimeOffset.FromUnixTimeMilliseconds((long)joinedRaw[i + 3])));
+        }
+
+        var left = leftRaw.Select(u => (string)u!).ToList();
+        var occupied = occupancy == "o";
+        var vacated = occupancy == "v";
+        return new PresenceTransition(channel, at, occupied, vacated, joined, left);
     }
 
     /// <summary>Which connections live on which node (a join or leave of a <c>node/session</c> connection), for sweeping a dead node.</summary>

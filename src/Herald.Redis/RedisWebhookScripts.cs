@@ -3,7 +3,8 @@ namespace Herald.Redis;
 /// <summary>
 /// The Lua scripts of the Redis webhook store (<see cref="RedisWebhookStore"/>); key layout in
 /// <see cref="RedisWebhookKeys"/>. A delivery is a hash <c>d:&lt;id&gt;</c> holding the outbox entry's
-/// fields as the append script wrote them (<c>s c o e t i f y m d</c>) and its state: <c>st</c>
+/// fields as the append script wrote them (<c>s c o e t i f y m d</c>; an event other than a
+/// publication has <c>k</c>, its type, and its JSON in <c>d</c>) and its state: <c>st</c>
 /// (0 pending, 1 delivered, 2 dead), <c>a</c> attempts in this run, <c>n</c> attempts in all,
 /// <c>x</c> next attempt (unix ms), <c>w</c> the node holding its lease ('' for none).
 /// </summary>
@@ -41,6 +42,25 @@ internal static class RedisWebhookScripts
         for i = 2, #KEYS do redis.call('SET', KEYS[i], ARGV[5]) end
         redis.call('PUBLISH', ARGV[6], ARGV[7])
         return 1
+        """;
+
+    /// <summary>
+    /// Writes events other than publications into a partition's outbox stream, one entry per
+    /// subscription, with the fields of a publication's entry (<c>o</c> 0, <c>d</c> the event's JSON)
+    /// and <c>k</c>, its type — after checking the partition's subscriptions version, as the append does.
+    /// KEYS: the partition's subscriptions version, its outbox stream.
+    /// ARGV: the version the node matched with, now ms, then per entry: subscription, type, channel, event id, body.
+    /// Returns the entries written, or -1 with nothing done when the version is not the current one.
+    /// </summary>
+    public const string EnqueueEvents = """
+        if (redis.call('GET', KEYS[1]) or '') ~= ARGV[1] then return -1 end
+        local n = 0
+        for i = 3, #ARGV, 5 do
+          redis.call('XADD', KEYS[2], '*', 's', ARGV[i], 'k', ARGV[i + 1], 'c', ARGV[i + 2], 'o', 0, 'e', '', 't', ARGV[2],
+            'i', ARGV[i + 3], 'f', '', 'y', '', 'm', '', 'd', ARGV[i + 4])
+          n = n + 1
+        end
+        return n
         """;
 
     /// <summary>The subscriptions and their version, read together. KEYS: subscriptions hash, global version. Returns {version, [id, json, …]}.</summary>
@@ -156,7 +176,7 @@ internal static class RedisWebhookScripts
     /// KEYS: the subscription's due set, its pending set.
     /// ARGV: now ms, lease end ms, node, limit, webhook key prefix, ordered ('1'/'0'), count of ids
     /// to give back, those ids, then the ids being attempted here (skipped).
-    /// Returns {{id, {c, o, e, t, i, f, y, m, d, a, n}}…}, next due ms or nil}.
+    /// Returns {{id, {c, o, e, t, i, f, y, m, d, a, n, k}}…}, next due ms or nil}.
     /// </summary>
     public const string Take = """
         local now, me, limit, prefix = tonumber(ARGV[1]), ARGV[3], tonumber(ARGV[4]), ARGV[5]
@@ -177,7 +197,7 @@ internal static class RedisWebhookScripts
         local function take(id, dk)
           redis.call('HSET', dk, 'w', me)
           redis.call('ZADD', KEYS[1], ARGV[2], id)
-          return { id, redis.call('HMGET', dk, 'c', 'o', 'e', 't', 'i', 'f', 'y', 'm', 'd', 'a', 'n') }
+          return { id, redis.call('HMGET', dk, 'c', 'o', 'e', 't', 'i', 'f', 'y', 'm', 'd', 'a', 'n', 'k') }
         end
         local out = {}
         if ARGV[6] == '1' then
@@ -297,7 +317,7 @@ internal static class RedisWebhookScripts
     /// to go on from. KEYS: the index to walk (all deliveries, or one subscription's).
     /// ARGV: webhook key prefix, max score ('+inf' or '(id'), rows wanted, budget, status, channel,
     /// subscription ('' for any).
-    /// Returns {{id, {s, i, c, o, st, t, x}, {number, text, …}}…}, cursor id or nil}.
+    /// Returns {{id, {s, i, c, o, st, t, x, k}, {number, text, …}}…}, cursor id or nil}.
     /// </summary>
     public const string List = """
         local prefix, max, want, budget = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -312,7 +332,7 @@ internal static class RedisWebhookScripts
           for _, id in ipairs(ids) do
             scanned = scanned + 1
             cursor = id
-            local h = redis.call('HMGET', prefix .. 'd:' .. id, 's', 'i', 'c', 'o', 'st', 't', 'x')
+            local h = redis.call('HMGET', prefix .. 'd:' .. id, 's', 'i', 'c', 'o', 'st', 't', 'x', 'k')
             if h[1] and (status == '' or h[5] == status) and (channel == '' or h[3] == channel) and (sub == '' or h[1] == sub) then
               rows[#rows + 1] = { id, h, redis.call('HGETALL', prefix .. 'a:' .. id) }
             end
@@ -326,7 +346,7 @@ internal static class RedisWebhookScripts
 
     /// <summary>One delivery as a <see cref="List"/> row, or nil. ARGV: webhook key prefix, id.</summary>
     public const string Get = """
-        local h = redis.call('HMGET', ARGV[1] .. 'd:' .. ARGV[2], 's', 'i', 'c', 'o', 'st', 't', 'x')
+        local h = redis.call('HMGET', ARGV[1] .. 'd:' .. ARGV[2], 's', 'i', 'c', 'o', 'st', 't', 'x', 'k')
         if not h[1] then return false end
         return { ARGV[2], h, redis.call('HGETALL', ARGV[1] .. 'a:' .. ARGV[2]) }
         """;

@@ -33,16 +33,24 @@ internal sealed partial class RedisWebhookStore
             json.WriteNumber("updatedAt", subscription.UpdatedAt.ToUnixTimeMilliseconds());
             if (subscription.DisabledReason is { } reason)
                 json.WriteString("disabledReason", reason);
+            json.WriteStartArray("events");
+            foreach (var type in subscription.Events)
+                json.WriteStringValue(type);
+            json.WriteEndArray();
             json.WriteEndObject();
         }
 
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
+    /// <summary>A stored subscription; one written before <c>events</c> existed receives publications only.</summary>
     internal static WebhookSubscription Parse(string json)
     {
         using var document = JsonDocument.Parse(json);
         var root = document.RootElement;
+        var events = root.TryGetProperty("events", out var types)
+            ? [.. types.EnumerateArray().Select(t => t.GetString()!)]
+            : WebhookEventTypes.Default;
         return new WebhookSubscription(
             root.GetProperty("id").GetString()!,
             root.GetProperty("url").GetString()!,
@@ -53,7 +61,10 @@ internal sealed partial class RedisWebhookStore
             root.TryGetProperty("description", out var description) ? description.GetString() : null,
             DateTimeOffset.FromUnixTimeMilliseconds(root.GetProperty("createdAt").GetInt64()),
             DateTimeOffset.FromUnixTimeMilliseconds(root.GetProperty("updatedAt").GetInt64()),
-            root.TryGetProperty("disabledReason", out var reason) ? reason.GetString() : null);
+            root.TryGetProperty("disabledReason", out var reason) ? reason.GetString() : null)
+        {
+            Events = events,
+        };
     }
 
     /// <summary>HGETALL's flat answer: id, json, id, json, …</summary>

@@ -57,6 +57,15 @@ internal sealed partial class RedisWebhookStore
         {
             var row = (RedisResult[])result!;
             var f = (RedisResult[])row[1]!;
+            if ((string?)f[11] is { Length: > 0 } type && type != WebhookEventTypes.Publication)
+            {
+                // An event other than a publication: its entry carries the body as it is POSTed.
+                var eventId = (string)f[4]!;
+                due.Add(new DueDelivery((long)row[0], WebhookMessageId.Of(type, eventId), (byte[]?)f[8] ?? [], (int)(long)f[9], (int)(long)f[10]));
+                taken.Add(((long)row[0], eventId));
+                continue;
+            }
+
             var publication = new Publication
             {
                 Channel = (string)f[0]!,
@@ -165,12 +174,12 @@ internal sealed partial class RedisWebhookStore
         }
     }
 
-    /// <param name="Publication">The id of the publication it carries: what a record checks it still is.</param>
+    /// <param name="Publication">The id of the publication (or event) it carries: what a record checks it still is.</param>
     private readonly record struct Held(string Subscription, string Publication);
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
-    /// <summary>A <see cref="RedisWebhookScripts.List"/> row: <c>{id, {s, i, c, o, st, t, x}, {number, text, …}}</c>.</summary>
+    /// <summary>A <see cref="RedisWebhookScripts.List"/> row: <c>{id, {s, i, c, o, st, t, x, k}, {number, text, …}}</c>.</summary>
     private static WebhookDelivery ReadDelivery(RedisResult[] row)
     {
         var h = (RedisResult[])row[1]!;
@@ -180,13 +189,15 @@ internal sealed partial class RedisWebhookStore
         for (var i = 0; i + 1 < pairs.Length; i += 2)
             attempts.Add(ParseAttempt((int)(long)pairs[i], (string)pairs[i + 1]!));
         attempts.Sort((a, b) => a.Number.CompareTo(b.Number));
+        // A publication's entry has no 'k' (nor those written before events existed).
+        var type = (string?)h[7] is { Length: > 0 } k ? k : WebhookEventTypes.Publication;
         return new WebhookDelivery(
             (long)row[0],
             (string)h[0]!,
-            // WebhookMessageId.Of: msg_ and the publication id, the same for every delivery of it.
-            "msg_" + (string)h[1]!,
+            WebhookMessageId.Of(type, (string)h[1]!),
+            type,
             (string)h[2]!,
-            (long)h[3],
+            type == WebhookEventTypes.Publication ? (long)h[3] : null,
             status,
             DateTimeOffset.FromUnixTimeMilliseconds((long)h[5]),
             status == DeliveryStatus.Pending ? DateTimeOffset.FromUnixTimeMilliseconds((long)h[6]) : null,

@@ -98,6 +98,8 @@ internal sealed partial class RedisWebhookStore
 
     public RedisOutboxSnapshot Current => _loaded.Outbox;
 
+    public WebhookRoutes Routes => _loaded.Routes;
+
     /// <summary>
     /// Reads the subscriptions and their version. A read is numbered and queued under one lock, so
     /// the numbers follow the order Redis answers in (one connection); an answer older than the last
@@ -137,7 +139,7 @@ internal sealed partial class RedisWebhookStore
     /// </summary>
     public void OnPublished(Publication publication)
     {
-        var index = _loaded.Index;
+        var index = _loaded.Routes.Publications;
         if (index.Count == 0)
             return;
         var matches = t_matches ??= [];
@@ -342,9 +344,8 @@ internal sealed partial class RedisWebhookStore
     {
         public Loaded(string version, IReadOnlyCollection<WebhookSubscription> subscriptions)
         {
-            var index = new SubscriptionIndex(subscriptions);
             Version = version;
-            Index = index;
+            Routes = new WebhookRoutes(subscriptions);
             Outbox = new RedisOutboxSnapshot(version, Match);
             Enabled = [.. subscriptions.Where(s => s.Enabled).Select(s => s.Id)];
         }
@@ -353,7 +354,8 @@ internal sealed partial class RedisWebhookStore
 
         public string Version { get; }
 
-        public SubscriptionIndex Index { get; }
+        /// <summary>The enabled subscriptions by event type; the append script is given the publications' matches.</summary>
+        public WebhookRoutes Routes { get; }
 
         /// <summary>The ids of the enabled subscriptions: the ones with delivery lanes.</summary>
         public string[] Enabled { get; }
@@ -362,11 +364,12 @@ internal sealed partial class RedisWebhookStore
 
         private string[] Match(string channel)
         {
-            if (Index.Count == 0)
+            var index = Routes.Publications;
+            if (index.Count == 0)
                 return [];
             var matches = t_matches ??= [];
             matches.Clear();
-            Index.Match(channel, matches);
+            index.Match(channel, matches);
             if (matches.Count == 0)
                 return [];
             var ids = new string[matches.Count];

@@ -1,5 +1,6 @@
 using Herald.Engine;
 using Herald.Webhooks.Outbound;
+using Microsoft.Data.Sqlite;
 
 namespace Herald.Sqlite;
 
@@ -13,6 +14,10 @@ internal sealed partial class SqliteOutbox
     /// position in the retry schedule, reset by a replay), <c>total</c> every attempt. Two partial
     /// indexes cover the pending rows only: by due time (what to attempt now) and by id (an
     /// ordered subscription's oldest). Times are unix milliseconds.
+    /// <c>webhook_subscriptions.events</c> holds the event types it receives, one a line;
+    /// <c>webhook_deliveries.type</c> the delivery's event type (its <c>seq</c> is 0 for any but a
+    /// publication). Both came after the first release: <see cref="Migrate"/> adds them to an older
+    /// file, its subscriptions then receiving publications only, as before.
     /// </summary>
     internal const string SchemaSql = """
         CREATE TABLE IF NOT EXISTS webhook_subscriptions (
@@ -25,7 +30,8 @@ internal sealed partial class SqliteOutbox
             description     TEXT,
             created_ms      INTEGER NOT NULL,
             updated_ms      INTEGER NOT NULL,
-            disabled_reason TEXT
+            disabled_reason TEXT,
+            events          TEXT    NOT NULL DEFAULT 'publication'
         ) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS webhook_deliveries (
             id           INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -38,7 +44,8 @@ internal sealed partial class SqliteOutbox
             attempts     INTEGER NOT NULL,
             total        INTEGER NOT NULL,
             next_ms      INTEGER NOT NULL,
-            created_ms   INTEGER NOT NULL
+            created_ms   INTEGER NOT NULL,
+            type         TEXT    NOT NULL DEFAULT 'publication'
         );
         CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (subscription, next_ms, id) WHERE state = 0;
         CREATE INDEX IF NOT EXISTS webhook_deliveries_pending ON webhook_deliveries (subscription, id) WHERE state = 0;
@@ -53,13 +60,20 @@ internal sealed partial class SqliteOutbox
         ) WITHOUT ROWID;
         """;
 
+    /// <summary>Columns added since the tables were first created, with the value their existing rows get.</summary>
+    private static readonly (string Table, string Column, string Definition)[] s_addedColumns =
+    [
+        ("webhook_subscriptions", "events", "TEXT NOT NULL DEFAULT 'publication'"),
+        ("webhook_deliveries", "type", "TEXT NOT NULL DEFAULT 'publication'"),
+    ];
+
     private const string SelectSubscriptionsSql = """
-        SELECT id, url, channels, secret, enabled, ordered, description, created_ms, updated_ms, disabled_reason FROM webhook_subscriptions
+        SELECT id, url, channels, secret, enabled, ordered, description, created_ms, updated_ms, disabled_reason, events FROM webhook_subscriptions
         """;
 
     private const string UpsertSubscriptionSql = """
-        INSERT OR REPLACE INTO webhook_subscriptions (id, url, channels, secret, enabled, ordered, description, created_ms, updated_ms, disabled_reason)
-        VALUES ($id, $url, $channels, $secret, $enabled, $ordered, $description, $created, $updated, $reason)
+        INSERT OR REPLACE INTO webhook_subscriptions (id, url, channels, secret, enabled, ordered, description, created_ms, updated_ms, disabled_reason, events)
+        VALUES ($id, $url, $channels, $secret, $enabled, $ordered, $description, $created, $updated, $reason, $events)
         """;
 
     private const string DeleteSubscriptionSql = """
@@ -69,8 +83,8 @@ internal sealed partial class SqliteOutbox
         """;
 
     private const string InsertDeliverySql = """
-        INSERT INTO webhook_deliveries (subscription, webhook_id, channel, seq, body, state, attempts, total, next_ms, created_ms)
-        VALUES ($subscription, $webhook, $channel, $seq, $body, 0, 0, 0, $next, $created)
+        INSERT INTO webhook_deliveries (subscription, webhook_id, channel, seq, body, state, attempts, total, next_ms, created_ms, type)
+        VALUES ($subscription, $webhook, $channel, $seq, $body, 0, 0, 0, $next, $created, $type)
         """;
 
     private const string InsertAttemptSql = """
@@ -95,4 +109,19 @@ internal sealed partial class SqliteOutbox
         DELETE FROM webhook_attempts WHERE delivery IN (SELECT id FROM webhook_swept);
         DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_swept);
         """;
+
+    /// <summary>Brings a file written by an older Herald up to <see cref="SchemaSql"/>: adds the columns it lacks.</summary>
+    internal static void Migrate(SqliteConnection connection)
+    {
+        foreach (var (table, column, definition) in s_addedColumns)
+        {
+            using var count = connection.CreateCommand();
+            count.CommandText = $"SELECT count(*) FROM pragma_table_info('{table}') WHERE name = '{column}'";
+            if (count.ExecuteScalar() is not 0L)
+                continue;
+            using var add = connection.CreateCommand();
+            add.CommandText = $"ALTER TABLE {table} ADD COLUMN {column} {definition}";
+            add.ExecuteNonQuery();
+        }
+    }
 }

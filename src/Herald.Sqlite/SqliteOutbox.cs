@@ -25,8 +25,9 @@ internal sealed partial class SqliteOutbox(OutboundWebhookOptions options, Outbo
     private readonly Dictionary<string, WebhookSubscription> working = new(StringComparer.Ordinal);
     private readonly HashSet<string> queued = new(StringComparer.Ordinal);
     private readonly List<WebhookSubscription> matches = [];
-    private SubscriptionIndex index = SubscriptionIndex.Empty;
+    private WebhookRoutes routes = WebhookRoutes.Empty;
     private volatile IReadOnlyDictionary<string, WebhookSubscription> committed = new Dictionary<string, WebhookSubscription>();
+    private volatile WebhookRoutes committedRoutes = WebhookRoutes.Empty;
     private bool subscriptionsChanged;
     private long nextSweepMs;
 
@@ -43,6 +44,9 @@ internal sealed partial class SqliteOutbox(OutboundWebhookOptions options, Outbo
     /// <summary>Subscriptions as last committed; safe to read from any thread.</summary>
     public IReadOnlyDictionary<string, WebhookSubscription> Subscriptions => committed;
 
+    /// <summary>The routes of <see cref="Subscriptions"/>; safe to read from any thread.</summary>
+    public WebhookRoutes Routes => committedRoutes;
+
     public void Open(SqliteConnection connection)
     {
         this.connection = connection;
@@ -52,18 +56,21 @@ internal sealed partial class SqliteOutbox(OutboundWebhookOptions options, Outbo
             schema.ExecuteNonQuery();
         }
 
-        insertDelivery = SqliteChannelLog.Prepare(connection, InsertDeliverySql, out insertDeliveryParameters, "$subscription", "$webhook", "$channel", "$seq", "$body", "$next", "$created");
+        Migrate(connection);
+        insertDelivery = SqliteChannelLog.Prepare(connection, InsertDeliverySql, out insertDeliveryParameters, "$subscription", "$webhook", "$channel", "$seq", "$body", "$next", "$created", "$type");
         insertDeliveryParameters[4].SqliteType = SqliteType.Blob;
         insertAttempt = SqliteChannelLog.Prepare(connection, InsertAttemptSql, out insertAttemptParameters, "$delivery", "$number", "$time", "$status", "$latency", "$error");
         updateDelivery = SqliteChannelLog.Prepare(connection, UpdateDeliverySql, out updateDeliveryParameters, "$id", "$state", "$attempts", "$total", "$next");
         upsertSubscription = SqliteChannelLog.Prepare(connection, UpsertSubscriptionSql, out upsertSubscriptionParameters,
-            "$id", "$url", "$channels", "$secret", "$enabled", "$ordered", "$description", "$created", "$updated", "$reason");
+            "$id", "$url", "$channels", "$secret", "$enabled", "$ordered", "$description", "$created", "$updated", "$reason", "$events");
         LoadSubscriptions();
         committed = new Dictionary<string, WebhookSubscription>(working, StringComparer.Ordinal);
+        committedRoutes = routes;
     }
 
     public void OnAppended(Publication publication, long nowMs)
     {
+        var index = routes.Publications;
         if (index.Count == 0)
             return;
         matches.Clear();
@@ -83,11 +90,46 @@ internal sealed partial class SqliteOutbox(OutboundWebhookOptions options, Outbo
             p[4].Value = body;
             p[5].Value = nowMs + firstDelay;
             p[6].Value = nowMs;
+            p[7].Value = WebhookEventTypes.Publication;
             insertDelivery.ExecuteNonQuery();
             queued.Add(subscription.Id);
         }
 
         WebhookMetrics.DeliveriesCreated.Add(matches.Count);
+    }
+
+    /// <summary>A delivery row per event and subscription that takes it, matched against the subscriptions as they are on the writer.</summary>
+    public int EnqueueEvents(IReadOnlyList<WebhookEvent> events, long nowMs)
+    {
+        var firstDelay = (long)options.Schedule.DelayBefore(0).TotalMilliseconds;
+        var made = 0;
+        foreach (var e in events)
+        {
+            matches.Clear();
+            routes.Match(e.Type, e.Channel, matches);
+            if (matches.Count == 0)
+                continue;
+            var body = e.Body.ToArray();
+            foreach (var subscription in matches)
+            {
+                var p = insertDeliveryParameters;
+                p[0].Value = subscription.Id;
+                p[1].Value = e.WebhookId;
+                p[2].Value = e.Channel;
+                p[3].Value = 0L;
+                p[4].Value = body;
+                p[5].Value = nowMs + firstDelay;
+                p[6].Value = nowMs;
+                p[7].Value = e.Type;
+                insertDelivery.ExecuteNonQuery();
+                queued.Add(subscription.Id);
+                made++;
+            }
+        }
+
+        matches.Clear();
+        WebhookMetrics.DeliveriesCreated.Add(made);
+        return made;
     }
 
     public void OnSweep(long nowMs) => Sweep(nowMs);
@@ -98,6 +140,7 @@ internal sealed partial class SqliteOutbox(OutboundWebhookOptions options, Outbo
         {
             subscriptionsChanged = false;
             committed = new Dictionary<string, WebhookSubscription>(working, StringComparer.Ordinal);
+            committedRoutes = routes;
             signal.SubscriptionsChanged();
         }
 
@@ -221,6 +264,7 @@ internal sealed partial class SqliteOutbox(OutboundWebhookOptions options, Outbo
         p[7].Value = subscription.CreatedAt.ToUnixTimeMilliseconds();
         p[8].Value = subscription.UpdatedAt.ToUnixTimeMilliseconds();
         p[9].Value = subscription.DisabledReason is { } reason ? reason : DBNull.Value;
+        p[10].Value = string.Join('\n', subscription.Events);
         upsertSubscription.ExecuteNonQuery();
         working[subscription.Id] = subscription;
         Changed();
@@ -229,7 +273,7 @@ internal sealed partial class SqliteOutbox(OutboundWebhookOptions options, Outbo
     private void Changed()
     {
         subscriptionsChanged = true;
-        index = new SubscriptionIndex(working.Values);
+        routes = new WebhookRoutes([.. working.Values]);
     }
 
     private void LoadSubscriptions()
@@ -251,12 +295,15 @@ internal sealed partial class SqliteOutbox(OutboundWebhookOptions options, Outbo
                     row.IsDBNull(6) ? null : row.GetString(6),
                     DateTimeOffset.FromUnixTimeMilliseconds(row.GetInt64(7)),
                     DateTimeOffset.FromUnixTimeMilliseconds(row.GetInt64(8)),
-                    row.IsDBNull(9) ? null : row.GetString(9));
+                    row.IsDBNull(9) ? null : row.GetString(9))
+                {
+                    Events = row.GetString(10).Split('\n'),
+                };
                 working[subscription.Id] = subscription;
             }
         }
 
-        index = new SubscriptionIndex(working.Values);
+        routes = new WebhookRoutes([.. working.Values]);
     }
 
     private void Sweep(long nowMs)

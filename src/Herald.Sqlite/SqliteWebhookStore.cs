@@ -17,7 +17,7 @@ internal sealed partial class SqliteWebhookStore : IWebhookSubscriptionStore, IW
     // 4: the delivery worker's lanes and the API share them; more concurrent readers open temporary ones.
     private const int MaxPooledReaders = 4;
 
-    private const string DeliveryColumns = "id, subscription, webhook_id, channel, seq, state, created_ms, next_ms";
+    private const string DeliveryColumns = "id, subscription, webhook_id, channel, seq, state, created_ms, next_ms, type";
 
     private readonly SqliteChannelLog log;
     private readonly SqliteOutbox outbox;
@@ -37,6 +37,14 @@ internal sealed partial class SqliteWebhookStore : IWebhookSubscriptionStore, IW
             Cache = SqliteCacheMode.Private,
             Pooling = false,
         }.ToString();
+    }
+
+    public WebhookRoutes Routes => outbox.Routes;
+
+    public ValueTask<int> EnqueueEventsAsync(IReadOnlyList<WebhookEvent> events, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        return events.Count == 0 ? ValueTask.FromResult(0) : log.RunOnWriterAsync(now => outbox.EnqueueEvents(events, now), cancellationToken);
     }
 
     public ValueTask<bool> CreateAsync(WebhookSubscription subscription, int maxSubscriptions, CancellationToken cancellationToken = default) =>
@@ -155,12 +163,14 @@ internal sealed partial class SqliteWebhookStore : IWebhookSubscriptionStore, IW
         while (row.Read())
         {
             var status = (DeliveryStatus)row.GetInt64(5);
+            var type = row.GetString(8);
             rows.Add(new WebhookDelivery(
                 row.GetInt64(0),
                 row.GetString(1),
                 row.GetString(2),
+                type,
                 row.GetString(3),
-                row.GetInt64(4),
+                type == WebhookEventTypes.Publication ? row.GetInt64(4) : null,
                 status,
                 DateTimeOffset.FromUnixTimeMilliseconds(row.GetInt64(6)),
                 status == DeliveryStatus.Pending ? DateTimeOffset.FromUnixTimeMilliseconds(row.GetInt64(7)) : null,

@@ -67,9 +67,9 @@ public abstract class PresenceStoreSpec : IAsyncLifetime
 
         await Store.ApplyAsync(channel, [Leave("n/3", "bob", TimeSpan.FromSeconds(10))], s_limits);
         Time.Advance(TimeSpan.FromSeconds(5));
-        Assert.Equal(0, await Store.MaintainAsync("n", s_limits));
+        Assert.Equal(0, (await Store.MaintainAsync("n", s_limits)).Leaves);
         Time.Advance(TimeSpan.FromSeconds(6));
-        Assert.Equal(1, await Store.MaintainAsync("n", s_limits));
+        Assert.Equal(1, (await Store.MaintainAsync("n", s_limits)).Leaves);
         var page = await Store.ReadAsync(channel, null, 10);
         Assert.Equal(["alice"], page.Members.Select(m => m.User));
         Assert.Equal(back.Seq + 1, page.Seq);
@@ -84,9 +84,9 @@ public abstract class PresenceStoreSpec : IAsyncLifetime
         Time.Advance(TimeSpan.FromSeconds(20));
         await Store.ApplyAsync(channel, [Join("poll/dave", "dave", expires: lease)], s_limits);
         Time.Advance(TimeSpan.FromSeconds(20));
-        Assert.Equal(0, await Store.MaintainAsync("n", s_limits));
+        Assert.Equal(0, (await Store.MaintainAsync("n", s_limits)).Leaves);
         Time.Advance(TimeSpan.FromSeconds(11));
-        Assert.Equal(1, await Store.MaintainAsync("n", s_limits));
+        Assert.Equal(1, (await Store.MaintainAsync("n", s_limits)).Leaves);
         Assert.Empty((await Store.ReadAsync(channel, null, 10)).Members);
     }
 
@@ -141,6 +141,49 @@ public abstract class PresenceStoreSpec : IAsyncLifetime
         Assert.True(away.Diffed);
         Assert.False(same.Diffed);
         Assert.Equal("away", (await Store.ReadAsync(channel, null, 1)).Members[0].Status);
+    }
+
+    [Fact]
+    public async Task Each_call_reports_the_occupancy_joins_and_leaves_it_made_and_nothing_else()
+    {
+        const string channel = "room:spec-transitions";
+        var info = """{"name":"Alice"}"""u8.ToArray();
+
+        var anonymous = (await Store.ApplyAsync(channel, [Join("n/0", null)], s_limits)).Transition;
+        Assert.NotNull(anonymous);
+        Assert.True(anonymous.Occupied);
+        Assert.Empty(anonymous.Joined);
+        Assert.Equal(Time.GetUtcNow(), anonymous.At);
+
+        var alice = (await Store.ApplyAsync(channel, [new PresenceChange(PresenceChangeKind.Join, "n/1", "alice", info)], s_limits)).Transition;
+        Assert.NotNull(alice);
+        Assert.False(alice.Occupied);
+        var joined = Assert.Single(alice.Joined);
+        Assert.Equal("alice", joined.User);
+        Assert.Equal(info, joined.Info.ToArray());
+
+        // A second tab, the anonymous connection going, a tab closing, the last one dropping into
+        // its grace: someone is still present and alice is still listed — nothing to tell.
+        Assert.Null((await Store.ApplyAsync(channel, [Join("n/2", "alice")], s_limits)).Transition);
+        Assert.Null((await Store.ApplyAsync(channel, [new PresenceChange(PresenceChangeKind.Leave, "n/0", null)], s_limits)).Transition);
+        Assert.Null((await Store.ApplyAsync(channel, [new PresenceChange(PresenceChangeKind.Leave, "n/1", "alice")], s_limits)).Transition);
+        Assert.Null((await Store.ApplyAsync(channel, [Leave("n/2", "alice", TimeSpan.FromSeconds(10))], s_limits)).Transition);
+        Assert.Empty((await Store.MaintainAsync("n", s_limits)).Transitions);
+
+        Time.Advance(TimeSpan.FromSeconds(11));
+        var maintained = await Store.MaintainAsync("n", s_limits);
+        var vacated = Assert.Single(maintained.Transitions);
+        Assert.Equal((channel, true, false, "alice"), (vacated.Channel, vacated.Vacated, vacated.Occupied, Assert.Single(vacated.Left)));
+        Assert.Empty((await Store.MaintainAsync("n", s_limits)).Transitions);
+
+        // In one call: bob joins and leaves at once — nobody was there and nobody is.
+        Assert.Null((await Store.ApplyAsync(channel, [Join("n/3", "bob"), new PresenceChange(PresenceChangeKind.Leave, "n/3", "bob")], s_limits)).Transition);
+        var again = (await Store.ApplyAsync(channel, [Join("n/4", "carol"), Join("n/5", "dave")], s_limits)).Transition;
+        Assert.True(again!.Occupied);
+        Assert.Equal(["carol", "dave"], again.Joined.Select(m => m.User).Order(StringComparer.Ordinal));
+        var gone = (await Store.ApplyAsync(channel, [new PresenceChange(PresenceChangeKind.Leave, "n/4", "carol"), new PresenceChange(PresenceChangeKind.Leave, "n/5", "dave")], s_limits)).Transition;
+        Assert.True(gone!.Vacated);
+        Assert.Equal(["carol", "dave"], gone.Left.Order(StringComparer.Ordinal));
     }
 
     private PresenceChange Join(string connection, string? user, TimeSpan? expires = null) =>

@@ -197,6 +197,35 @@ public sealed class RedisWebhookStoreTests(RedisFixture redis) : WebhookStoreSpe
         Assert.Empty(await db.StreamConsumerInfoAsync(stream, "workers").WaitAsync(Timeout));
     }
 
+    [Fact]
+    public async Task Presence_events_of_a_node_that_missed_a_subscription_change_are_matched_against_the_current_subscriptions()
+    {
+        var a = NewStores();
+        var b = await NodeAsync();
+        await WaitSubscribedAsync(b);
+        await b.Connection.GetSubscriber().UnsubscribeAllAsync().WaitAsync(Timeout);
+
+        await a.Subscriptions.CreateAsync(Subscription("sub_a", ["room:*"], events: [WebhookEventTypes.ChannelOccupied]), 10).AsTask().WaitAsync(Timeout);
+        Assert.False(b.Store.Routes.HasEvents);
+        var occupied = new WebhookEvent(WebhookEvent.NewId(), WebhookEventTypes.ChannelOccupied, "room:x", Encoding.UTF8.GetBytes("""{"type":"channel.occupied","channel":"room:x","time":"2026-01-01T00:00:00Z"}"""));
+        Assert.Equal(1, await b.Store.EnqueueEventsAsync([occupied]).AsTask().WaitAsync(Timeout));
+
+        Assert.True(b.Store.Routes.HasEvents);
+        var delivery = Assert.Single((await Due(b.Stores, "sub_a")).Due);
+        Assert.Equal("evt_" + occupied.Id, delivery.WebhookId);
+    }
+
+    [Fact]
+    public void A_subscription_stored_before_event_types_existed_receives_publications_only()
+    {
+        var old = RedisWebhookStore.Parse("""
+            {"id":"sub_old","url":"https://example.com/x","channels":["a:*"],"secret":"whsec_x","enabled":true,"ordered":false,"createdAt":1,"updatedAt":2}
+            """);
+        Assert.Equal([WebhookEventTypes.Publication], old.Events);
+        var stored = RedisWebhookStore.Parse(RedisWebhookStore.Serialize(old with { Events = [WebhookEventTypes.PresenceLeave] }));
+        Assert.Equal([WebhookEventTypes.PresenceLeave], stored.Events);
+    }
+
     private protected override WebhookStores Open(OutboxSignal signal) => Open(redis.Connection, signal).Stores;
 
     private static RedisEngineOptions WithLease(RedisEngineOptions options)

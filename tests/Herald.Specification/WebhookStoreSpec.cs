@@ -19,7 +19,7 @@ internal sealed record WebhookStores(IChannelLog Log, IWebhookSubscriptionStore 
 /// What every webhook store must do — subscriptions, the outbox fed by the log's appends, due
 /// deliveries and claims, attempt records, replay, listing — run once per backend. Time is manual.
 /// </summary>
-public abstract class WebhookStoreSpec : IAsyncLifetime
+public abstract partial class WebhookStoreSpec : IAsyncLifetime
 {
     protected static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
@@ -282,8 +282,11 @@ public abstract class WebhookStoreSpec : IAsyncLifetime
 
     private protected long NowMs => Time.GetUtcNow().ToUnixTimeMilliseconds();
 
-    private protected WebhookSubscription Subscription(string id, string[] channels, bool enabled = true, bool ordered = false) =>
-        new(id, "https://example.com/" + id, channels, "whsec_" + Convert.ToBase64String(new byte[32]), enabled, ordered, null, Time.GetUtcNow(), Time.GetUtcNow(), null);
+    private protected WebhookSubscription Subscription(string id, string[] channels, bool enabled = true, bool ordered = false, string[]? events = null) =>
+        new(id, "https://example.com/" + id, channels, "whsec_" + Convert.ToBase64String(new byte[32]), enabled, ordered, null, Time.GetUtcNow(), Time.GetUtcNow(), null)
+        {
+            Events = events ?? WebhookEventTypes.Default,
+        };
 
     private protected static async Task<Publication> Append(WebhookStores s, string channel, string json) =>
         (await s.Log.AppendAsync(new AppendRequest(channel, Encoding.UTF8.GetBytes(json), Roomy)).AsTask().WaitAsync(Timeout)).Publication;

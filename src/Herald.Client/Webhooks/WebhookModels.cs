@@ -13,8 +13,29 @@ namespace Herald.Client.Webhooks;
 /// <param name="DisabledReason">Why the server disabled it (e.g. a 410 Gone).</param>
 /// <param name="CreatedAt">When it was created.</param>
 /// <param name="UpdatedAt">When it last changed.</param>
+/// <param name="Events">The event types it receives (<see cref="WebhookEventTypes"/>); <c>publication</c> unless it asked for others.</param>
 public sealed record WebhookSubscription(
-    string Id, string Url, IReadOnlyList<string> Channels, string? Secret, bool Enabled, bool Ordered, string? Description, string? DisabledReason, DateTime CreatedAt, DateTime UpdatedAt);
+    string Id, string Url, IReadOnlyList<string> Channels, string? Secret, bool Enabled, bool Ordered, string? Description, string? DisabledReason, DateTime CreatedAt, DateTime UpdatedAt,
+    IReadOnlyList<string>? Events = null);
+
+/// <summary>The event types a subscription may receive (docs/webhooks.md#presence-events).</summary>
+public static class WebhookEventTypes
+{
+    /// <summary>Every publication of a matching channel (the default).</summary>
+    public const string Publication = "publication";
+
+    /// <summary>A channel with presence went from nobody present to someone.</summary>
+    public const string ChannelOccupied = "channel.occupied";
+
+    /// <summary>A channel with presence went back to nobody present (after the leave grace).</summary>
+    public const string ChannelVacated = "channel.vacated";
+
+    /// <summary>A user joined a channel's presence.</summary>
+    public const string PresenceJoin = "presence.join";
+
+    /// <summary>A user left a channel's presence (after the leave grace).</summary>
+    public const string PresenceLeave = "presence.leave";
+}
 
 /// <summary>What to create or change; null members are left out (on update: unchanged).</summary>
 public sealed record WebhookSubscriptionRequest
@@ -36,6 +57,9 @@ public sealed record WebhookSubscriptionRequest
 
     /// <summary>A note for people.</summary>
     public string? Description { get; init; }
+
+    /// <summary>The event types to receive (<see cref="WebhookEventTypes"/>; default on create: publications only).</summary>
+    public IReadOnlyList<string>? Events { get; init; }
 }
 
 /// <summary>One attempt to deliver.</summary>
@@ -46,18 +70,20 @@ public sealed record WebhookSubscriptionRequest
 /// <param name="Error">Why it failed, when it did.</param>
 public sealed record WebhookAttempt(int Number, DateTime At, int? StatusCode, int LatencyMs, string? Error);
 
-/// <summary>One publication to deliver to one subscription.</summary>
+/// <summary>One event (a publication, or a presence event) to deliver to one subscription.</summary>
 /// <param name="Id">The delivery's id.</param>
 /// <param name="Subscription">The subscription's id.</param>
-/// <param name="WebhookId">The <c>webhook-id</c> header (the same on every attempt and replay).</param>
-/// <param name="Channel">The publication's channel.</param>
-/// <param name="Offset">The publication's offset.</param>
+/// <param name="WebhookId">The <c>webhook-id</c> header (the same on every attempt and replay): <c>msg_…</c> for a publication, <c>evt_…</c> for another event.</param>
+/// <param name="Channel">The event's channel.</param>
+/// <param name="Offset">The publication's offset; null for other events.</param>
 /// <param name="Status"><c>pending</c>, <c>delivered</c> or <c>dead</c>.</param>
 /// <param name="CreatedAt">When it was queued.</param>
 /// <param name="NextAttemptAt">When it is attempted next, if pending.</param>
 /// <param name="Attempts">Its attempts so far.</param>
+/// <param name="Type">The event type (<see cref="WebhookEventTypes"/>).</param>
 public sealed record WebhookDelivery(
-    long Id, string Subscription, string WebhookId, string Channel, long Offset, string Status, DateTime CreatedAt, DateTime? NextAttemptAt, IReadOnlyList<WebhookAttempt> Attempts);
+    long Id, string Subscription, string WebhookId, string Channel, long? Offset, string Status, DateTime CreatedAt, DateTime? NextAttemptAt, IReadOnlyList<WebhookAttempt> Attempts,
+    string Type = WebhookEventTypes.Publication);
 
 /// <summary>A page of deliveries, newest first.</summary>
 /// <param name="Deliveries">The deliveries.</param>

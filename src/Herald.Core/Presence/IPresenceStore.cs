@@ -14,7 +14,10 @@ namespace Herald.Presence;
 /// </remarks>
 public interface IPresenceStore
 {
-    /// <summary>Applies one node's coalesced changes of a channel atomically; publishes the diff they make, if any.</summary>
+    /// <summary>
+    /// Applies one node's coalesced changes of a channel atomically; publishes the diff they make, if
+    /// any, and tells the caller (only) what they changed (<see cref="PresenceApplied.Transition"/>).
+    /// </summary>
     ValueTask<PresenceApplied> ApplyAsync(string channel, IReadOnlyList<PresenceChange> changes, PresenceLimits limits, CancellationToken cancellationToken = default);
 
     /// <summary>One page of the member list, ordered by user id, after <paramref name="afterUser"/>.</summary>
@@ -32,9 +35,10 @@ public interface IPresenceStore
 
     /// <summary>
     /// Periodic work of a node: renews its lease, applies leaves whose grace or lease ended, and
-    /// sweeps the connections of nodes whose lease expired (their users leave). Returns the leaves applied.
+    /// sweeps the connections of nodes whose lease expired (their users leave). Returns the leaves
+    /// applied and the transitions they made: those this call made, none that another node's call made.
     /// </summary>
-    ValueTask<int> MaintainAsync(string node, PresenceLimits limits, CancellationToken cancellationToken = default);
+    ValueTask<PresenceMaintenance> MaintainAsync(string node, PresenceLimits limits, CancellationToken cancellationToken = default);
 }
 
 /// <summary>The limits a store applies, from the namespace policy and the node settings.</summary>

@@ -46,7 +46,7 @@ public sealed class MemoryPresenceStore(IBroker broker, TimeProvider? time = nul
             var countsBefore = state.Counts;
             foreach (var change in changes)
                 Apply(channel, state, change, now);
-            (applied, var published) = Finish(channel, state, before, countsBefore, limits);
+            (applied, var published) = Finish(channel, state, before, countsBefore, limits, now);
 
             // Under the lock: the channel's events leave in the order they were numbered (the
             // broker only queues them).
@@ -126,11 +126,12 @@ public sealed class MemoryPresenceStore(IBroker broker, TimeProvider? time = nul
         return ValueTask.FromResult<IReadOnlyDictionary<string, int>>(online);
     }
 
-    public async ValueTask<int> MaintainAsync(string node, PresenceLimits limits, CancellationToken cancellationToken = default)
+    public async ValueTask<PresenceMaintenance> MaintainAsync(string node, PresenceLimits limits, CancellationToken cancellationToken = default)
     {
         var now = _time.GetUtcNow();
         var leaves = 0;
         List<Task>? events = null;
+        List<PresenceTransition>? transitions = null;
         lock (_lock)
         {
             List<string>? untimed = null;
@@ -160,8 +161,10 @@ public sealed class MemoryPresenceStore(IBroker broker, TimeProvider? time = nul
                         state.Members.Remove(user);
                 }
 
-                var (_, published) = Finish(channel, state, before, countsBefore, limits);
+                var (applied, published) = Finish(channel, state, before, countsBefore, limits, now);
                 leaves += before.Count(b => b.Value.Exists && !state.Members.ContainsKey(b.Key));
+                if (applied.Transition is { } transition)
+                    (transitions ??= []).Add(transition);
                 if (published is not null)
                     (events ??= []).Add(broker.PublishEventAsync(published, cancellationToken).AsTask());
                 if (state is { Members.Count: 0, Connections.Count: 0 })
@@ -180,7 +183,7 @@ public sealed class MemoryPresenceStore(IBroker broker, TimeProvider? time = nul
 
         if (events is not null)
             await Task.WhenAll(events).ConfigureAwait(false);
-        return leaves;
+        return leaves == 0 && transitions is null ? PresenceMaintenance.None : new PresenceMaintenance(leaves, transitions ?? []);
     }
 
     private void Apply(string channel, ChannelState state, PresenceChange change, DateTimeOffset now)
@@ -244,26 +247,28 @@ public sealed class MemoryPresenceStore(IBroker broker, TimeProvider? time = nul
     }
 
     /// <summary>Numbers and encodes the diff between <paramref name="before"/> and now; the event to publish, if any.</summary>
-    private static (PresenceApplied Applied, ChannelEvent? Event) Finish(string channel, ChannelState state, Dictionary<string, MemberSnapshot> before, PresenceCounts countsBefore, PresenceLimits limits)
+    private static (PresenceApplied Applied, ChannelEvent? Event) Finish(
+        string channel, ChannelState state, Dictionary<string, MemberSnapshot> before, PresenceCounts countsBefore, PresenceLimits limits, DateTimeOffset now)
     {
         List<PresenceMember> join = [], update = [];
         List<string> leave = [];
         foreach (var (user, old) in before)
         {
-            var exists = state.Members.TryGetValue(user, out var now);
+            var exists = state.Members.TryGetValue(user, out var current);
             if (!old.Exists && exists)
-                join.Add(now!.ToMember(user));
+                join.Add(current!.ToMember(user));
             else if (old.Exists && !exists)
                 leave.Add(user);
-            else if (exists && (!old.Info.AsSpan().SequenceEqual(now!.Info) || !string.Equals(old.Status, now.Status, StringComparison.Ordinal)))
-                update.Add(now.ToMember(user));
+            else if (exists && (!old.Info.AsSpan().SequenceEqual(current!.Info) || !string.Equals(old.Status, current.Status, StringComparison.Ordinal)))
+                update.Add(current.ToMember(user));
         }
 
         var counts = state.Counts;
+        var transition = PresenceTransition.Of(channel, now, countsBefore, counts, join, leave);
         if (join.Count + leave.Count + update.Count == 0)
         {
             var changed = counts != countsBefore;
-            return (new PresenceApplied(state.Seq, counts, false), changed ? new ChannelEvent(channel, PresenceEvents.Count, PresenceJson.Count(channel, counts)) : null);
+            return (new PresenceApplied(state.Seq, counts, false, transition), changed ? new ChannelEvent(channel, PresenceEvents.Count, PresenceJson.Count(channel, counts)) : null);
         }
 
         var diff = PresenceJson.Diff(channel, state.Epoch, state.Seq, state.Seq + 1, join, leave, update, counts);
@@ -271,7 +276,7 @@ public sealed class MemoryPresenceStore(IBroker broker, TimeProvider? time = nul
         state.Diffs.Enqueue(diff);
         while (state.Diffs.Count > Math.Max(1, limits.ResumeDiffs))
             state.Diffs.Dequeue();
-        return (new PresenceApplied(state.Seq, counts, true), new ChannelEvent(channel, PresenceEvents.Diff, diff));
+        return (new PresenceApplied(state.Seq, counts, true, transition), new ChannelEvent(channel, PresenceEvents.Diff, diff));
     }
 
     private static string NewEpoch() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));

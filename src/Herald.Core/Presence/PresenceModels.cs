@@ -53,7 +53,11 @@ public readonly record struct PresenceChange(
     DateTimeOffset? ExpiresAt = null);
 
 /// <summary>A channel's counts: listed users (online or within their leave grace) and connections (anonymous ones included).</summary>
-public readonly record struct PresenceCounts(int Users, int Connections);
+public readonly record struct PresenceCounts(int Users, int Connections)
+{
+    /// <summary>Someone is present: a listed user (within their leave grace too) or an open connection (anonymous ones too).</summary>
+    public bool Occupied => Users > 0 || Connections > 0;
+}
 
 /// <summary>One user's presence on a channel.</summary>
 /// <param name="User">The token's <c>sub</c>.</param>
@@ -75,7 +79,53 @@ public sealed record PresencePage(string Epoch, long Seq, PresenceCounts Counts,
 /// <param name="Seq">The channel's diff number after the batch (unchanged when nothing listed changed).</param>
 /// <param name="Counts">The counts after the batch.</param>
 /// <param name="Diffed">True when the batch produced (and published) a numbered diff.</param>
-public readonly record struct PresenceApplied(long Seq, PresenceCounts Counts, bool Diffed);
+/// <param name="Transition">What the batch changed that the outside world is told of (webhooks); null when nothing.</param>
+public readonly record struct PresenceApplied(long Seq, PresenceCounts Counts, bool Diffed, PresenceTransition? Transition = null);
+
+/// <summary>What a maintenance round did.</summary>
+/// <param name="Leaves">Users who left (their grace or lease ended, or their node's lease expired).</param>
+/// <param name="Transitions">What those leaves changed, per channel, in the order they were applied.</param>
+public sealed record PresenceMaintenance(int Leaves, IReadOnlyList<PresenceTransition> Transitions)
+{
+    public static PresenceMaintenance None { get; } = new(0, []);
+}
+
+/// <summary>
+/// What one store call changed in a channel's presence that observers outside the node are told
+/// of (outbound webhooks): the channel becoming occupied or vacated, users joining or leaving.
+/// The store reports it only to the caller whose call made the change (an atomic step of the store),
+/// so across every node each transition is reported exactly once.
+/// </summary>
+/// <param name="At">When the store applied it (its clock).</param>
+/// <param name="Occupied">Nobody was present before the call and someone is after it (<see cref="PresenceCounts.Occupied"/>).</param>
+/// <param name="Vacated">Someone was present before the call and nobody is after it: the last one left, after their grace.</param>
+/// <param name="Joined">Users who became listed, with their info.</param>
+/// <param name="Left">Users who stopped being listed.</param>
+public sealed record PresenceTransition(string Channel, DateTimeOffset At, bool Occupied, bool Vacated, IReadOnlyList<PresenceMember> Joined, IReadOnlyList<string> Left)
+{
+    /// <summary>The transition between two states of a channel; null when there is nothing to tell.</summary>
+    public static PresenceTransition? Of(string channel, DateTimeOffset at, PresenceCounts before, PresenceCounts after, IReadOnlyList<PresenceMember> joined, IReadOnlyList<string> left)
+    {
+        var occupied = !before.Occupied && after.Occupied;
+        var vacated = before.Occupied && !after.Occupied;
+        return occupied || vacated || joined.Count > 0 || left.Count > 0
+            ? new PresenceTransition(channel, at, occupied, vacated, joined, left)
+            : null;
+    }
+}
+
+/// <summary>
+/// Told of the presence transitions this node's store calls made (<see cref="PresenceService.Observer"/>):
+/// a channel's in the order its store calls ran on this node. Must not throw.
+/// </summary>
+public interface IPresenceObserver
+{
+    /// <summary>Whether anything is wanted at all; false lets the service skip the call (no subscription to presence events).</summary>
+    bool IsActive { get; }
+
+    /// <summary>Handles the transitions; the service waits for it before its next store call of those channels.</summary>
+    ValueTask OnTransitionsAsync(IReadOnlyList<PresenceTransition> transitions);
+}
 
 /// <summary>Event kinds presence travels as between nodes (and the SSE event names clients see).</summary>
 public static class PresenceEvents

@@ -69,6 +69,14 @@ public sealed partial class PresenceService : IAsyncDisposable
 
     public IPresenceStore Store => _store;
 
+    /// <summary>
+    /// Told of the transitions this node's store calls make (outbound webhooks: <c>channel.occupied</c>
+    /// and the rest). Its call is awaited after the changes' waiters are released and before the
+    /// channel's next store call, so a channel's transitions reach it in order; skipped while it is
+    /// not <see cref="IPresenceObserver.IsActive"/>.
+    /// </summary>
+    public IPresenceObserver? Observer { get; init; }
+
     /// <summary>The resolution of count conflation and of leases and graces.</summary>
     internal static TimeSpan TickPeriod { get; } = TimeSpan.FromMilliseconds(250);
 
@@ -247,9 +255,11 @@ public sealed partial class PresenceService : IAsyncDisposable
             }
 
             var interval = batch.Policy.PresenceDiffInterval;
+            PresenceTransition? transition = null;
             try
             {
                 var result = await _store.ApplyAsync(batch.Channel, changes, Limits(batch.Policy)).ConfigureAwait(false);
+                transition = result.Transition;
                 if (result.Counts.Connections >= batch.Policy.PresenceLargeRoom)
                     interval = TimeSpan.FromSeconds(1);
             }
@@ -265,6 +275,8 @@ public sealed partial class PresenceService : IAsyncDisposable
             }
 
             applied?.TrySetResult();
+            if (transition is not null)
+                await ObserveAsync([transition]).ConfigureAwait(false);
             lock (_lock)
             {
                 batch.NextAllowed = _time.GetTimestamp() + (long)(interval.TotalSeconds * _time.TimestampFrequency);
@@ -316,7 +328,9 @@ public sealed partial class PresenceService : IAsyncDisposable
     {
         try
         {
-            await _store.MaintainAsync(NodeId, PresenceLimits.Default with { NodeLease = _options.Node.PresenceLease }).ConfigureAwait(false);
+            var maintained = await _store.MaintainAsync(NodeId, PresenceLimits.Default with { NodeLease = _options.Node.PresenceLease }).ConfigureAwait(false);
+            if (maintained.Transitions.Count > 0)
+                await ObserveAsync(maintained.Transitions).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // Tried again on the next tick.
         catch (Exception ex)
@@ -328,6 +342,24 @@ public sealed partial class PresenceService : IAsyncDisposable
         finally
         {
             Volatile.Write(ref _maintaining, 0);
+        }
+    }
+
+    /// <summary>Hands transitions to the observer, if it wants any; whatever it does, presence goes on.</summary>
+    private async ValueTask ObserveAsync(IReadOnlyList<PresenceTransition> transitions)
+    {
+        if (Observer is not { IsActive: true } observer)
+            return;
+        try
+        {
+            await observer.OnTransitionsAsync(transitions).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // An observer must not throw; if one does, the channel's batches must still run.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            if (_failureLog.TryEnter(out var held))
+                Log.ObserverFailed(_logger, transitions[0].Channel, held, ex);
         }
     }
 
@@ -384,6 +416,10 @@ public sealed partial class PresenceService : IAsyncDisposable
         [LoggerMessage(EventId = 2302, Level = LogLevel.Warning, EventName = "PresenceResyncFailed",
             Message = "Re-reading the presence of channel '{Channel}' for a subscriber failed; its session is closed so it resumes.")]
         public static partial void ResyncFailed(ILogger logger, string channel, Exception exception);
+
+        [LoggerMessage(EventId = 2303, Level = LogLevel.Warning, EventName = "PresenceObserverFailed",
+            Message = "The presence observer failed on a transition of channel '{Channel}'; presence goes on. ({Held} more presence failures since the last such line.)")]
+        public static partial void ObserverFailed(ILogger logger, string channel, long held, Exception exception);
     }
 }
 

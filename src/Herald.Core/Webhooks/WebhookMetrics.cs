@@ -20,6 +20,10 @@ internal static class WebhookMetrics
     public static Counter<long> DeliveriesCreated { get; } =
         s_meter.CreateCounter<long>("herald.webhooks.outbound.created", "{delivery}", "Outbound webhook deliveries queued in the outbox");
 
+    /// <summary>Presence events (<c>channel.occupied</c> and the rest) that could not be written to the outbox, and so are lost.</summary>
+    public static Counter<long> EventsFailed { get; } =
+        s_meter.CreateCounter<long>("herald.webhooks.outbound.events.failed", "{event}", "Outbound webhook events lost because the outbox could not be written");
+
     /// <summary>HTTP attempts (tag <c>outcome</c>: <c>delivered</c>, <c>failed</c>, <c>gone</c>).</summary>
     public static Counter<long> Attempts { get; } =
         s_meter.CreateCounter<long>("herald.webhooks.outbound.attempts", "{attempt}", "Outbound webhook attempts");

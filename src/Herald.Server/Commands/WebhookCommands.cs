@@ -33,13 +33,18 @@ internal static class WebhookCommands
             Required = true,
             AllowMultipleArgumentsPerToken = true,
         };
+        var events = new Option<string[]>("--event")
+        {
+            Description = "An event type to receive: publication (the default), channel.occupied, channel.vacated, presence.join, presence.leave. Repeat for several.",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var ordered = new Option<bool>("--ordered") { Description = "One delivery at a time, in order." };
         var disabled = new Option<bool>("--disabled") { Description = "Create it disabled." };
         var secret = new Option<string?>("--secret") { Description = "Your own whsec_ secret (default: generated and printed)." };
         var description = new Option<string?>("--description") { Description = "A note for people." };
         var command = new Command("add", "Subscribe a URL to channels; prints the subscription with its signing secret (shown only here).")
         {
-            url, channels, ordered, disabled, secret, description, ClientCommands.Server, ClientCommands.ApiKey, ClientCommands.Data,
+            url, channels, events, ordered, disabled, secret, description, ClientCommands.Server, ClientCommands.ApiKey, ClientCommands.Data,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -47,6 +52,7 @@ internal static class WebhookCommands
             {
                 ["url"] = parse.GetValue(url),
                 ["channels"] = parse.GetValue(channels),
+                ["events"] = parse.GetValue(events) is { Length: > 0 } types ? types : null,
                 ["ordered"] = parse.GetValue(ordered) ? true : null,
                 ["enabled"] = parse.GetValue(disabled) ? false : null,
                 ["secret"] = parse.GetValue(secret),

@@ -45,7 +45,7 @@ public sealed class ClientWebhookTests : IAsyncLifetime
 
         var deliveries = await client.Webhooks.ListDeliveriesAsync(new WebhookDeliveryQuery { Subscription = created.Id });
         var listed = Assert.Single(deliveries.Deliveries);
-        Assert.Equal((channel, 1L), (listed.Channel, listed.Offset));
+        Assert.Equal((channel, (long?)1L), (listed.Channel, listed.Offset));
         for (var i = 0; i < 300 && (await client.Webhooks.GetDeliveryAsync(listed.Id)).Status != "delivered"; i++)
             await Task.Delay(100);
         Assert.Equal("delivered", (await client.Webhooks.GetDeliveryAsync(listed.Id)).Status);

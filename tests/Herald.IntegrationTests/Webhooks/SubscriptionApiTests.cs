@@ -37,6 +37,12 @@ public sealed class SubscriptionApiTests : IAsyncLifetime
     [InlineData("""{"url":"https://example.com/x","channels":["a:b"],"color":"red"}""", "invalid_body")]
     [InlineData("""{"url":"https://example.com/x","channels":["a:b"],"secret":"whsec_c2hvcnQ="}""", "invalid_body")]
     [InlineData("""{"url":"https://example.com/x","channels":["a:b"],"secret":"not-whsec"}""", "invalid_body")]
+    [InlineData("""{"url":"https://example.com/x","channels":["a:b"],"events":[]}""", "invalid_event_type")]
+    [InlineData("""{"url":"https://example.com/x","channels":["a:b"],"events":["message"]}""", "invalid_event_type")]
+    [InlineData("""{"url":"https://example.com/x","channels":["a:b"],"events":["Publication"]}""", "invalid_event_type")]
+    [InlineData("""{"url":"https://example.com/x","channels":["a:b"],"events":["publication","presence.joined"]}""", "invalid_event_type")]
+    [InlineData("""{"url":"https://example.com/x","channels":["a:b"],"events":["publication",null]}""", "invalid_event_type")]
+    [InlineData("""{"url":"https://example.com/x","channels":["a:b"],"events":"publication"}""", "invalid_body")]
     [InlineData("""[1,2]""", "invalid_body")]
     [InlineData("""not json""", "invalid_body")]
     public async Task Bad_subscriptions_are_refused_with_a_stable_code_and_nothing_is_stored(string body, string code)
@@ -59,6 +65,35 @@ public sealed class SubscriptionApiTests : IAsyncLifetime
         Assert.Equal(secret, created.GetProperty("secret").GetString());
         Assert.Equal(url, created.GetProperty("url").GetString());
         Assert.Matches("^sub_[a-z2-7]{20}$", created.GetProperty("id").GetString());
+        await DeleteAllAsync(api);
+    }
+
+    [Fact]
+    public async Task Event_types_default_to_publication_every_one_is_accepted_and_a_patch_changes_them_or_is_refused_whole()
+    {
+        using var api = server.CreateClient();
+        var plain = await api.SubscribeAsync("https://example.com/plain", ["a:b"]);
+        Assert.Equal(["publication"], plain.GetProperty("events").EnumerateArray().Select(e => e.GetString()));
+
+        string[] all = ["publication", "channel.occupied", "channel.vacated", "presence.join", "presence.leave"];
+        var every = await api.SubscribeAsync("https://example.com/every", ["a:*"], events: [.. all, "presence.join"]);
+        Assert.Equal(all, every.GetProperty("events").EnumerateArray().Select(e => e.GetString()));
+        var id = every.GetProperty("id").GetString()!;
+        Assert.Equal(all, (await api.GetJsonAsync($"v1/webhooks/subscriptions/{id}")).GetProperty("events").EnumerateArray().Select(e => e.GetString()));
+
+        using (var patched = await api.PostJsonAsync($"v1/webhooks/subscriptions/{id}", """{"events":["channel.vacated"]}""", HttpMethod.Patch))
+        {
+            Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
+            Assert.Equal(["channel.vacated"], (await patched.ReadJsonAsync()).GetProperty("events").EnumerateArray().Select(e => e.GetString()));
+        }
+
+        using (var empty = await api.PostJsonAsync($"v1/webhooks/subscriptions/{id}", """{"events":[],"description":"not applied"}""", HttpMethod.Patch))
+            await WebhookApi.AssertProblemAsync(empty, HttpStatusCode.BadRequest, "invalid_event_type");
+        using (var unknown = await api.PostJsonAsync($"v1/webhooks/subscriptions/{id}", """{"events":["channel.vacated","channel.closed"]}""", HttpMethod.Patch))
+            await WebhookApi.AssertProblemAsync(unknown, HttpStatusCode.BadRequest, "invalid_event_type");
+        var kept = await api.GetJsonAsync($"v1/webhooks/subscriptions/{id}");
+        Assert.Equal(["channel.vacated"], kept.GetProperty("events").EnumerateArray().Select(e => e.GetString()));
+        Assert.False(kept.TryGetProperty("description", out _));
         await DeleteAllAsync(api);
     }
 

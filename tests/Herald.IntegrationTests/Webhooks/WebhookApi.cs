@@ -15,7 +15,7 @@ internal static class WebhookApi
     }
 
     /// <summary>Creates a subscription and returns its answer (with the secret); fails the test unless 201.</summary>
-    public static async Task<JsonElement> SubscribeAsync(this HttpClient client, string url, string[] channels, bool? ordered = null, bool? enabled = null)
+    public static async Task<JsonElement> SubscribeAsync(this HttpClient client, string url, string[] channels, bool? ordered = null, bool? enabled = null, string[]? events = null)
     {
         var body = JsonSerializer.Serialize(new Dictionary<string, object?>
         {
@@ -23,6 +23,7 @@ internal static class WebhookApi
             ["channels"] = channels,
             ["ordered"] = ordered,
             ["enabled"] = enabled,
+            ["events"] = events,
         }.Where(p => p.Value is not null).ToDictionary());
         using var response = await client.PostJsonAsync("v1/webhooks/subscriptions", body);
         var text = await response.Content.ReadAsStringAsync();

@@ -20,6 +20,14 @@ public sealed class WebhookCliTests
             var id = subscription.GetProperty("id").GetString()!;
             var secret = subscription.GetProperty("secret").GetString()!;
             Assert.Equal(["cli:*", "other:x"], subscription.GetProperty("channels").EnumerateArray().Select(c => c.GetString()));
+            Assert.Equal(["publication"], subscription.GetProperty("events").EnumerateArray().Select(c => c.GetString()));
+
+            var presence = JsonDocument.Parse(await Cli(["webhooks", "add", receiver.Url("presence"), "--channel", "room:*", "--event", "channel.occupied", "--event", "presence.join", .. common])).RootElement;
+            Assert.Equal(["channel.occupied", "presence.join"], presence.GetProperty("events").EnumerateArray().Select(c => c.GetString()));
+            await Cli(["webhooks", "remove", presence.GetProperty("id").GetString()!, .. common]);
+            var unknown = await CliTests.RunCliAsync(["webhooks", "add", receiver.Url("presence"), "--channel", "room:*", "--event", "room.opened", .. common]);
+            Assert.Equal(1, unknown.ExitCode);
+            Assert.Contains("invalid_event_type", unknown.Error, StringComparison.Ordinal);
 
             Assert.Contains(id, await Cli(["webhooks", "list", .. common]), StringComparison.Ordinal);
 

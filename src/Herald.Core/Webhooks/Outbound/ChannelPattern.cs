@@ -75,8 +75,9 @@ internal readonly record struct ChannelPattern(string Text, string? Namespace, s
 }
 
 /// <summary>
-/// The enabled subscriptions, indexed for the append path: one dictionary lookup per exact channel,
-/// one per namespace for the wildcard patterns. Immutable; replaced whole when a subscription changes.
+/// The enabled subscriptions to one event type (publications unless told), indexed for the append
+/// path: one dictionary lookup per exact channel, one per namespace for the wildcard patterns.
+/// Immutable; replaced whole when a subscription changes.
 /// </summary>
 internal sealed class SubscriptionIndex
 {
@@ -84,14 +85,15 @@ internal sealed class SubscriptionIndex
     private readonly Dictionary<string, (ChannelPattern Pattern, WebhookSubscription Subscription)[]> byNamespace = new(StringComparer.Ordinal);
     private readonly WebhookSubscription[] all;
 
-    public SubscriptionIndex(IEnumerable<WebhookSubscription> subscriptions)
+    /// <param name="type">Only subscriptions whose <see cref="WebhookSubscription.Events"/> hold this type are indexed.</param>
+    public SubscriptionIndex(IEnumerable<WebhookSubscription> subscriptions, string type = WebhookEventTypes.Publication)
     {
         var exactLists = new Dictionary<string, List<WebhookSubscription>>(StringComparer.Ordinal);
         var namespaceLists = new Dictionary<string, List<(ChannelPattern, WebhookSubscription)>>(StringComparer.Ordinal);
         var allList = new List<WebhookSubscription>();
         foreach (var subscription in subscriptions)
         {
-            if (!subscription.Enabled)
+            if (!subscription.Enabled || !subscription.Receives(type))
                 continue;
             foreach (var text in subscription.Channels)
             {
@@ -118,6 +120,26 @@ internal sealed class SubscriptionIndex
 
     /// <summary>Zero when nothing can match: the append path then costs one comparison.</summary>
     public int Count { get; }
+
+    /// <summary>Whether any subscription matches <paramref name="channel"/>.</summary>
+    public bool Matches(string channel)
+    {
+        if (Count == 0)
+            return false;
+        if (all.Length > 0 || exact.ContainsKey(channel))
+            return true;
+        var colon = channel.IndexOf(':', StringComparison.Ordinal);
+        if (colon > 0 && byNamespace.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(channel.AsSpan(0, colon), out var patterns))
+        {
+            foreach (var (pattern, _) in patterns)
+            {
+                if (pattern.Matches(channel))
+                    return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>Adds every subscription matching <paramref name="channel"/> to <paramref name="into"/>, each once.</summary>
     public void Match(string channel, List<WebhookSubscription> into)

@@ -3,7 +3,8 @@ using Herald.Engine;
 namespace Herald.Webhooks.Outbound;
 
 /// <summary>
-/// A customer endpoint that receives the publications of the channels its patterns match.
+/// A customer endpoint that receives the events (<see cref="Events"/>: publications by default) of
+/// the channels its patterns match.
 /// </summary>
 /// <param name="Id"><c>sub_</c> and 20 random base32 characters.</param>
 /// <param name="Url">Where deliveries are POSTed (http or https).</param>
@@ -22,10 +23,27 @@ internal sealed record WebhookSubscription(
     string? Description,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
-    string? DisabledReason);
+    string? DisabledReason)
+{
+    /// <summary>The event types it receives (<see cref="WebhookEventTypes"/>): <c>publication</c> unless it asked for others.</summary>
+    public IReadOnlyList<string> Events { get; init; } = WebhookEventTypes.Default;
+
+    /// <summary>Whether it receives events of <paramref name="type"/>.</summary>
+    public bool Receives(string type)
+    {
+        foreach (var e in Events)
+        {
+            if (string.Equals(e, type, StringComparison.Ordinal))
+                return true;
+        }
+
+        return false;
+    }
+}
 
 /// <summary>A change to a subscription; null members stay as they are.</summary>
-internal sealed record SubscriptionPatch(string? Url = null, IReadOnlyList<string>? Channels = null, bool? Enabled = null, bool? Ordered = null, string? Description = null)
+internal sealed record SubscriptionPatch(
+    string? Url = null, IReadOnlyList<string>? Channels = null, bool? Enabled = null, bool? Ordered = null, string? Description = null, IReadOnlyList<string>? Events = null)
 {
     public WebhookSubscription ApplyTo(WebhookSubscription current, DateTimeOffset now) => current with
     {
@@ -34,6 +52,7 @@ internal sealed record SubscriptionPatch(string? Url = null, IReadOnlyList<strin
         Enabled = Enabled ?? current.Enabled,
         Ordered = Ordered ?? current.Ordered,
         Description = Description ?? current.Description,
+        Events = Events ?? current.Events,
         // Enabling clears the reason it was disabled for; disabling by hand has none.
         DisabledReason = Enabled is null ? current.DisabledReason : null,
         UpdatedAt = now,
@@ -58,15 +77,21 @@ internal enum DeliveryStatus
 /// <param name="Error">Why it failed; null when it succeeded.</param>
 internal sealed record WebhookAttempt(int Number, DateTimeOffset At, int? StatusCode, int LatencyMs, string? Error);
 
-/// <summary>One publication on its way to one subscription.</summary>
+/// <summary>One event (a publication, or a presence event) on its way to one subscription.</summary>
 /// <param name="Id">The outbox row, increasing in the order deliveries were created.</param>
-/// <param name="WebhookId">The <c>webhook-id</c> header: <c>msg_</c> and the publication id, the same on every attempt and replay.</param>
+/// <param name="WebhookId">
+/// The <c>webhook-id</c> header, the same on every attempt and replay: <c>msg_</c> and the
+/// publication id, or <c>evt_</c> and the event id.
+/// </param>
+/// <param name="Type">The event type (<see cref="WebhookEventTypes"/>).</param>
+/// <param name="Offset">The publication's offset; null for other events.</param>
 internal sealed record WebhookDelivery(
     long Id,
     string Subscription,
     string WebhookId,
+    string Type,
     string Channel,
-    long Offset,
+    long? Offset,
     DeliveryStatus Status,
     DateTimeOffset CreatedAt,
     DateTimeOffset? NextAttemptAt,
@@ -119,11 +144,27 @@ internal interface IWebhookSubscriptionStore
 
 /// <summary>
 /// The durable outbox: every publication matching an enabled subscription becomes a delivery in
-/// the same commit as its append (the SQLite engine writes it in the append's transaction), taken by the delivery
-/// worker until it is delivered or dead.
+/// the same commit as its append (the SQLite engine writes it in the append's transaction), and
+/// every other event (<see cref="EnqueueEventsAsync"/>) in one write of its own; the delivery
+/// worker takes them until they are delivered or dead.
 /// </summary>
 internal interface IWebhookOutbox
 {
+    /// <summary>
+    /// The enabled subscriptions by event type, as this node knows them now: read on every presence
+    /// change, so a node with no subscription to presence events builds nothing.
+    /// </summary>
+    WebhookRoutes Routes { get; }
+
+    /// <summary>
+    /// Durably makes one delivery of each event per enabled subscription whose patterns match its
+    /// channel and whose <see cref="WebhookSubscription.Events"/> hold its type (matched against the
+    /// store's current subscriptions, not <see cref="Routes"/>); completes once they are stored.
+    /// Events are stored in the order given.
+    /// </summary>
+    /// <returns>The deliveries made.</returns>
+    ValueTask<int> EnqueueEventsAsync(IReadOnlyList<WebhookEvent> events, CancellationToken cancellationToken = default);
+
     /// <summary>
     /// The subscription's due deliveries, skipping <paramref name="claimed"/> ones (being attempted).
     /// Ordered: only the oldest pending delivery, and only when it is due and not claimed.
@@ -161,8 +202,11 @@ internal sealed class OutboxSignal
     public void SubscriptionsChanged() => Listener?.OnSubscriptionsChanged();
 }
 
-/// <summary>The <c>webhook-id</c> of every delivery of a publication: stable across retries, replays and subscriptions.</summary>
+/// <summary>The <c>webhook-id</c> of every delivery of an event: stable across retries, replays and subscriptions.</summary>
 internal static class WebhookMessageId
 {
     public static string Of(Publication publication) => "msg_" + publication.Id;
+
+    /// <summary><c>msg_</c> and the publication id for a publication, <c>evt_</c> and the event id for any other event.</summary>
+    public static string Of(string type, string id) => (type == WebhookEventTypes.Publication ? "msg_" : "evt_") + id;
 }

@@ -16,13 +16,15 @@ internal sealed class MemoryWebhookStore(OutboundWebhookOptions options, OutboxS
     private readonly Dictionary<string, WebhookSubscription> subscriptions = new(StringComparer.Ordinal);
     private readonly SortedDictionary<long, Entry> deliveries = [];
     private readonly Dictionary<string, SortedSet<long>> pending = new(StringComparer.Ordinal);
-    private volatile SubscriptionIndex index = SubscriptionIndex.Empty;
+    private volatile WebhookRoutes routes = WebhookRoutes.Empty;
     private long nextId;
     private long nextSweepMs;
 
+    public WebhookRoutes Routes => routes;
+
     public void OnPublished(Publication publication)
     {
-        var current = index;
+        var current = routes.Publications;
         if (current.Count == 0)
             return;
         var matches = new List<WebhookSubscription>();
@@ -38,7 +40,7 @@ internal sealed class MemoryWebhookStore(OutboundWebhookOptions options, OutboxS
             foreach (var subscription in matches)
             {
                 var id = ++nextId;
-                deliveries[id] = new Entry(id, subscription.Id, WebhookMessageId.Of(publication), publication.Channel, publication.Offset, body, nowMs) { NextMs = dueMs };
+                deliveries[id] = new Entry(id, subscription.Id, WebhookMessageId.Of(publication), WebhookEventTypes.Publication, publication.Channel, publication.Offset, body, nowMs) { NextMs = dueMs };
                 PendingOf(subscription.Id).Add(id);
             }
 
@@ -49,6 +51,43 @@ internal sealed class MemoryWebhookStore(OutboundWebhookOptions options, OutboxS
         WebhookMetrics.DeliveriesCreated.Add(matches.Count);
         foreach (var subscription in matches)
             signal.Queued(subscription.Id);
+    }
+
+    public ValueTask<int> EnqueueEventsAsync(IReadOnlyList<WebhookEvent> events, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        var queued = new HashSet<string>(StringComparer.Ordinal);
+        var matches = new List<WebhookSubscription>();
+        var made = 0;
+        var nowMs = NowMs();
+        var dueMs = nowMs + (long)options.Schedule.DelayBefore(0).TotalMilliseconds;
+        lock (gate)
+        {
+            // Matched under the lock: against the subscriptions as they are, not as a caller last saw them.
+            var current = routes;
+            foreach (var e in events)
+            {
+                matches.Clear();
+                current.Match(e.Type, e.Channel, matches);
+                var body = e.Body.ToArray();
+                foreach (var subscription in matches)
+                {
+                    var id = ++nextId;
+                    deliveries[id] = new Entry(id, subscription.Id, e.WebhookId, e.Type, e.Channel, null, body, nowMs) { NextMs = dueMs };
+                    PendingOf(subscription.Id).Add(id);
+                    queued.Add(subscription.Id);
+                    made++;
+                }
+            }
+
+            if (nowMs >= nextSweepMs)
+                Sweep(nowMs);
+        }
+
+        WebhookMetrics.DeliveriesCreated.Add(made);
+        foreach (var subscription in queued)
+            signal.Queued(subscription);
+        return ValueTask.FromResult(made);
     }
 
     public ValueTask<bool> CreateAsync(WebhookSubscription subscription, int maxSubscriptions, CancellationToken cancellationToken = default)
@@ -222,7 +261,7 @@ internal sealed class MemoryWebhookStore(OutboundWebhookOptions options, OutboxS
         return ids;
     }
 
-    private void Reindex() => index = new SubscriptionIndex(subscriptions.Values);
+    private void Reindex() => routes = new WebhookRoutes([.. subscriptions.Values]);
 
     /// <summary>Drops finished deliveries past the retention; at most once a second, under the lock.</summary>
     private void Sweep(long nowMs)
@@ -234,7 +273,7 @@ internal sealed class MemoryWebhookStore(OutboundWebhookOptions options, OutboxS
             deliveries.Remove(id);
     }
 
-    private sealed class Entry(long id, string subscription, string webhookId, string channel, long offset, byte[] body, long createdMs)
+    private sealed class Entry(long id, string subscription, string webhookId, string type, string channel, long? offset, byte[] body, long createdMs)
     {
         public long Id { get; } = id;
 
@@ -257,7 +296,7 @@ internal sealed class MemoryWebhookStore(OutboundWebhookOptions options, OutboxS
         public DueDelivery ToDue() => new(Id, webhookId, body, Attempts, Total);
 
         public WebhookDelivery ToDelivery() => new(
-            Id, Subscription, webhookId, Channel, offset, Status, DateTimeOffset.FromUnixTimeMilliseconds(CreatedMs),
+            Id, Subscription, webhookId, type, Channel, offset, Status, DateTimeOffset.FromUnixTimeMilliseconds(CreatedMs),
             Status == DeliveryStatus.Pending ? DateTimeOffset.FromUnixTimeMilliseconds(NextMs) : null,
             [.. History]);
     }

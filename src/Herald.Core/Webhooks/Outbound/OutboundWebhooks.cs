@@ -14,6 +14,7 @@ internal static class OutboundWebhooks
         services.AddSingleton(sp => sp.GetRequiredService<HeraldEngine>().Outbox!);
         services.AddSingleton(sp => sp.GetRequiredService<HeraldEngine>().Subscriptions!);
         services.AddSingleton<WebhookSender>();
+        services.AddSingleton<PresenceWebhooks>();
         services.AddHostedService<DeliveryWorker>();
     }
 

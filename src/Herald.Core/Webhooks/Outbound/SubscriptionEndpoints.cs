@@ -32,7 +32,7 @@ internal static class SubscriptionEndpoints
             .WithAuth(ApiAuth.ServerKey);
         group.MapPost("", CreateAsync)
             .WithName("CreateWebhookSubscription")
-            .WithSummary("Subscribe an HTTP endpoint to channels; answers the generated signing secret once")
+            .WithSummary("Subscribe an HTTP endpoint to the publications (or presence events) of channels; answers the generated signing secret once")
             .Accepts<SubscriptionRequest>("application/json")
             .Produces<SubscriptionResponse>(StatusCodes.Status201Created)
             .ProducesProblem(StatusCodes.Status400BadRequest)
@@ -50,7 +50,7 @@ internal static class SubscriptionEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPatch("/{id}", UpdateAsync)
             .WithName("UpdateWebhookSubscription")
-            .WithSummary("Change a webhook subscription's URL, channels, ordering or description, or enable and disable it")
+            .WithSummary("Change a webhook subscription's URL, channels, event types, ordering or description, or enable and disable it")
             .Accepts<SubscriptionRequest>("application/json")
             .Produces<SubscriptionResponse>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
@@ -82,7 +82,7 @@ internal static class SubscriptionEndpoints
             return problem;
         if (request!.Url is null || request.Channels is null)
             return Problems.InvalidBody("'url' and 'channels' are required.");
-        if (Validate(request, outbound, out var url, out var channels) is { } invalid)
+        if (Validate(request, outbound, out var url, out var channels, out var events) is { } invalid)
             return invalid;
         if (request.Secret is { } secret && ValidateSecret(secret) is { } badSecret)
             return badSecret;
@@ -98,7 +98,10 @@ internal static class SubscriptionEndpoints
             request.Description,
             now,
             now,
-            DisabledReason: null);
+            DisabledReason: null)
+        {
+            Events = events ?? WebhookEventTypes.Default,
+        };
         if (!await store.CreateAsync(subscription, outbound.MaxSubscriptions, context.RequestAborted))
         {
             return Problems.Make(409, "too_many_subscriptions", "Too many subscriptions",
@@ -138,10 +141,10 @@ internal static class SubscriptionEndpoints
             return problem;
         if (request!.Secret is not null)
             return Problems.InvalidBody("The secret cannot be changed; create a new subscription to rotate it.");
-        if (Validate(request, options.Value.Webhooks.Outbound, out var url, out var channels) is { } invalid)
+        if (Validate(request, options.Value.Webhooks.Outbound, out var url, out var channels, out var events) is { } invalid)
             return invalid;
 
-        var patch = new SubscriptionPatch(url, channels, request.Enabled, request.Ordered, request.Description);
+        var patch = new SubscriptionPatch(url, channels, request.Enabled, request.Ordered, request.Description, events);
         return await store.UpdateAsync(id, patch, context.RequestAborted) is { } updated
             ? TypedResults.Json(SubscriptionResponse.From(updated), WebhookApiJsonContext.Default.SubscriptionResponse)
             : NotFound(id);
@@ -176,11 +179,13 @@ internal static class SubscriptionEndpoints
         }
     }
 
-    /// <summary>Checks the members that are present; the normalized URL and patterns, or the problem.</summary>
-    private static IResult? Validate(SubscriptionRequest request, OutboundWebhookOptions options, out string? url, out IReadOnlyList<string>? channels)
+    /// <summary>Checks the members that are present; the normalized URL, patterns and event types, or the problem.</summary>
+    private static IResult? Validate(
+        SubscriptionRequest request, OutboundWebhookOptions options, out string? url, out IReadOnlyList<string>? channels, out IReadOnlyList<string>? events)
     {
         url = null;
         channels = null;
+        events = null;
         if (request.Url is not null && !TargetGuard.TryValidateUrl(request.Url, options, out url, out var code, out var error))
             return Problems.Make(400, code, code == "target_not_allowed" ? "Target not allowed" : "Invalid URL", error);
 
@@ -197,6 +202,19 @@ internal static class SubscriptionEndpoints
             channels = [.. patterns.Distinct(StringComparer.Ordinal)];
         }
 
+        if (request.Events is { } types)
+        {
+            if (types.Count == 0)
+                return InvalidEvent($"'events' needs at least one of {Known}.");
+            foreach (var type in types)
+            {
+                if (!WebhookEventTypes.IsKnown(type))
+                    return InvalidEvent($"'{type}' is not an event type; the types are {Known}.");
+            }
+
+            events = [.. types.Distinct(StringComparer.Ordinal)];
+        }
+
         if (request.Description is { Length: > MaxDescriptionLength })
             return Problems.InvalidBody($"'description' is longer than {MaxDescriptionLength} characters.");
         return null;
@@ -207,6 +225,10 @@ internal static class SubscriptionEndpoints
         && StandardWebhooksSignature.DecodeSecret(secret) is { Length: >= StandardWebhooksSignature.MinSecretBytes and <= 64 }
             ? null
             : Problems.InvalidBody($"'secret' must be 'whsec_' followed by the base64 of {StandardWebhooksSignature.MinSecretBytes} to 64 random bytes; leave it out to have one generated.");
+
+    private static string Known => string.Join(", ", WebhookEventTypes.All.Select(t => $"'{t}'"));
+
+    private static IResult InvalidEvent(string detail) => Problems.Make(400, "invalid_event_type", "Invalid event type", detail);
 
     private static IResult InvalidPattern(string detail) => Problems.Make(400, "invalid_channel_pattern", "Invalid channel pattern", detail);
 

@@ -118,8 +118,9 @@ public static class Verifier
             foreach (var entry in finalLog.GetValueOrDefault(channel, []))
                 byPosition[(entry.Epoch, entry.Offset)] = entry.Key;
 
-            foreach (var item in events)
+            for (var index = 0; index < events.Count; index++)
             {
+                var item = events[index];
                 if (item is Reset reset)
                 {
                     totals.Resets.AddOrUpdate(reset.Reason, 1, (_, n) => n + 1);
@@ -150,7 +151,7 @@ public static class Verifier
                     if (epoch is not null && seen.Offset != 1)
                     {
                         totals.Gaps++;
-                        Example(totals.Examples, $"{subscriber} {channel}: epoch {epoch} → {seen.Epoch}:{seen.Offset} without a reset");
+                        Example(totals.Examples, $"{subscriber} {channel}: epoch {epoch} → {seen.Epoch}:{seen.Offset} without a reset, after {string.Join(", ", events.Skip(Math.Max(0, index - 4)).Take(Math.Min(index, 4)))}");
                     }
 
                     coveredFrom.TryAdd(seen.Epoch, 1);

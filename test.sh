@@ -59,15 +59,26 @@ rm -f "$results"
 
 # Deployment: the .NET tool packed and installed with dotnet tool install, the release binary,
 # and nginx in front of herald (tests/deploy/*.test.sh: exit 0 passed, 77 skipped, else failed).
+# They run side by side — the nginx test spends a minute holding a long poll open while the
+# release build keeps the cores busy — each into its own log, printed when it ends.
+log "test tests/deploy (side by side)"
+deploy_logs=$(mktemp -d)
+deploy_pids=()
 for script in tests/deploy/*.test.sh; do
-  log "test $script"
-  bash "$script"
-  case $? in
+  bash "$script" >"$deploy_logs/$(basename "$script").log" 2>&1 &
+  deploy_pids+=("$!:$script")
+done
+for entry in "${deploy_pids[@]}"; do
+  pid=${entry%%:*}; script=${entry#*:}
+  wait "$pid"; code=$?
+  echo "-- $script (exit $code, at $SECONDS s)"; cat "$deploy_logs/$(basename "$script").log"
+  case $code in
     0) passed=$((passed + 1)) ;;
     77) skipped=$((skipped + 1)) ;;
     *) status=1; failed=$((failed + 1)) ;;
   esac
 done
+rm -rf "$deploy_logs"
 
 # The TypeScript SDK: type check, then vitest — unit tests and integration tests against the
 # Release herald built above — counted from vitest's JSON report.

@@ -25,5 +25,9 @@ public sealed partial class Session
         [LoggerMessage(EventId = 1104, Level = LogLevel.Information, EventName = "RecoveryFailed",
             Message = "Session {SessionId}: history of '{Channel}' after offset {After} was lost during replay.")]
         public static partial void RecoveryFailed(ILogger logger, string sessionId, string channel, long after);
+
+        [LoggerMessage(EventId = 1105, Level = LogLevel.Warning, EventName = "EpochSkipped",
+            Message = "Session {SessionId}: a publication of '{Channel}' at {NextEpoch}:{NextOffset} followed {Epoch}:{Offset} without a reset; the session is closed (3010) so the client resumes and is told.")]
+        public static partial void EpochSkipped(ILogger logger, string sessionId, string channel, string epoch, long offset, string nextEpoch, long nextOffset);
     }
 }

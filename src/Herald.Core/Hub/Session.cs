@@ -151,6 +151,18 @@ public sealed partial class Session : IAsyncDisposable
     }
 
     /// <summary>
+    /// A subscription was handed a publication of another epoch than its own, not at the new
+    /// epoch's first offset: closed as <see cref="DisconnectReason.InsufficientState"/> (on the
+    /// thread pool, like <see cref="OnOverflow"/>: the caller holds the queue's lock), so the client
+    /// resumes and is told it was reset.
+    /// </summary>
+    internal void OnEpochSkipped(string channel, string epoch, long offset, string nextEpoch, long nextOffset)
+    {
+        Log.EpochSkipped(_logger, Id, channel, epoch, offset, nextEpoch, nextOffset);
+        ThreadPool.UnsafeQueueUserWorkItem(static session => session.BeginClose(DisconnectReason.InsufficientState), this, preferLocal: false);
+    }
+
+    /// <summary>
     /// Counts and logs the close with what an operator needs to tell why: the transport (the
     /// metric's tag) and the channel whose publication overflowed the queue. A WebSocket client that
     /// stopped reading cannot receive the 3008 close frame through its full socket buffer and sees

@@ -149,8 +149,21 @@ internal sealed class Subscription
     {
         if (!string.Equals(publication.Epoch, _epoch, StringComparison.Ordinal))
         {
-            // A new generation of the log (history removed, store restarted): offsets restart, and
-            // the client sees the epoch change on the publication itself.
+            if (publication.Offset != 1)
+            {
+                // Another generation from its middle (or a straggler of an older one): the offsets
+                // before it never reached this subscription, and nobody told it of a reset. The
+                // node resets its readers when it sees history go; this is the last line, so that
+                // whatever race got here, the client is told too: the session closes with
+                // InsufficientState and the client resumes from its position, to an explicit reset.
+                _stopped = true;
+                _buffer = null;
+                _session.OnEpochSkipped(Channel, _epoch, _lastOffset, publication.Epoch, publication.Offset);
+                return false;
+            }
+
+            // A new generation of the log from its start (history removed, store restarted):
+            // offsets restart, and the client sees the epoch change on the publication itself.
             _epoch = publication.Epoch;
             _lastOffset = publication.Offset;
             return true;

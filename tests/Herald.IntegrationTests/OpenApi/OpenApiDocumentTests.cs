@@ -17,9 +17,9 @@ public sealed class OpenApiDocumentTests
     {
         ["Publish"] = ["channel", "Idempotency-Key"],
         ["History"] = ["channel", "after", "limit", "reverse", "If-None-Match"],
-        ["Poll"] = ["channel", "cursor", "lastEventId", "Last-Event-ID", "wait", "If-None-Match"],
-        ["ServerSentEvents"] = ["channel", "cursor", "lastEventId", "Last-Event-ID"],
-        ["Stream"] = ["channel", "cursor", "lastEventId", "Last-Event-ID"],
+        ["Poll"] = ["channel", "cursor", "lastEventId", "Last-Event-ID", "presence", "presenceSince", "typing", "wait", "If-None-Match"],
+        ["ServerSentEvents"] = ["channel", "cursor", "lastEventId", "Last-Event-ID", "presence", "presenceSince", "typing"],
+        ["Stream"] = ["channel", "cursor", "lastEventId", "Last-Event-ID", "presence", "presenceSince", "typing"],
         ["WebSocket"] = ["Upgrade", "Connection", "Sec-WebSocket-Key", "Sec-WebSocket-Version", "Origin"],
         ["ListWebhookDeliveries"] = ["subscription", "status", "channel", "before", "limit"],
         ["GetWebhookDelivery"] = ["id"],

@@ -86,12 +86,18 @@ public static class ApiMetadataExtensions
         where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata(auth);
 
-    /// <summary>The parameters of the subscription transports: <c>channel</c> (repeated) and the cursor's three spellings.</summary>
+    /// <summary>
+    /// The parameters of the subscription transports: <c>channel</c> (repeated), the cursor's three
+    /// spellings, and presence and typing (docs/protocol.md, "Presence" and "Typing").
+    /// </summary>
     public static TBuilder WithSubscriptionParameters<TBuilder>(this TBuilder builder)
         where TBuilder : IEndpointConventionBuilder =>
         builder
             .WithQuery("channel", "A channel to follow (namespace:name); repeat for several, at most Herald:Transports:MaxChannelsPerConnection (64).", required: true, repeated: true)
             .WithQuery("cursor", "Resume from this cursor (the last one received); it may name only requested channels.")
             .WithQuery("lastEventId", "The same as cursor, for clients that cannot set Last-Event-ID (a new EventSource after a reload).")
-            .WithHeader("Last-Event-ID", "The same as cursor, as EventSource sends it when it reconnects.");
+            .WithHeader("Last-Event-ID", "The same as cursor, as EventSource sends it when it reconnects.")
+            .WithQuery("presence", "What presence to receive for the channels whose namespace has presence on: off, enter (be counted and listed, receive nothing), count, or list, for every channel of the request. Default: enter where the namespace has presence (Herald:Namespaces:<ns>:Presence, the most a subscription may ask for).")
+            .WithQuery("presenceSince", "With presence=list: resume a channel's presence list from the last diff received, as <epoch>.<seq>.<channel>; repeat per channel.", repeated: true)
+            .WithQuery("typing", "Polls: the typing set last received per channel, as <tag>.<channel> (0 for none); the answer carries the set when it changed. Repeat per channel. SSE and streaming push typing as it changes and ignore it.", repeated: true);
 }

@@ -70,9 +70,7 @@ public sealed partial class RedisChannelLog
             if (raw.Length == 3 && (string?)raw[0] == "behind")
             {
                 var current = (string)raw[1]!;
-                await RotateEraAsync(partition, current, string.Equals(current, sent.Era, StringComparison.Ordinal)
-                    ? $"its write counter is {(long)raw[2]}, below the {sent.WriteCounter} this node saw"
-                    : $"it is back in era {current}, older than the era {sent.Era} this node saw").ConfigureAwait(false);
+                await RotateEraAsync(partition, current, RedisEras.Why(current, (long)raw[2], sent, "at an append")).ConfigureAwait(false);
                 writer.Requeue(live);
                 handled.TrySetResult();
                 return;
@@ -180,9 +178,7 @@ public sealed partial class RedisChannelLog
         // channel starts one here, and epochs are compared per channel, never across channels.
         var epoch = Epochs.New();
         values[0] = now;
-        // The era a partition without one starts: above every era this node saw there, so a Redis
-        // that lost its data and a node that remembers an older copy cannot agree on a stale one.
-        values[1] = RedisEras.Next(seen.Era, epoch);
+        values[1] = epoch;
         values[2] = (long)_options.MetaTtl.TotalMilliseconds;
         values[3] = live.Count;
         values[4] = outbox.Version;

@@ -19,9 +19,20 @@ internal static class RedisEras
         return dot > 0 && long.TryParse(era.AsSpan(0, dot), NumberStyles.None, CultureInfo.InvariantCulture, out var generation) ? generation : 0;
     }
 
-    /// <summary>A new era above <paramref name="seen"/> (the newest this node knows; empty for none).</summary>
-    public static string Next(string seen, string random) =>
-        (Generation(seen) + 1).ToString(CultureInfo.InvariantCulture) + "." + random;
+    /// <summary>A new era above every one of <paramref name="known"/> (empty ones count as generation 0).</summary>
+    public static string Next(string random, params ReadOnlySpan<string> known)
+    {
+        long floor = 0;
+        foreach (var era in known)
+            floor = Math.Max(floor, Generation(era));
+        return (floor + 1).ToString(CultureInfo.InvariantCulture) + "." + random;
+    }
+
+    /// <summary>Why <see cref="WentBack"/> said so, for the rotation's log line; <paramref name="when"/> says where it was seen.</summary>
+    public static string Why(string era, long writeCounter, (string Era, long WriteCounter) seen, string when) =>
+        string.Equals(era, seen.Era, StringComparison.Ordinal)
+            ? $"its write counter is {writeCounter} {when}, below the {seen.WriteCounter} this node saw"
+            : $"it is back in era {era} {when}, older than the era {seen.Era} this node saw";
 
     /// <summary>
     /// Whether Redis answering <paramref name="era"/> and <paramref name="writeCounter"/> went back in
@@ -71,9 +82,7 @@ public sealed partial class RedisChannelLog
         if (!RedisEras.WentBack(era, writeCounter, sent))
             return false;
 
-        await RotateEraAsync(partition, era, string.Equals(era, sent.Era, StringComparison.Ordinal)
-            ? $"its write counter went back from {sent.WriteCounter} to {writeCounter}"
-            : $"it is back in era {era}, older than the era {sent.Era} this node saw").ConfigureAwait(false);
+        await RotateEraAsync(partition, era, RedisEras.Why(era, writeCounter, sent, "in an answer")).ConfigureAwait(false);
         return true;
     }
 
@@ -150,18 +159,14 @@ public sealed partial class RedisChannelLog
             var counter = (long?)await reads[p].Counter.ConfigureAwait(false) ?? 0;
             if (!RedisEras.WentBack(current, counter, known[p]))
                 continue;
-            await RotateEraAsync(p, current, string.Equals(current, known[p].Era, StringComparison.Ordinal)
-                ? $"its write counter is {counter} after a reconnect, below the {known[p].WriteCounter} this node saw"
-                : $"it is back in era {current} after a reconnect, older than the era {known[p].Era} this node saw").ConfigureAwait(false);
+            await RotateEraAsync(p, current, RedisEras.Why(current, counter, known[p], "after a reconnect")).ConfigureAwait(false);
         }
     }
 
     /// <summary>Moves a partition from <paramref name="seen"/> to a new era above it and above every era this node saw, if it is still in <paramref name="seen"/>.</summary>
     internal async Task RotateEraAsync(int partition, string seen, string reason)
     {
-        var known = Watermark(partition).Era;
-        var floor = Math.Max(RedisEras.Generation(known), RedisEras.Generation(seen));
-        var next = (floor + 1).ToString(CultureInfo.InvariantCulture) + "." + Epochs.New();
+        var next = RedisEras.Next(Epochs.New(), Watermark(partition).Era, seen);
         var result = await RunAsync(db => db.ScriptEvaluateAsync(RedisScripts.RotateEra, [_keys.Era(partition)], [seen, next])).ConfigureAwait(false);
         if ((long)result == 1)
         {

@@ -16,7 +16,7 @@ internal static class RedisScripts
     /// Appends a batch of publications of one partition.
     /// KEYS: era, write counter, webhook subscriptions version, outbox stream, then per append: meta
     /// hash, stream, idempotency key (the meta key again when the append has none).
-    /// ARGV: now ms, a new era (used when the partition has none), meta ttl ms, count, the
+    /// ARGV: now ms, the random part of a new era (used when the partition has none; its generation is above the node's), meta ttl ms, count, the
     /// subscriptions version the node matched with, the era and write counter the node last saw in
     /// the partition, then per append <see cref="AppendArgs"/> values:
     /// new epoch, history size, ttl ms, key window ms, has key, fingerprint, id, from, type, meta,
@@ -46,7 +46,9 @@ internal static class RedisScripts
           end
         end
         if not era then
-          era = ARGV[2]
+          -- Above every era the node saw there: a Redis that lost its data cannot agree with a
+          -- node on a stale one.
+          era = (generation(ARGV[6]) + 1) .. '.' .. ARGV[2]
           redis.call('SET', KEYS[1], era)
         end
         local meta_ttl = ARGV[3]

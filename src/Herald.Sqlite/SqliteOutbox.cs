@@ -80,22 +80,27 @@ internal sealed partial class SqliteOutbox(OutboundWebhookOptions options, Outbo
 
         var body = PublicationEncoder.Encode(publication, WireFormat.Json);
         var firstDelay = (long)options.Schedule.DelayBefore(0).TotalMilliseconds;
+        var webhookId = WebhookMessageId.Of(publication);
         foreach (var subscription in matches)
-        {
-            var p = insertDeliveryParameters;
-            p[0].Value = subscription.Id;
-            p[1].Value = WebhookMessageId.Of(publication);
-            p[2].Value = publication.Channel;
-            p[3].Value = publication.Offset;
-            p[4].Value = body;
-            p[5].Value = nowMs + firstDelay;
-            p[6].Value = nowMs;
-            p[7].Value = WebhookEventTypes.Publication;
-            insertDelivery.ExecuteNonQuery();
-            queued.Add(subscription.Id);
-        }
+            InsertDelivery(subscription.Id, webhookId, publication.Channel, publication.Offset, body, nowMs + firstDelay, nowMs, WebhookEventTypes.Publication);
 
         WebhookMetrics.DeliveriesCreated.Add(matches.Count);
+    }
+
+    /// <summary>One delivery row, on the writer's prepared insert; its subscription is then told it has something queued.</summary>
+    private void InsertDelivery(string subscription, string webhookId, string channel, long offset, byte[] body, long dueMs, long nowMs, string type)
+    {
+        var p = insertDeliveryParameters;
+        p[0].Value = subscription;
+        p[1].Value = webhookId;
+        p[2].Value = channel;
+        p[3].Value = offset;
+        p[4].Value = body;
+        p[5].Value = dueMs;
+        p[6].Value = nowMs;
+        p[7].Value = type;
+        insertDelivery.ExecuteNonQuery();
+        queued.Add(subscription);
     }
 
     /// <summary>A delivery row per event and subscription that takes it, matched against the subscriptions as they are on the writer.</summary>
@@ -112,17 +117,8 @@ internal sealed partial class SqliteOutbox(OutboundWebhookOptions options, Outbo
             var body = e.Body.ToArray();
             foreach (var subscription in matches)
             {
-                var p = insertDeliveryParameters;
-                p[0].Value = subscription.Id;
-                p[1].Value = e.WebhookId;
-                p[2].Value = e.Channel;
-                p[3].Value = 0L;
-                p[4].Value = body;
-                p[5].Value = nowMs + firstDelay;
-                p[6].Value = nowMs;
-                p[7].Value = e.Type;
-                insertDelivery.ExecuteNonQuery();
-                queued.Add(subscription.Id);
+                // Offset 0: an event has no place in the channel's log.
+                InsertDelivery(subscription.Id, e.WebhookId, e.Channel, 0L, body, nowMs + firstDelay, nowMs, e.Type);
                 made++;
             }
         }

@@ -17,13 +17,8 @@ public sealed class EpochSkipTests
     [Fact]
     public async Task A_publication_of_another_epoch_past_its_first_offset_closes_the_session_with_insufficient_state_and_is_not_sent()
     {
-        var hub = new ChannelHub();
-        var log = new TestChannelLog(hub);
-        await log.PublishAsync(Channel, 3);
-        var state = await log.GetStateAsync(Channel);
-        var transport = new TestTransport();
-        await using var session = new Session(transport, hub);
-        await session.SubscribeAsync(Channel, new Position(state.Epoch, 3), log).AsTask().WaitAsync(s_timeout);
+        var (hub, transport, session, _) = await SubscribedAtTopAsync(published: 3);
+        await using var owned = session;
 
         hub.OnPublished(Publication("other-epoch", 28));
 
@@ -35,14 +30,9 @@ public sealed class EpochSkipTests
     [Fact]
     public async Task A_straggler_of_an_older_epoch_after_a_reset_reply_closes_the_session_too()
     {
-        var hub = new ChannelHub();
-        var log = new TestChannelLog(hub);
-        await log.PublishAsync(Channel, 5);
-        var state = await log.GetStateAsync(Channel);
-        var transport = new TestTransport();
-        await using var session = new Session(transport, hub);
         // A position of a lost epoch: not recovered, live after the current top.
-        var result = await session.SubscribeAsync(Channel, new Position("lost-epoch", 9), log).AsTask().WaitAsync(s_timeout);
+        var (hub, transport, session, result) = await SubscribedAtTopAsync(published: 5, since: new Position("lost-epoch", 9));
+        await using var owned = session;
         Assert.False(result.Recovered);
 
         hub.OnPublished(Publication("lost-epoch", 10));
@@ -54,13 +44,8 @@ public sealed class EpochSkipTests
     [Fact]
     public async Task A_new_epoch_from_its_first_offset_is_delivered_and_followed()
     {
-        var hub = new ChannelHub();
-        var log = new TestChannelLog(hub);
-        await log.PublishAsync(Channel, 3);
-        var state = await log.GetStateAsync(Channel);
-        var transport = new TestTransport();
-        await using var session = new Session(transport, hub);
-        await session.SubscribeAsync(Channel, new Position(state.Epoch, 3), log).AsTask().WaitAsync(s_timeout);
+        var (hub, transport, session, _) = await SubscribedAtTopAsync(published: 3);
+        await using var owned = session;
 
         hub.OnPublished(Publication("next-epoch", 1));
         hub.OnPublished(Publication("next-epoch", 2));
@@ -69,6 +54,19 @@ public sealed class EpochSkipTests
         Assert.Equal([1L, 2L], transport.Offsets(Channel));
         Assert.False(transport.Closed.Task.IsCompleted);
         Assert.True(session.IsSubscribed(Channel));
+    }
+
+    /// <summary>A session subscribed to a channel holding <paramref name="published"/> publications, from <paramref name="since"/> (default: its top).</summary>
+    private static async Task<(ChannelHub Hub, TestTransport Transport, Session Session, SubscribeResult Result)> SubscribedAtTopAsync(int published, Position? since = null)
+    {
+        var hub = new ChannelHub();
+        var log = new TestChannelLog(hub);
+        await log.PublishAsync(Channel, published);
+        var state = await log.GetStateAsync(Channel);
+        var transport = new TestTransport();
+        var session = new Session(transport, hub);
+        var result = await session.SubscribeAsync(Channel, since ?? new Position(state.Epoch, state.Top), log).AsTask().WaitAsync(s_timeout);
+        return (hub, transport, session, result);
     }
 
     private static Publication Publication(string epoch, long offset) => new()

@@ -75,8 +75,11 @@ internal sealed class HttpApi : IDisposable
             {
                 throw new HeraldException("timeout", $"No answer from {request.RequestUri} within {timeout.TotalSeconds:0.#} s.", null, e);
             }
-            catch (HttpRequestException e)
+            catch (Exception e) when (e is HttpRequestException or System.Net.Sockets.SocketException or IOException)
             {
+                // SocketsHttpHandler lets a raw SocketException out when the connection is reset
+                // between connect and its first use ("Transport endpoint is not connected", read from
+                // RemoteEndPoint): a network failure like any other, retried by the caller's backoff.
                 throw new HeraldException("network", $"Cannot reach {request.RequestUri}: {e.Message}", null, e);
             }
 

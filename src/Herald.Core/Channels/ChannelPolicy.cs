@@ -101,6 +101,31 @@ public sealed class ChannelPolicy
     /// </summary>
     public bool AutoSubscribe { get; set; }
 
+    /// <summary>
+    /// Which publications count as messages: they carry the countable ordinal <c>n</c> that unread
+    /// counts are taken from. Unset (the default): every publication. Otherwise entries are
+    /// <c>msgType</c> names, <c>*</c> for every type and <c>-</c> for publications without a type.
+    /// Herald's own types (<see cref="ActionTypes"/>: edits, deletes, reactions, thread summaries)
+    /// never count, whatever the list says.
+    /// </summary>
+    public IList<string>? UnreadTypes { get; set; }
+
+    /// <summary>Whether a publication of <paramref name="type"/> counts towards unread (<see cref="UnreadTypes"/>).</summary>
+    public bool IsCountable(string? type)
+    {
+        if (ActionTypes.IsReserved(type))
+            return false;
+        if (UnreadTypes is null)
+            return true;
+        foreach (var entry in UnreadTypes)
+        {
+            if (entry == "*" || (type is null ? entry == "-" : string.Equals(entry, type, StringComparison.Ordinal)))
+                return true;
+        }
+
+        return false;
+    }
+
     internal Retention ToRetention(TimeSpan idempotencyWindow) => new(HistorySize, HistoryTtl, idempotencyWindow);
 
     internal IEnumerable<string> Validate(string name)
@@ -133,6 +158,8 @@ public sealed class ChannelPolicy
             yield return $"Namespace '{name}': TypingResend and TypingIdle must be positive, and TypingExpire longer than TypingResend.";
         if (TypingAggregateAbove < 1 || TypingListLimit is < 0 or > 100)
             yield return $"Namespace '{name}': TypingAggregateAbove must be at least 1 and TypingListLimit from 0 to 100.";
+        if (UnreadTypes is not null && UnreadTypes.Any(string.IsNullOrEmpty))
+            yield return $"Namespace '{name}': UnreadTypes entries must be type names, '*' (every type) or '-' (no type).";
         if (MaxDirectMembers is < 2 or > 100)
             yield return $"Namespace '{name}': MaxDirectMembers must be from 2 to 100.";
     }

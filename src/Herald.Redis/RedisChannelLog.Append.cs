@@ -139,6 +139,8 @@ public sealed partial class RedisChannelLog
                     Type = request.Type,
                     Meta = request.Meta,
                     Data = request.Data,
+                    N = (long)fields[4],
+                    Countable = request.Countable,
                 };
                 // The sink first: what it does is done once the publish is acknowledged (the
                 // webhook store then shows the publication's deliveries to every read on this node).
@@ -212,6 +214,7 @@ public sealed partial class RedisChannelLog
             values[a + 12] = channel;
             var subscriptions = outbox.Match(channel);
             values[a + 13] = subscriptions.Count == 0 ? string.Empty : string.Join(',', subscriptions);
+            values[a + 14] = request.Countable ? "1" : "0";
         }
 
         return (keys, values);

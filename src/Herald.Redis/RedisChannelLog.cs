@@ -175,7 +175,7 @@ public sealed partial class RedisChannelLog : IChannelLog
                 continue;
 
             var epoch = (string?)raw[2] ?? string.Empty;
-            var state = epoch.Length == 0 ? StreamState.Empty : new StreamState(epoch, (long)raw[3], (long)raw[4]);
+            var state = epoch.Length == 0 ? StreamState.Empty : new StreamState(epoch, (long)raw[3], (long)raw[4], (long)raw[6]);
             var entries = (RedisResult[])raw[5]!;
             var publications = new Publication[entries.Length];
             for (var i = 0; i < entries.Length; i++)
@@ -184,7 +184,7 @@ public sealed partial class RedisChannelLog : IChannelLog
         }
     }
 
-    /// <summary>A stream entry: <c>[id, [t, time, i, id, f, from, y, type, m, meta, d, data]]</c>.</summary>
+    /// <summary>A stream entry: <c>[id, [t, time, i, id, f, from, y, type, m, meta, d, data, n, stored n]]</c> (no <c>n</c> in entries from before ordinals).</summary>
     private static Publication ReadEntry(string channel, string epoch, RedisResult[] entry)
     {
         var id = (string)entry[0]!;
@@ -197,6 +197,7 @@ public sealed partial class RedisChannelLog : IChannelLog
         var from = (string?)fields[5];
         var type = (string?)fields[7];
         var meta = (byte[]?)fields[9];
+        var (n, countable) = fields.Length > 13 ? Publication.FromStoredN((long)fields[13]) : (0, false);
         return new Publication
         {
             Channel = channel,
@@ -208,6 +209,8 @@ public sealed partial class RedisChannelLog : IChannelLog
             Type = string.IsNullOrEmpty(type) ? null : type,
             Meta = meta is { Length: > 0 } ? meta : ReadOnlyMemory<byte>.Empty,
             Data = (byte[]?)fields[11] ?? [],
+            N = n,
+            Countable = countable,
         };
     }
 

@@ -9,7 +9,7 @@ namespace Herald.Redis;
 /// committed publication, or <c>e</c> and an ephemeral event. Variable fields are length-prefixed
 /// (<c>5:x3kq9</c>, byte lengths) so any bytes may appear in them; the data comes last, whole.
 /// <code>
-/// p &lt;len&gt;:epoch offset: &lt;len&gt;:id time: wc: &lt;len&gt;:era &lt;len&gt;:from &lt;len&gt;:type &lt;len&gt;:meta data
+/// p &lt;len&gt;:epoch offset: &lt;len&gt;:id time: wc: n: countable(0|1): &lt;len&gt;:era &lt;len&gt;:from &lt;len&gt;:type &lt;len&gt;:meta data
 /// e &lt;len&gt;:kind payload
 /// </code>
 /// </summary>
@@ -40,6 +40,8 @@ internal static class RedisMessageCodec
             || !TryField(span, ref position, out var id)
             || !TryNumber(span, ref position, out var time)
             || !TryNumber(span, ref position, out var writeCounter)
+            || !TryNumber(span, ref position, out var n)
+            || !TryNumber(span, ref position, out var countable)
             || !TryField(span, ref position, out var era)
             || !TryField(span, ref position, out var from)
             || !TryField(span, ref position, out var type)
@@ -60,6 +62,8 @@ internal static class RedisMessageCodec
                 Type = type.IsEmpty ? null : Encoding.UTF8.GetString(type),
                 Meta = metaLength == 0 ? ReadOnlyMemory<byte>.Empty : message.Slice(metaStart, metaLength),
                 Data = message[position..],
+                N = n,
+                Countable = countable == 1,
             },
             null,
             writeCounter,

@@ -20,9 +20,10 @@ internal static class RedisScripts
     /// subscriptions version the node matched with, the era and write counter the node last saw in
     /// the partition, then per append <see cref="AppendArgs"/> values:
     /// new epoch, history size, ttl ms, key window ms, has key, fingerprint, id, from, type, meta,
-    /// data, pub/sub channel, channel, matching webhook subscription ids (comma-separated).
+    /// data, pub/sub channel, channel, matching webhook subscription ids (comma-separated), countable
+    /// ('1' when it counts as a message: the channel's ordinal 'n' moves with its offset).
     /// Returns {era, results} with per append {kind, epoch, offset, …} — kind 'a' appended (then the
-    /// write counter), 'd' duplicate (then the original's id, time, key reused, stored fields), 'e'
+    /// write counter and the countable ordinal), 'd' duplicate (then the original's id, time, key reused, stored fields), 'e'
     /// not appended (then the error; every append after a failed one fails with it) — or
     /// {'stale'} with nothing done when the node's webhook subscriptions are not the current ones, or
     /// {'behind', era, counter} with nothing done when the partition's write counter is below what
@@ -61,18 +62,19 @@ internal static class RedisScripts
         local failure = nil
         for i = 0, count - 1 do
           local mk, sk, kk = KEYS[5 + i * 3], KEYS[6 + i * 3], KEYS[7 + i * 3]
-          local a = 8 + i * 14
+          local a = 8 + i * 15
           local history, ttl, window = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
           local has_key, fingerprint = ARGV[a + 4], ARGV[a + 5]
           local c = channels[mk]
           if not c then
-            local meta = redis.call('HMGET', mk, 'e', 's', 'r', 'o')
-            c = { sk = sk, epoch = meta[1], top = tonumber(meta[2] or '0'), oldest = tonumber(meta[4] or '0'), dirty = false }
+            local meta = redis.call('HMGET', mk, 'e', 's', 'r', 'o', 'n')
+            c = { sk = sk, epoch = meta[1], top = tonumber(meta[2] or '0'), oldest = tonumber(meta[4] or '0'), n = tonumber(meta[5] or '0'), dirty = false }
             if not c.epoch or meta[3] ~= era then
               -- A new generation: the channel was never written, expired, removed, or its partition's
               -- era moved on (data loss was detected). Entries of an older generation go.
               c.epoch = ARGV[a]
               c.top = 0
+              c.n = 0
               c.oldest = now
               c.dirty = true
               redis.call('DEL', sk)
@@ -103,14 +105,21 @@ internal static class RedisScripts
           else
             local top = c.top + 1
             local id, from, typ, pmeta, data, channel = ARGV[a + 6], ARGV[a + 7], ARGV[a + 8], ARGV[a + 9], ARGV[a + 10], ARGV[a + 11]
+            -- The countable ordinal, stored signed: n when the publication counts, -n when not.
+            local countable = ARGV[a + 14]
+            local n = c.n
+            if countable == '1' then n = n + 1 end
+            local stored_n = n
+            if countable ~= '1' then stored_n = -n end
             -- The one command that can fail (an ID not above the stream's last): nothing of this
             -- append is applied then, and the metas are still written below for those before it.
-            local added = redis.pcall('XADD', sk, 'MAXLEN', '~', history, top .. '-0', 't', now, 'i', id, 'f', from, 'y', typ, 'm', pmeta, 'd', data)
+            local added = redis.pcall('XADD', sk, 'MAXLEN', '~', history, top .. '-0', 't', now, 'i', id, 'f', from, 'y', typ, 'm', pmeta, 'd', data, 'n', stored_n)
             if type(added) == 'table' and added.err then
               failure = added.err
               results[#results + 1] = { 'e', failure }
             else
               c.top = top
+              c.n = n
               c.dirty = true
               if has_key == '1' then
                 redis.call('SET', kk, epoch .. '\n' .. top .. '\n' .. id .. '\n' .. now .. '\n' .. fingerprint .. '\n' .. (now + window), 'PX', window)
@@ -121,13 +130,13 @@ internal static class RedisScripts
               if subscriptions ~= '' then
                 for subscription in string.gmatch(subscriptions, '[^,]+') do
                   redis.call('XADD', KEYS[4], '*', 's', subscription, 'c', ARGV[a + 12], 'o', top, 'e', epoch,
-                    't', now, 'i', id, 'f', from, 'y', typ, 'm', pmeta, 'd', data)
+                    't', now, 'i', id, 'f', from, 'y', typ, 'm', pmeta, 'd', data, 'q', stored_n)
                 end
               end
               wc = wc + 1
               redis.call('PUBLISH', channel, 'p' .. #epoch .. ':' .. epoch .. top .. ':' .. #id .. ':' .. id .. now .. ':' .. wc .. ':'
-                .. #era .. ':' .. era .. #from .. ':' .. from .. #typ .. ':' .. typ .. #pmeta .. ':' .. pmeta .. data)
-              results[#results + 1] = { 'a', epoch, top, wc }
+                .. n .. ':' .. countable .. ':' .. #era .. ':' .. era .. #from .. ':' .. from .. #typ .. ':' .. typ .. #pmeta .. ':' .. pmeta .. data)
+              results[#results + 1] = { 'a', epoch, top, wc, n }
             end
           end
         end
@@ -145,7 +154,7 @@ internal static class RedisScripts
               end
               c.oldest = oldest
             end
-            redis.call('HSET', mk, 'e', c.epoch, 's', c.top, 'r', era, 'h', c.history, 't', c.ttl, 'o', c.oldest)
+            redis.call('HSET', mk, 'e', c.epoch, 's', c.top, 'r', era, 'h', c.history, 't', c.ttl, 'o', c.oldest, 'n', c.n)
             redis.call('PEXPIRE', mk, meta_ttl)
             redis.call('PEXPIRE', c.sk, c.ttl)
           end
@@ -157,7 +166,7 @@ internal static class RedisScripts
         """;
 
     /// <summary>Values per append in <see cref="Append"/>'s ARGV.</summary>
-    public const int AppendArgs = 14;
+    public const int AppendArgs = 15;
 
     /// <summary>Values before the appends' in <see cref="Append"/>'s ARGV.</summary>
     public const int AppendHeaderArgs = 7;
@@ -168,15 +177,15 @@ internal static class RedisScripts
     /// <summary>
     /// A channel's state and, optionally, a page of its history, read atomically.
     /// KEYS: era, write counter, meta hash, stream. ARGV: now ms, mode ('s' state only, 'f' forward, 'r' reverse), after, limit.
-    /// Returns {era, wc, epoch, top, first, entries}; epoch '' for a channel never written (or of an older era).
+    /// Returns {era, wc, epoch, top, first, entries, n}; epoch '' for a channel never written (or of an older era).
     /// </summary>
     public const string Read = """
         local now = tonumber(ARGV[1])
         local era = redis.call('GET', KEYS[1]) or ''
         local wc = tonumber(redis.call('GET', KEYS[2]) or '0')
-        local meta = redis.call('HMGET', KEYS[3], 'e', 's', 'r', 'h', 't')
+        local meta = redis.call('HMGET', KEYS[3], 'e', 's', 'r', 'h', 't', 'n')
         if not meta[1] or meta[3] ~= era then
-          return { era, wc, '', 0, 1, {} }
+          return { era, wc, '', 0, 1, {}, 0 }
         end
         local top, history, ttl = tonumber(meta[2]), tonumber(meta[4]), tonumber(meta[5])
         local low = math.max(top - history + 1, 1)
@@ -209,7 +218,7 @@ internal static class RedisScripts
             entries = redis.call('XREVRANGE', KEYS[4], last .. '-0', first .. '-0', 'COUNT', limit)
           end
         end
-        return { era, wc, meta[1], top, first, entries }
+        return { era, wc, meta[1], top, first, entries, tonumber(meta[6] or '0') }
         """;
 
     /// <summary>Forgets a channel's history: the next append starts a new epoch. KEYS: meta hash, stream.</summary>

@@ -197,7 +197,7 @@ internal static class RedisWebhookScripts
         local function take(id, dk)
           redis.call('HSET', dk, 'w', me)
           redis.call('ZADD', KEYS[1], ARGV[2], id)
-          return { id, redis.call('HMGET', dk, 'c', 'o', 'e', 't', 'i', 'f', 'y', 'm', 'd', 'a', 'n', 'k') }
+          return { id, redis.call('HMGET', dk, 'c', 'o', 'e', 't', 'i', 'f', 'y', 'm', 'd', 'a', 'n', 'k', 'q') }
         end
         local out = {}
         if ARGV[6] == '1' then

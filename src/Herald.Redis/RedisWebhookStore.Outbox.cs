@@ -66,6 +66,8 @@ internal sealed partial class RedisWebhookStore
                 continue;
             }
 
+            // 'q': the publication's stored countable ordinal (absent in entries from before ordinals).
+            var (n, countable) = f.Length > 12 && !f[12].IsNull ? Publication.FromStoredN((long)f[12]) : (0, false);
             var publication = new Publication
             {
                 Channel = (string)f[0]!,
@@ -77,6 +79,8 @@ internal sealed partial class RedisWebhookStore
                 Type = NullIfEmpty((string?)f[6]),
                 Meta = (byte[]?)f[7] is { Length: > 0 } meta ? meta : ReadOnlyMemory<byte>.Empty,
                 Data = (byte[]?)f[8] ?? [],
+                N = n,
+                Countable = countable,
             };
 
             // The body exactly as the other stores make it, from the entry the append script wrote.

@@ -133,6 +133,7 @@ public sealed partial class SqliteChannelLog
             selectChannelParameters[0].Value = channel;
             string epoch;
             long top;
+            long n;
             using (var row = selectChannel.ExecuteReader())
             {
                 exists = row.Read();
@@ -147,13 +148,14 @@ public sealed partial class SqliteChannelLog
                 top = row.GetInt64(1);
                 cutoff = nowMs - row.GetInt64(2);
                 low = top - row.GetInt64(3);
+                n = row.GetInt64(4);
             }
 
             selectFirstParameters[0].Value = channel;
             selectFirstParameters[1].Value = low;
             selectFirstParameters[2].Value = cutoff;
             var first = selectFirst.ExecuteScalar() is long oldest ? oldest : top + 1;
-            return new StreamState(epoch, top, first);
+            return new StreamState(epoch, top, first, n);
         }
 
         public void Dispose()

@@ -8,7 +8,9 @@ public sealed partial class SqliteChannelLog
     /// <c>channels</c> holds each channel's epoch and newest offset (<c>top</c>), so offsets survive
     /// trimming and restarts, and the retention of its last append (<c>ttl_ms</c>, <c>history</c>); <c>publications</c> and <c>idempotency</c> are keyed by channel first so
     /// that every per-channel read, trim and removal is one index range. <c>seq</c> is the offset
-    /// (OFFSET is an SQL keyword). Times are unix milliseconds.
+    /// (OFFSET is an SQL keyword). Times are unix milliseconds. <c>n</c> is the countable ordinal:
+    /// the channel's newest in <c>channels</c>, and per publication <see cref="Publication.StoredN"/>
+    /// (negative for one that does not count; NULL, read as 0, for rows from before ordinals).
     /// </summary>
     private const string SchemaSql = """
         CREATE TABLE IF NOT EXISTS channels (
@@ -16,7 +18,8 @@ public sealed partial class SqliteChannelLog
             epoch  TEXT    NOT NULL,
             top    INTEGER NOT NULL,
             ttl_ms  INTEGER NOT NULL,
-            history INTEGER NOT NULL
+            history INTEGER NOT NULL,
+            n      INTEGER NOT NULL DEFAULT 0
         ) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS publications (
             channel TEXT    NOT NULL,
@@ -27,6 +30,7 @@ public sealed partial class SqliteChannelLog
             type    TEXT,
             data    BLOB    NOT NULL,
             meta    BLOB,
+            n       INTEGER,
             PRIMARY KEY (channel, seq)
         ) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS idempotency (
@@ -42,23 +46,23 @@ public sealed partial class SqliteChannelLog
         CREATE INDEX IF NOT EXISTS idempotency_expires ON idempotency (expires_ms);
         """;
 
-    private const string SelectChannelSql = "SELECT epoch, top, ttl_ms, history FROM channels WHERE name = $channel";
+    private const string SelectChannelSql = "SELECT epoch, top, ttl_ms, history, n FROM channels WHERE name = $channel";
 
     private const string UpsertChannelSql = """
-        INSERT INTO channels (name, epoch, top, ttl_ms, history) VALUES ($channel, $epoch, $top, $ttl, $history)
-        ON CONFLICT (name) DO UPDATE SET epoch = excluded.epoch, top = excluded.top, ttl_ms = excluded.ttl_ms, history = excluded.history
+        INSERT INTO channels (name, epoch, top, ttl_ms, history, n) VALUES ($channel, $epoch, $top, $ttl, $history, $n)
+        ON CONFLICT (name) DO UPDATE SET epoch = excluded.epoch, top = excluded.top, ttl_ms = excluded.ttl_ms, history = excluded.history, n = excluded.n
         """;
 
     private const string InsertPublicationSql = """
-        INSERT INTO publications (channel, seq, id, time_ms, from_id, type, data, meta)
-        VALUES ($channel, $seq, $id, $time, $from, $type, $data, $meta)
+        INSERT INTO publications (channel, seq, id, time_ms, from_id, type, data, meta, n)
+        VALUES ($channel, $seq, $id, $time, $from, $type, $data, $meta, $n)
         """;
 
     private const string TrimPublicationsSql = "DELETE FROM publications WHERE channel = $channel AND seq <= $cut";
 
     /// <summary>The original publication of a live key; its data is gone (NULL) once trimmed, its position and id are not.</summary>
     private const string SelectKeySql = """
-        SELECT i.seq, i.id, i.time_ms, p.from_id, p.type, p.data, p.meta, i.fingerprint
+        SELECT i.seq, i.id, i.time_ms, p.from_id, p.type, p.data, p.meta, p.n, i.fingerprint
         FROM idempotency i LEFT JOIN publications p ON p.channel = i.channel AND p.seq = i.seq
         WHERE i.channel = $channel AND i.key = $key AND i.expires_ms > $now
         """;
@@ -86,12 +90,12 @@ public sealed partial class SqliteChannelLog
         """;
 
     private const string ReadForwardSql = """
-        SELECT seq, id, time_ms, from_id, type, data, meta FROM publications
+        SELECT seq, id, time_ms, from_id, type, data, meta, n FROM publications
         WHERE channel = $channel AND seq > $after AND time_ms > $cutoff ORDER BY seq LIMIT $limit
         """;
 
     private const string ReadReverseSql = """
-        SELECT seq, id, time_ms, from_id, type, data, meta FROM publications
+        SELECT seq, id, time_ms, from_id, type, data, meta, n FROM publications
         WHERE channel = $channel AND seq < $before AND seq > $low AND time_ms > $cutoff ORDER BY seq DESC LIMIT $limit
         """;
 }

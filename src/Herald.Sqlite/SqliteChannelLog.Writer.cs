@@ -43,8 +43,11 @@ public sealed partial class SqliteChannelLog
             Execute(connection, SchemaSql);
             // Databases from before publications carried 'meta', or keys a fingerprint, get the
             // column (NULL for their rows: such a key matches any retry).
-            AddColumnIfMissing(connection, "publications", "meta");
-            AddColumnIfMissing(connection, "idempotency", "fingerprint");
+            AddColumnIfMissing(connection, "publications", "meta", "BLOB");
+            AddColumnIfMissing(connection, "idempotency", "fingerprint", "BLOB");
+            // ...or countable ordinals: their publications count as nothing (n 0), their channels start counting at 0.
+            AddColumnIfMissing(connection, "publications", "n", "INTEGER");
+            AddColumnIfMissing(connection, "channels", "n", "INTEGER NOT NULL DEFAULT 0");
 
             return new WriterConnection(connection);
         }
@@ -60,12 +63,12 @@ public sealed partial class SqliteChannelLog
         }
     }
 
-    private static void AddColumnIfMissing(SqliteConnection connection, string table, string column)
+    private static void AddColumnIfMissing(SqliteConnection connection, string table, string column, string declaration)
     {
         using var count = connection.CreateCommand();
         count.CommandText = $"SELECT count(*) FROM pragma_table_info('{table}') WHERE name = '{column}'";
         if (count.ExecuteScalar() is 0L)
-            Execute(connection, $"ALTER TABLE {table} ADD COLUMN {column} BLOB");
+            Execute(connection, $"ALTER TABLE {table} ADD COLUMN {column} {declaration}");
     }
 
     private async Task RunWriterAsync()
@@ -262,6 +265,7 @@ public sealed partial class SqliteChannelLog
             return;
         }
 
+        var n = request.Countable ? row.N + 1 : row.N;
         var publication = new Publication
         {
             Channel = row.Name,
@@ -273,6 +277,8 @@ public sealed partial class SqliteChannelLog
             Type = request.Type,
             Meta = request.Meta,
             Data = request.Data,
+            N = n,
+            Countable = request.Countable,
         };
 
         writer.Insert(publication, append.Data, request.Meta, nowMs);
@@ -281,6 +287,7 @@ public sealed partial class SqliteChannelLog
         extension?.OnAppended(publication, nowMs);
 
         row.Top = publication.Offset;
+        row.N = n;
         row.HistorySize = Math.Max(1, request.Retention.HistorySize);
         row.TtlMs = (long)request.Retention.HistoryTtl.TotalMilliseconds;
         if (!row.Dirty)
@@ -317,6 +324,9 @@ public sealed partial class SqliteChannelLog
         public string Epoch { get; } = epoch;
 
         public long Top { get; set; }
+
+        /// <summary>The countable ordinal at the top.</summary>
+        public long N { get; set; }
 
         public long TtlMs { get; set; }
 

@@ -40,8 +40,8 @@ public sealed partial class SqliteChannelLog
             Release = Prepare(connection, "RELEASE work", out _);
             RollbackToSavepoint = Prepare(connection, "ROLLBACK TO work", out _);
             selectChannel = Prepare(connection, SelectChannelSql, out selectChannelParameters, "$channel");
-            upsertChannel = Prepare(connection, UpsertChannelSql, out upsertChannelParameters, "$channel", "$epoch", "$top", "$ttl", "$history");
-            insertPublication = Prepare(connection, InsertPublicationSql, out insertParameters, "$channel", "$seq", "$id", "$time", "$from", "$type", "$data", "$meta");
+            upsertChannel = Prepare(connection, UpsertChannelSql, out upsertChannelParameters, "$channel", "$epoch", "$top", "$ttl", "$history", "$n");
+            insertPublication = Prepare(connection, InsertPublicationSql, out insertParameters, "$channel", "$seq", "$id", "$time", "$from", "$type", "$data", "$meta", "$n");
             trim = Prepare(connection, TrimPublicationsSql, out trimParameters, "$channel", "$cut");
             selectKey = Prepare(connection, SelectKeySql, out selectKeyParameters, "$channel", "$key", "$now");
             upsertKey = Prepare(connection, UpsertKeySql, out upsertKeyParameters, "$channel", "$key", "$seq", "$id", "$time", "$expires", "$fingerprint");
@@ -73,7 +73,7 @@ public sealed partial class SqliteChannelLog
             if (!row.Read())
                 return null;
 
-            return new ChannelRow(channel, row.GetString(0)) { Top = row.GetInt64(1), TtlMs = row.GetInt64(2), HistorySize = (int)row.GetInt64(3) };
+            return new ChannelRow(channel, row.GetString(0)) { Top = row.GetInt64(1), TtlMs = row.GetInt64(2), HistorySize = (int)row.GetInt64(3), N = row.GetInt64(4) };
         }
 
         public void UpsertChannel(ChannelRow row)
@@ -83,6 +83,7 @@ public sealed partial class SqliteChannelLog
             upsertChannelParameters[2].Value = row.Top;
             upsertChannelParameters[3].Value = row.TtlMs;
             upsertChannelParameters[4].Value = row.HistorySize;
+            upsertChannelParameters[5].Value = row.N;
             upsertChannel.ExecuteNonQuery();
         }
 
@@ -98,6 +99,7 @@ public sealed partial class SqliteChannelLog
             insertParameters[5].Value = OrNull(publication.Type);
             insertParameters[6].Value = data;
             insertParameters[7].Value = meta is { Length: > 0 } ? meta : DBNull.Value;
+            insertParameters[8].Value = publication.StoredN;
             insertPublication.ExecuteNonQuery();
         }
 
@@ -117,7 +119,7 @@ public sealed partial class SqliteChannelLog
             using var reader = selectKey.ExecuteReader();
             if (!reader.Read())
                 return null;
-            return (ReadPublication(reader, row.Name, row.Epoch, 0), reader.IsDBNull(7) ? [] : reader.GetFieldValue<byte[]>(7));
+            return (ReadPublication(reader, row.Name, row.Epoch, 0), reader.IsDBNull(8) ? [] : reader.GetFieldValue<byte[]>(8));
         }
 
         public void UpsertKey(Publication publication, string key, long timeMs, long expiresMs, byte[] fingerprint)

@@ -277,6 +277,8 @@ public sealed partial class SqliteChannelLog : IChannelLog
         Type = row.IsDBNull(first + 4) ? null : row.GetString(first + 4),
         Data = row.IsDBNull(first + 5) ? ReadOnlyMemory<byte>.Empty : row.GetFieldValue<byte[]>(first + 5),
         Meta = row.IsDBNull(first + 6) ? ReadOnlyMemory<byte>.Empty : row.GetFieldValue<byte[]>(first + 6),
+        N = row.IsDBNull(first + 7) ? 0 : Math.Abs(row.GetInt64(first + 7)),
+        Countable = !row.IsDBNull(first + 7) && row.GetInt64(first + 7) > 0,
     };
 
     /// <summary>An append waiting for the writer; it is its own completion source to save an allocation per append.</summary>

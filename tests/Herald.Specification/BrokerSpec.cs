@@ -77,12 +77,15 @@ public abstract class BrokerSpec : IAsyncLifetime
         await broker.SubscribeAsync("chat:a").AsTask().WaitAsync(Timeout);
 
         var appended = (await log.AppendAsync(new AppendRequest("chat:a", "{\"text\":\"hi\"}"u8.ToArray(), s_roomy, From: "alice", Type: "message")).AsTask().WaitAsync(Timeout)).Publication;
+        var action = (await log.AppendAsync(new AppendRequest("chat:a", "{}"u8.ToArray(), s_roomy, Type: "herald.react", Countable: false)).AsTask().WaitAsync(Timeout)).Publication;
 
-        await RecordingHandler.WaitUntilAsync(() => handler.Publications.Count >= 1, "the publication", Timeout);
-        var received = Assert.Single(handler.Publications);
-        Assert.Equal((appended.Channel, appended.Offset, appended.Epoch, appended.Id, appended.Time, appended.From, appended.Type),
-            (received.Channel, received.Offset, received.Epoch, received.Id, received.Time, received.From, received.Type));
+        await RecordingHandler.WaitUntilAsync(() => handler.Publications.Count >= 2, "the publications", Timeout);
+        var received = handler.Publications[0];
+        Assert.Equal((appended.Channel, appended.Offset, appended.Epoch, appended.Id, appended.Time, appended.From, appended.Type, appended.N, appended.Countable),
+            (received.Channel, received.Offset, received.Epoch, received.Id, received.Time, received.From, received.Type, received.N, received.Countable));
         Assert.Equal("{\"text\":\"hi\"}", Encoding.UTF8.GetString(received.Data.Span));
+        Assert.Equal((1L, true), (received.N, received.Countable));
+        Assert.Equal((action.Offset, 1L, false), (handler.Publications[1].Offset, handler.Publications[1].N, handler.Publications[1].Countable));
     }
 
     [Fact]

@@ -58,7 +58,7 @@ public sealed class RedisEraTests : IAsyncLifetime
         var rotated = await check.RunAsync().WaitAsync(s_timeout);
 
         Assert.Equal(0, rotated);
-        Assert.Equal(new StreamState(epoch, 5, 1), await log.GetStateAsync("chat:a").AsTask().WaitAsync(s_timeout));
+        Assert.Equal(new StreamState(epoch, 5, 1, 5), await log.GetStateAsync("chat:a").AsTask().WaitAsync(s_timeout));
         Assert.Equal(new Position(epoch, 6), (await AppendAsync(log, "chat:a")).Position);
     }
 

@@ -63,6 +63,25 @@ public sealed class SqliteChannelLogTests : ChannelLogSpec<SqliteChannelLog>
         var next = await Append(log, Message("chat:a", "2") with { Meta = Encoding.UTF8.GetBytes("{}") });
         Assert.Equal(new Position("oldepoch", 2), next.Publication.Position);
         Assert.Equal("{}", Encoding.UTF8.GetString((await Read(log, "chat:a", 1, 10)).Publications[0].Meta.Span));
+        // Rows from before ordinals count as nothing; the channel counts from the upgrade on.
+        Assert.Equal((0L, false), (old1.N, old1.Countable));
+        Assert.Equal((1L, true), (next.Publication.N, next.Publication.Countable));
+        Assert.Equal(1, (await State(log, "chat:a")).N);
+    }
+
+    [Fact]
+    public async Task Ordinals_survive_a_reopen()
+    {
+        var log = NewLog();
+        await Append(log, Message("chat:o", "1"));
+        await Append(log, Message("chat:o", "2") with { Countable = false });
+        await Append(log, Message("chat:o", "3"));
+        await log.DisposeAsync().AsTask().WaitAsync(Timeout);
+
+        var reopened = NewLog();
+        Assert.Equal(2, (await State(reopened, "chat:o")).N);
+        Assert.Equal([(1L, true), (1L, false), (2L, true)], (await Read(reopened, "chat:o", 0, 10)).Publications.Select(p => (p.N, p.Countable)));
+        Assert.Equal(3, (await Append(reopened, Message("chat:o", "4"))).Publication.N);
     }
 
     [Fact]
@@ -132,7 +151,7 @@ public sealed class SqliteChannelLogTests : ChannelLogSpec<SqliteChannelLog>
         Assert.Equal([1L, 2L], second.Select(r => r.Publication.Offset));
         Assert.All(second, r => Assert.False(r.Duplicate));
         Assert.NotEqual(first[0].Publication.Epoch, second[0].Publication.Epoch);
-        Assert.Equal(new StreamState(second[0].Publication.Epoch, 2, 1), await State(log, "chat:a"));
+        Assert.Equal(new StreamState(second[0].Publication.Epoch, 2, 1, 2), await State(log, "chat:a"));
         Assert.Equal([1L, 1L, 2L], Sink.OffsetsOf("chat:a"));
     }
 

@@ -99,9 +99,9 @@ internal static class PublishEndpoint
     }
 }
 
-/// <summary>The answer to a publish: where the publication went in the channel's log.</summary>
-public sealed record PublishResponse(string Channel, long Offset, string Epoch, string Id, DateTime Time)
+/// <summary>The answer to a publish: where the publication went in the channel's log, and its countable ordinal when it counts as a message.</summary>
+public sealed record PublishResponse(string Channel, long Offset, string Epoch, string Id, DateTime Time, long? N = null)
 {
     internal static PublishResponse From(Publication publication) =>
-        new(publication.Channel, publication.Offset, publication.Epoch, publication.Id, publication.Time.UtcDateTime);
+        new(publication.Channel, publication.Offset, publication.Epoch, publication.Id, publication.Time.UtcDateTime, publication.Countable ? publication.N : null);
 }

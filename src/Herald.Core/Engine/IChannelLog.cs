@@ -49,6 +49,7 @@ public sealed record Retention(int HistorySize, TimeSpan HistoryTtl, TimeSpan Id
 
 /// <param name="Data">The payload: compact JSON, owned by the log from the call on (it is stored without a copy).</param>
 /// <param name="Meta">Where the publication came from, as a compact JSON object (e.g. an inbound webhook's source and delivery id); null for none.</param>
+/// <param name="Countable">Whether it counts as a message: the log then gives it the channel's next countable ordinal <see cref="Publication.N"/> in the same step as its offset.</param>
 public sealed record AppendRequest(
     string Channel,
     ReadOnlyMemory<byte> Data,
@@ -56,7 +57,8 @@ public sealed record AppendRequest(
     string? From = null,
     string? Type = null,
     string? IdempotencyKey = null,
-    byte[]? Meta = null);
+    byte[]? Meta = null,
+    bool Countable = true);
 
 /// <param name="Publication">The appended publication, or for a duplicate the original one.</param>
 /// <param name="Duplicate">The idempotency key was used already: nothing was appended.</param>
@@ -71,7 +73,8 @@ public readonly record struct ReadRequest(long After, int Limit, bool Reverse = 
 /// <param name="Epoch">The current epoch; empty for a channel never written (or removed): its first append picks one.</param>
 /// <param name="Top">The newest offset, 0 when the channel has no publication yet.</param>
 /// <param name="First">The oldest retained offset; Top + 1 when nothing is retained.</param>
-public readonly record struct StreamState(string Epoch, long Top, long First)
+/// <param name="N">The countable ordinal at the top (<see cref="Publication.N"/>): how many messages the epoch holds, trimmed ones included.</param>
+public readonly record struct StreamState(string Epoch, long Top, long First, long N = 0)
 {
     public static StreamState Empty { get; } = new(string.Empty, 0, 1);
 

@@ -7,7 +7,7 @@ namespace Herald.Hub;
 /// <summary>
 /// Encodes a <see cref="Publication"/> as the push message every transport carries:
 /// <code>
-/// {"type":"publication","channel":"chat:lobby","offset":42,"epoch":"k3f9","id":"0197…","time":"2026-01-02T03:04:05.678Z","from":"alice","msgType":"message","data":{…}}
+/// {"type":"publication","channel":"chat:lobby","offset":42,"epoch":"k3f9","id":"0197…","time":"2026-01-02T03:04:05.678Z","from":"alice","msgType":"message","n":17,"data":{…}}
 /// </code>
 /// <list type="table">
 /// <item><term>type</term><description>always <c>"publication"</c>: the envelope's discriminator (control messages use other values).</description></item>
@@ -18,6 +18,7 @@ namespace Herald.Hub;
 /// <item><term>time</term><description>when it was appended, ISO 8601 in UTC (<c>Z</c>).</description></item>
 /// <item><term>from</term><description>the publishing user id; omitted for server publishes.</description></item>
 /// <item><term>msgType</term><description>the application-defined kind; omitted when not set. Not <c>type</c>, which names the envelope.</description></item>
+/// <item><term>n</term><description>the countable ordinal: present only on publications that count as messages (unread counts are differences of it).</description></item>
 /// <item><term>meta</term><description>server-set facts about the origin (an inbound webhook's source and delivery id); omitted when none.</description></item>
 /// <item><term>data</term><description>the payload, exactly the JSON the publisher sent (only insignificant line breaks removed).</description></item>
 /// </list>
@@ -34,6 +35,7 @@ public static class PublicationEncoder
     private static readonly JsonEncodedText s_from = JsonEncodedText.Encode("from");
     private static readonly JsonEncodedText s_msgType = JsonEncodedText.Encode("msgType");
     private static readonly JsonEncodedText s_meta = JsonEncodedText.Encode("meta");
+    private static readonly JsonEncodedText s_n = JsonEncodedText.Encode("n");
     private static readonly JsonEncodedText s_data = JsonEncodedText.Encode("data");
 
     // One scratch buffer and writer per thread: encoding then costs exactly one exact-size array.
@@ -115,6 +117,8 @@ public static class PublicationEncoder
             writer.WriteString(s_from, publication.From);
         if (publication.Type is not null)
             writer.WriteString(s_msgType, publication.Type);
+        if (publication.Countable)
+            writer.WriteNumber(s_n, publication.N);
         if (!publication.Meta.IsEmpty)
         {
             writer.WritePropertyName(s_meta);
@@ -153,6 +157,7 @@ public static class PublicationEncoder
         writer.WriteString("epoch"u8, state.Epoch);
         writer.WriteNumber("top"u8, state.Top);
         writer.WriteNumber("first"u8, state.First);
+        writer.WriteNumber("n"u8, state.N);
         writer.WriteStartArray("publications"u8);
         foreach (var publication in publications)
             WriteObject(writer, publication);

@@ -64,7 +64,8 @@ public sealed partial class PublishService(IChannelLog log, IOptions<HeraldOptio
             From: request.From ?? request.Caller.User,
             request.Type,
             request.IdempotencyKey,
-            request.Meta);
+            request.Meta,
+            Countable: policy.IsCountable(request.Type));
 
         AppendResult result;
         try

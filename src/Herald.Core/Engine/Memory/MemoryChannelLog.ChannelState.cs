@@ -10,6 +10,7 @@ public sealed partial class MemoryChannelLog
         private int head;
         private int count;
         private long top;
+        private long n;
         private TimeSpan ttl = Retention.Default.HistoryTtl;
         private Dictionary<string, KeyEntry>? keys;
         private Queue<(string Key, DateTimeOffset Expires)>? keyExpiry;
@@ -17,7 +18,7 @@ public sealed partial class MemoryChannelLog
         /// <summary>Set once the channel was removed; an appender holding this instance must fetch a new one.</summary>
         public bool Removed { get; set; }
 
-        public StreamState State => top == 0 ? StreamState.Empty : new(epoch, top, top - count + 1);
+        public StreamState State => top == 0 ? StreamState.Empty : new(epoch, top, top - count + 1, n);
 
         public AppendResult Append(AppendRequest request, byte[]? fingerprint, DateTimeOffset now, IPublicationSink? sink)
         {
@@ -31,6 +32,8 @@ public sealed partial class MemoryChannelLog
 
             // Milliseconds, as the SQLite store keeps them, so both stores answer the same time.
             var time = DateTimeOffset.FromUnixTimeMilliseconds(now.ToUnixTimeMilliseconds());
+            if (request.Countable)
+                n++;
             var publication = new Publication
             {
                 Channel = request.Channel,
@@ -42,6 +45,8 @@ public sealed partial class MemoryChannelLog
                 Type = request.Type,
                 Meta = request.Meta,
                 Data = request.Data,
+                N = n,
+                Countable = request.Countable,
             };
 
             Push(publication, Math.Max(1, retention.HistorySize));

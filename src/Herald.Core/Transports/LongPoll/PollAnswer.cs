@@ -58,7 +58,7 @@ internal sealed class PollAnswer(PollChannel[] channels, List<Publication> publi
         updated[index] = channel with
         {
             Position = publication.Position,
-            State = new StreamState(publication.Epoch, publication.Offset, Math.Min(channel.State.First, publication.Offset)),
+            State = new StreamState(publication.Epoch, publication.Offset, Math.Min(channel.State.First, publication.Offset), publication.N),
         };
         return new PollAnswer(updated, [publication], more: false) { Presence = Presence, Typing = Typing };
     }

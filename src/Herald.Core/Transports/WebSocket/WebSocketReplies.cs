@@ -23,6 +23,7 @@ internal static class WebSocketReplies
         writer.WriteBoolean("recovered"u8, result.Recovered);
         writer.WriteString("epoch"u8, result.State.Epoch);
         writer.WriteNumber("offset"u8, result.State.Top);
+        writer.WriteNumber("n"u8, result.State.N);
         if (typing is not null)
         {
             writer.WriteStartObject("typing"u8);
@@ -75,6 +76,8 @@ internal static class WebSocketReplies
         writer.WriteString("epoch"u8, publication.Epoch);
         writer.WriteString("publicationId"u8, publication.Id);
         writer.WriteString("time"u8, publication.Time.UtcDateTime);
+        if (publication.Countable)
+            writer.WriteNumber("n"u8, publication.N);
         if (duplicate)
             writer.WriteBoolean("duplicate"u8, true);
         return Finish(buffer, writer);

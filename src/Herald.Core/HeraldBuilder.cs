@@ -36,6 +36,7 @@ internal sealed class HeraldBuilder(IServiceCollection services, IConfiguration 
 /// <param name="Subscriptions">Where webhook subscriptions live, beside the outbox.</param>
 /// <param name="Resources">Disposed after the log (the outbox's readers, connections).</param>
 /// <param name="Presence">Where presence is shared between nodes; null for a one-node engine (presence is then kept in this process).</param>
+/// <param name="ReadState">Where read markers and mentions are kept; null: in this process's memory (lost at exit).</param>
 internal sealed record HeraldEngine(
     string Name,
     IChannelLog Log,
@@ -43,7 +44,8 @@ internal sealed record HeraldEngine(
     IWebhookOutbox? Outbox,
     IWebhookSubscriptionStore? Subscriptions,
     IAsyncDisposable? Resources = null,
-    Presence.IPresenceStore? Presence = null) : IAsyncDisposable
+    Presence.IPresenceStore? Presence = null,
+    Reading.IReadStateStore? ReadState = null) : IAsyncDisposable
 {
     public async ValueTask DisposeAsync()
     {
@@ -74,7 +76,7 @@ public static class HeraldEngineExtensions
             // No transaction to share: the outbox hears of each append as a second sink, inside
             // the channel's lock, so a delivery exists once the append is acknowledged.
             var log = new MemoryChannelLog(new CompositeSink(broker, webhooks), time);
-            return new HeraldEngine("memory", log, broker, webhooks, webhooks);
+            return new HeraldEngine("memory", log, broker, webhooks, webhooks, ReadState: new Reading.MemoryReadStateStore());
         });
 
     /// <summary>
@@ -89,7 +91,7 @@ public static class HeraldEngineExtensions
         {
             var options = services.GetRequiredService<IOptions<HeraldOptions>>().Value;
             var webhooks = new MemoryWebhookStore(options.Webhooks.Outbound, services.GetRequiredService<OutboxSignal>(), services.GetRequiredService<TimeProvider>());
-            return new HeraldEngine("memory-backplane", new SharedLog(backplane.Log), backplane.CreateBroker(), webhooks, webhooks, Presence: backplane.Presence);
+            return new HeraldEngine("memory-backplane", new SharedLog(backplane.Log), backplane.CreateBroker(), webhooks, webhooks, Presence: backplane.Presence, ReadState: backplane.ReadState);
         });
     }
 

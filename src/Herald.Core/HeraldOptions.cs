@@ -79,6 +79,9 @@ public sealed class HeraldOptions
     /// <summary>The <c>Herald</c> meter's export: Prometheus at <c>/metrics</c>, optionally OTLP (docs/metrics.md).</summary>
     public Stats.MetricsOptions Metrics { get; set; } = new();
 
+    /// <summary>Read markers, unread counts, mentions and their sync across a user's devices (<c>Herald:Unread</c>).</summary>
+    public Reading.UnreadOptions Unread { get; set; } = new();
+
     internal List<string> Validate()
     {
         var errors = new List<string>();
@@ -104,6 +107,7 @@ public sealed class HeraldOptions
         errors.AddRange(Stats.Validate());
         errors.AddRange(Cors.Validate());
         errors.AddRange(Metrics.Validate());
+        errors.AddRange(Unread.Validate(this));
         errors.AddRange(DefaultPolicy.Validate("(default)"));
         if (DefaultPolicy.AutoSubscribe)
             errors.Add($"Herald:DefaultPolicy:AutoSubscribe: set it on a personal namespace instead (Herald:Namespaces:{PersonalNamespace}:AutoSubscribe).");

@@ -62,6 +62,16 @@ public static class HeraldServiceCollectionExtensions
         {
             Polls = sp.GetRequiredService<PollWaiters>(),
         });
+        services.AddSingleton(sp => sp.GetRequiredService<HeraldEngine>().ReadState ?? new Reading.MemoryReadStateStore());
+        services.AddSingleton(sp => new Reading.ReadSync(
+            sp.GetRequiredService<IChannelLog>(), sp.GetRequiredService<IOptions<HeraldOptions>>(), sp.GetService<TimeProvider>(), sp.GetService<ILogger<Reading.ReadSync>>()));
+        services.AddSingleton(sp => new Reading.UnreadService(
+            sp.GetRequiredService<IChannelLog>(),
+            sp.GetRequiredService<Reading.IReadStateStore>(),
+            sp.GetRequiredService<IOptions<HeraldOptions>>(),
+            sp.GetRequiredService<Reading.ReadSync>(),
+            sp.GetService<TimeProvider>(),
+            sp.GetService<ILogger<Reading.UnreadService>>()));
         services.AddSingleton<Publishing.PublishService>();
         services.AddSingleton<Publishing.SignalService>();
         services.AddSingleton(sp => new Publishing.SignalRateLimiter(sp.GetService<TimeProvider>()));

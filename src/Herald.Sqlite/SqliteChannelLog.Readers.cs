@@ -80,6 +80,23 @@ public sealed partial class SqliteChannelLog
             }
         }
 
+        /// <summary>Many channels' states in one read transaction (unread counts read hundreds at once).</summary>
+        public StreamState[] GetStates(IReadOnlyList<string> channels, long nowMs)
+        {
+            var states = new StreamState[channels.Count];
+            begin.ExecuteNonQuery();
+            try
+            {
+                for (var i = 0; i < states.Length; i++)
+                    states[i] = State(channels[i], nowMs, out _, out _, out _);
+                return states;
+            }
+            finally
+            {
+                end.ExecuteNonQuery();
+            }
+        }
+
         public ReadResult Read(string channel, ReadRequest request, long nowMs)
         {
             begin.ExecuteNonQuery();

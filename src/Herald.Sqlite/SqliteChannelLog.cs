@@ -16,7 +16,7 @@ namespace Herald.Sqlite;
 /// One instance owns its file: two instances (or processes) writing the same file would each
 /// cache channel tops and assign the same offsets.
 /// </remarks>
-public sealed partial class SqliteChannelLog : IChannelLog
+public sealed partial class SqliteChannelLog : IChannelLog, IChannelStates
 {
     private readonly string connectionString;
     private readonly IPublicationSink? sink;
@@ -157,6 +157,21 @@ public sealed partial class SqliteChannelLog : IChannelLog
         try
         {
             return ValueTask.FromResult(reader.GetState(channel, time.GetUtcNow().ToUnixTimeMilliseconds()));
+        }
+        finally
+        {
+            ReturnReader(reader);
+        }
+    }
+
+    public ValueTask<StreamState[]> GetStatesAsync(IReadOnlyList<string> channels, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(channels);
+        cancellationToken.ThrowIfCancellationRequested();
+        var reader = RentReader();
+        try
+        {
+            return ValueTask.FromResult(reader.GetStates(channels, time.GetUtcNow().ToUnixTimeMilliseconds()));
         }
         finally
         {

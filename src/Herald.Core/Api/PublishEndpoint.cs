@@ -67,6 +67,7 @@ internal static class PublishEndpoint
                     Data = envelope.Data,
                     Type = envelope.Text,
                     IdempotencyKey = idempotencyKey,
+                    Mentions = envelope.Mentions,
                 },
                 context.RequestAborted);
         }

@@ -11,7 +11,8 @@ namespace Herald.Api;
 /// Unknown members are refused so that a typo never silently drops a field.
 /// </summary>
 /// <param name="Text">The envelope's one string member (<c>type</c>, <c>name</c>); null when absent.</param>
-internal readonly record struct PublishEnvelope(ReadOnlySequence<byte> Data, string? Text)
+/// <param name="Mentions">A publish's <c>mentions</c>: the user ids it mentions; null when absent.</param>
+internal readonly record struct PublishEnvelope(ReadOnlySequence<byte> Data, string? Text, IReadOnlyList<string>? Mentions = null)
 {
     /// <summary>An absent optional <c>data</c>.</summary>
     private static readonly ReadOnlySequence<byte> s_null = new("null"u8.ToArray());
@@ -36,6 +37,7 @@ internal readonly record struct PublishEnvelope(ReadOnlySequence<byte> Data, str
 
             ReadOnlySequence<byte>? data = null;
             string? type = null;
+            List<string>? mentions = null;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 if (reader.ValueTextEquals("data"u8))
@@ -70,11 +72,18 @@ internal readonly record struct PublishEnvelope(ReadOnlySequence<byte> Data, str
 
                     type = text;
                 }
+                else if (textMember == "type" && reader.ValueTextEquals("mentions"u8))
+                {
+                    reader.Read();
+                    if (!Publishing.Mentions.TryRead(ref reader, out mentions, out error))
+                        return false;
+                }
                 else
                 {
+                    var accepted = textMember == "type" ? "'data', 'type' and 'mentions'" : $"'data' and '{textMember}'";
                     error = JsonData.TryGetString(ref reader, out var name)
-                        ? $"Unknown member '{name}': the body accepts only 'data' and '{textMember}'."
-                        : $"Unknown member (its name is not valid Unicode text): the body accepts only 'data' and '{textMember}'.";
+                        ? $"Unknown member '{name}': the body accepts only {accepted}."
+                        : $"Unknown member (its name is not valid Unicode text): the body accepts only {accepted}.";
                     return false;
                 }
             }
@@ -96,7 +105,7 @@ internal readonly record struct PublishEnvelope(ReadOnlySequence<byte> Data, str
                 value = s_null;
             }
 
-            envelope = new PublishEnvelope(value, type);
+            envelope = new PublishEnvelope(value, type, mentions);
             error = string.Empty;
             return true;
         }

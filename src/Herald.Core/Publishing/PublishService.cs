@@ -16,7 +16,12 @@ namespace Herald.Publishing;
 /// the JSON once, append. Each entry point only parses its own envelope and maps the
 /// <see cref="PublishResult"/> to its own reply.
 /// </summary>
-public sealed partial class PublishService(IChannelLog log, IOptions<HeraldOptions> options, ILogger<PublishService>? logger = null, Typing.TypingService? typing = null)
+public sealed partial class PublishService(
+    IChannelLog log,
+    IOptions<HeraldOptions> options,
+    ILogger<PublishService>? logger = null,
+    Typing.TypingService? typing = null,
+    Reading.UnreadService? unread = null)
 {
     /// <summary>64: long enough for a dotted event name, short enough to index.</summary>
     public const int MaxTypeLength = 64;
@@ -57,6 +62,16 @@ public sealed partial class PublishService(IChannelLog log, IOptions<HeraldOptio
         if (data.Length > maxBytes)
             return TooLarge(maxBytes);
 
+        var meta = request.Meta;
+        IReadOnlyList<string>? mentions = null;
+        if (request.Mentions is { Count: > 0 })
+        {
+            if (!Mentions.TryCheck(request.Mentions, _options.Unread.MaxMentionsPerMessage, out var users, out var mentionsError))
+                return PublishResult.Failed(PublishError.InvalidMentions, mentionsError);
+            mentions = users;
+            meta ??= Mentions.ToMeta(users);
+        }
+
         var append = new AppendRequest(
             channel,
             data,
@@ -64,7 +79,7 @@ public sealed partial class PublishService(IChannelLog log, IOptions<HeraldOptio
             From: request.From ?? request.Caller.User,
             request.Type,
             request.IdempotencyKey,
-            request.Meta,
+            meta,
             Countable: policy.IsCountable(request.Type));
 
         AppendResult result;
@@ -86,6 +101,10 @@ public sealed partial class PublishService(IChannelLog log, IOptions<HeraldOptio
             return new PublishResult(result.Publication, Duplicate: true, PublishError.IdempotencyKeyReused,
                 $"The idempotency key '{request.IdempotencyKey}' was used on '{channel}' for a different request (other data, type or publisher); use a new key for a new message.");
         }
+
+        // The author's marker moves past their own message; the mentioned users are told.
+        if (unread is not null && !result.Duplicate)
+            await unread.OnPublishedAsync(result.Publication, mentions, cancellationToken).ConfigureAwait(false);
 
         // A message ends its author's typing on the channel.
         if (typing is not null && policy.Typing && !result.Duplicate)
@@ -140,6 +159,9 @@ public readonly record struct PublishRequest
     /// <summary>Server-set facts about the publication's origin (compact JSON object).</summary>
     public byte[]? Meta { get; init; }
 
+    /// <summary>The users the publication mentions (<c>mentions</c>): each gets a mention in their unread counts; listed in the publication's <c>meta</c>.</summary>
+    public IReadOnlyList<string>? Mentions { get; init; }
+
     /// <summary>How long the key is remembered when not <see cref="HeraldOptions.IdempotencyWindow"/> (inbound webhooks' dedupe window).</summary>
     public TimeSpan? IdempotencyWindow { get; init; }
 
@@ -164,6 +186,9 @@ public enum PublishError
 
     /// <summary>The engine is unreachable; nothing was appended and a retry with the same key is safe.</summary>
     EngineUnavailable,
+
+    /// <summary><c>mentions</c> names too many users, or a user id that cannot be one.</summary>
+    InvalidMentions,
 }
 
 /// <param name="Publication">The appended publication, or the original one for a duplicate; null on error (but for <see cref="PublishError.IdempotencyKeyReused"/>).</param>

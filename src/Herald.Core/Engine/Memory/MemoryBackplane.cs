@@ -37,6 +37,9 @@ public sealed class MemoryBackplane : IPublicationSink, IAsyncDisposable
     /// <summary>The presence every node shares.</summary>
     public Presence.IPresenceStore Presence { get; }
 
+    /// <summary>The read state every node over this backplane shares.</summary>
+    public Reading.IReadStateStore ReadState { get; } = new Reading.MemoryReadStateStore();
+
     /// <summary>Chance (0–1) that a message to one node is lost.</summary>
     public double DropRate { get; set; }
 

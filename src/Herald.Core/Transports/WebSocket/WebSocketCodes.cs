@@ -34,4 +34,7 @@ internal static class WebSocketCodes
     public const string NotPresent = "not_present";
     public const string TypingDisabled = "typing_disabled";
     public const string InternalError = "internal_error";
+    public const string InvalidMentions = "invalid_mentions";
+    public const string InvalidOffset = "invalid_offset";
+    public const string EpochMismatch = "epoch_mismatch";
 }

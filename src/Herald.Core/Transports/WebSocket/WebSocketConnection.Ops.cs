@@ -58,6 +58,7 @@ internal sealed partial class WebSocketConnection
                 WebSocketOp.Status => SetStatus(session, request),
                 WebSocketOp.Typing => await TypingAsync(session, request, typing: true, cancellationToken),
                 WebSocketOp.TypingStop => await TypingAsync(session, request, typing: false, cancellationToken),
+                WebSocketOp.Read => await ReadAsync(request, cancellationToken),
                 _ => WebSocketReplies.Error(request.Id, WebSocketCodes.UnknownOp,
                     $"Unknown op '{request.OpText}': expected subscribe, unsubscribe, publish, history, signal, status, typing, typing_stop, ping or pong."),
             };
@@ -204,6 +205,7 @@ internal sealed partial class WebSocketConnection
                 Data = new ReadOnlySequence<byte>(data),
                 Type = request.Type,
                 IdempotencyKey = request.IdempotencyKey,
+                Mentions = request.Mentions,
             },
             cancellationToken);
 
@@ -216,6 +218,7 @@ internal sealed partial class WebSocketConnection
             PublishError.TooLarge => WebSocketReplies.Error(id, WebSocketCodes.MessageTooLarge, result.Message),
             PublishError.IdempotencyKeyReused => WebSocketReplies.Error(id, WebSocketCodes.IdempotencyKeyReused, result.Message),
             PublishError.EngineUnavailable => WebSocketReplies.Error(id, WebSocketCodes.EngineUnavailable, result.Message),
+            PublishError.InvalidMentions => WebSocketReplies.Error(id, WebSocketCodes.InvalidMentions, result.Message),
             _ => WebSocketReplies.Error(id, WebSocketCodes.BadRequest, result.Message),
         };
     }

@@ -97,6 +97,16 @@ internal static class WebSocketReplies
         return Finish(buffer, writer);
     }
 
+    /// <summary><c>{"type":"read","channel",…}</c>: the channel's unread count after a <c>read</c> op, with the marker stored.</summary>
+    public static ReadOnlyMemory<byte> Read(RequestId id, Reading.ChannelUnread unread, bool changed)
+    {
+        var (buffer, writer) = Start(id, "read", 192);
+        writer.WriteBoolean("changed"u8, changed);
+        writer.WritePropertyName("state"u8);
+        JsonSerializer.Serialize(writer, Reading.UnreadChannelJson.From(unread), Reading.ReadingJsonContext.Default.UnreadChannelJson);
+        return Finish(buffer, writer);
+    }
+
     public static ReadOnlyMemory<byte> Error(RequestId id, string code, string message, string? canonical = null)
     {
         var (buffer, writer) = Start(id, "error", 160);

@@ -18,6 +18,7 @@ internal enum WebSocketOp
     Status,
     Typing,
     TypingStop,
+    Read,
 }
 
 /// <summary>
@@ -48,7 +49,7 @@ internal readonly record struct RequestId(long? Number, string? Text)
 internal sealed class WebSocketRequest
 {
     private static readonly HashSet<string> s_members =
-        new(["id", "op", "channel", "cursor", "type", "idempotencyKey", "since", "data", "after", "limit", "reverse", "name", "presence", "presenceSince", "status"], StringComparer.Ordinal);
+        new(["id", "op", "channel", "cursor", "type", "idempotencyKey", "since", "data", "after", "limit", "reverse", "name", "presence", "presenceSince", "status", "mentions", "offset", "epoch", "unread"], StringComparer.Ordinal);
 
     private WebSocketRequest()
     {
@@ -91,6 +92,18 @@ internal sealed class WebSocketRequest
     public long? Limit { get; private set; }
 
     public bool? Reverse { get; private set; }
+
+    /// <summary>A publish's <c>mentions</c>.</summary>
+    public IReadOnlyList<string>? Mentions { get; private set; }
+
+    /// <summary>The <c>read</c> op's offset (absent: the top).</summary>
+    public long? Offset { get; private set; }
+
+    /// <summary>The <c>read</c> op's epoch, checked against the channel's.</summary>
+    public string? Epoch { get; private set; }
+
+    /// <summary>The <c>read</c> op's <c>unread: true</c>: move the marker back ("mark unread").</summary>
+    public bool MarkUnread { get; private set; }
 
     /// <summary>
     /// Parses one message. On failure <paramref name="id"/> still carries the request id when it
@@ -184,6 +197,7 @@ internal sealed class WebSocketRequest
                     "status" => WebSocketOp.Status,
                     "typing" => WebSocketOp.Typing,
                     "typing_stop" => WebSocketOp.TypingStop,
+                    "read" => WebSocketOp.Read,
                     _ => WebSocketOp.Unknown,
                 };
                 return OpText is not null;
@@ -243,6 +257,26 @@ internal sealed class WebSocketRequest
                 }
 
                 Reverse = reader.GetBoolean();
+                return true;
+            case "mentions":
+                if (!Publishing.Mentions.TryRead(ref reader, out var mentions, out error))
+                    return false;
+                Mentions = mentions;
+                return true;
+            case "offset":
+                Offset = RequireInteger(ref reader, name, out error);
+                return Offset is not null;
+            case "epoch":
+                Epoch = RequireString(ref reader, name, out error);
+                return Epoch is not null;
+            case "unread":
+                if (reader.TokenType is not (JsonTokenType.True or JsonTokenType.False))
+                {
+                    error = "'unread' must be true or false.";
+                    return false;
+                }
+
+                MarkUnread = reader.GetBoolean();
                 return true;
             default:
                 error = $"Unknown member '{name}'; see docs/protocol.md for each op's members.";

@@ -20,8 +20,11 @@ internal sealed class WebSocketServices(
     Presence.PresenceService presence,
     Typing.TypingService typing,
     UserCommands userCommands,
+    Reading.UnreadService unread,
     ILoggerFactory loggers)
 {
+    public Reading.UnreadService Unread { get; } = unread;
+
     public UserCommands UserCommands { get; } = userCommands;
 
     public Typing.TypingService Typing { get; } = typing;

@@ -1,0 +1,186 @@
+using Herald.Channels;
+using Herald.Engine;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Herald.Reading;
+
+/// <summary>
+/// Read markers and unread counts over the engine's <see cref="IReadStateStore"/> and the channel
+/// log: <c>unread = n at the top − n at the marker</c>, one state read per channel, exact and
+/// uncapped. Markers are checked against the channel's log before they are stored; accepted ones
+/// go to the user's other devices through <see cref="ReadSync"/>.
+/// </summary>
+public sealed partial class UnreadService(
+    IChannelLog log,
+    IReadStateStore store,
+    IOptions<HeraldOptions> options,
+    ReadSync? sync = null,
+    TimeProvider? time = null,
+    ILogger<UnreadService>? logger = null)
+{
+    private readonly HeraldOptions _options = options.Value;
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly ILogger _logger = (ILogger?)logger ?? NullLogger.Instance;
+
+    public UnreadOptions Settings => _options.Unread;
+
+    /// <summary>
+    /// Sets <paramref name="user"/>'s marker on <paramref name="channel"/> at <paramref name="offset"/>
+    /// (null: the top — "read everything"). A lower offset than the stored one is ignored unless
+    /// <paramref name="markUnread"/>. <paramref name="epoch"/>, when given, must be the channel's.
+    /// </summary>
+    public async ValueTask<MarkOutcome> MarkAsync(string user, string channel, long? offset, string? epoch, bool markUnread, CancellationToken cancellationToken = default)
+    {
+        var state = await log.GetStateAsync(channel, cancellationToken).ConfigureAwait(false);
+        if (epoch is not null && epoch != state.Epoch)
+            return MarkOutcome.Failed(MarkError.EpochMismatch, $"The channel's epoch is '{state.Epoch}', not '{epoch}': its history was reset. Read it again and mark a position of the current epoch.", state);
+        var at = offset ?? state.Top;
+        if (at < 0 || at > state.Top)
+            return MarkOutcome.Failed(MarkError.InvalidOffset, $"'offset' must be from 0 to the channel's top ({state.Top}).", state);
+
+        var n = await OrdinalAtAsync(channel, state, at, cancellationToken).ConfigureAwait(false);
+        var update = await store.SetMarkerAsync(user, channel, new ReadMarker(state.Epoch, at, n, _time.GetUtcNow()), markUnread, cancellationToken).ConfigureAwait(false);
+        if (update.Changed)
+            sync?.Enqueue(user, channel, update.Marker);
+        return new MarkOutcome(Count(channel, state, new ReadEntry(channel, update.Marker, [])), update.Changed, MarkError.None, string.Empty, state);
+    }
+
+    /// <summary>
+    /// The unread counts of <paramref name="channels"/> (each listed channel is answered, read or
+    /// not), or when null of every channel the user has read state in (at most <see cref="UnreadOptions.MaxChannels"/>).
+    /// </summary>
+    public async ValueTask<UnreadSummary> GetUnreadAsync(string user, IReadOnlyList<string>? channels, CancellationToken cancellationToken = default)
+    {
+        var entries = await store.GetAsync(user, channels, Settings.MaxChannels, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<ReadEntry> all = entries;
+        if (channels is not null)
+        {
+            var found = entries.ToDictionary(e => e.Channel, StringComparer.Ordinal);
+            all = channels.Distinct(StringComparer.Ordinal).Select(c => found.GetValueOrDefault(c) ?? new ReadEntry(c, null, [])).ToList();
+        }
+
+        var states = await log.GetStatesAsync(all.Select(e => e.Channel).ToList(), cancellationToken).ConfigureAwait(false);
+        var counts = new ChannelUnread[all.Count];
+        long total = 0, mentions = 0;
+        for (var i = 0; i < all.Count; i++)
+        {
+            counts[i] = Count(all[i].Channel, states[i], all[i]);
+            total += counts[i].Unread;
+            mentions += counts[i].Mentions.Count;
+        }
+
+        return new UnreadSummary(counts, total, mentions);
+    }
+
+    /// <summary>
+    /// After an append: a countable publication by a user moves that user's marker to it; the users
+    /// it mentions get a mention each; a direct channel's first message makes it one of each member's
+    /// channels. Failures are logged, never the publisher's: the publication is committed.
+    /// </summary>
+    public async ValueTask OnPublishedAsync(Publication publication, IReadOnlyList<string>? mentioned, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(publication);
+        try
+        {
+            if (publication.Countable && publication.From is { } from && IsUser(from))
+            {
+                var update = await store.SetMarkerAsync(from, publication.Channel, new ReadMarker(publication.Epoch, publication.Offset, publication.N, publication.Time), false, cancellationToken).ConfigureAwait(false);
+                if (update.Changed)
+                    sync?.Enqueue(from, publication.Channel, update.Marker);
+            }
+
+            if (mentioned is { Count: > 0 })
+            {
+                var others = mentioned.Where(u => u != publication.From).Distinct(StringComparer.Ordinal).ToList();
+                if (others.Count > 0)
+                    await store.MentionAsync(publication.Channel, others, publication.Position, Settings.MentionsKept, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (publication.Countable && publication.N == 1 && _options.KindOf(ChannelName.NamespaceOf(publication.Channel)) == ChannelKind.Direct
+                && DirectChannel.TryCheck(publication.Channel, _options.PolicyFor(publication.Channel).MaxDirectMembers, out var members, out _, out _))
+            {
+                await store.JoinAsync(publication.Channel, members, cancellationToken).ConfigureAwait(false);
+            }
+        }
+#pragma warning disable CA1031 // The publication is committed; read state catches up with the next marker.
+        catch (Exception ex) when (ex is not OperationCanceledException)
+#pragma warning restore CA1031
+        {
+            Log.ReadStateFailed(_logger, publication.Channel, publication.Offset, ex);
+        }
+    }
+
+    /// <summary>Forgets the user's read state of a channel: it leaves the user's unread list.</summary>
+    public ValueTask<bool> ForgetAsync(string user, string channel, CancellationToken cancellationToken = default) =>
+        store.RemoveAsync(user, channel, cancellationToken);
+
+    /// <summary>Users are ids without the prefixes Herald gives other publishers (<c>webhook:</c>).</summary>
+    private static bool IsUser(string from) => !from.StartsWith("webhook:", StringComparison.Ordinal);
+
+    private static ChannelUnread Count(string channel, StreamState state, ReadEntry entry)
+    {
+        var marker = entry.Marker;
+        if (marker is not null && marker.Epoch != state.Epoch)
+        {
+            // Another epoch: the history the marker pointed into is gone. Everything there is now is unread.
+            return new ChannelUnread(channel, state, null, state.N, [], state.N > 0 ? state.First : null, Reset: true);
+        }
+
+        var readN = marker?.N ?? 0;
+        var readOffset = marker?.Offset ?? 0;
+        var unread = Math.Max(0, state.N - readN);
+        var mentions = entry.Mentions.Where(m => m.Epoch == state.Epoch && m.Offset > readOffset && m.Offset <= state.Top).Select(m => m.Offset).ToList();
+        long? firstUnread = unread > 0 ? Math.Max(readOffset + 1, state.First) : null;
+        return new ChannelUnread(channel, state, marker, unread, mentions, firstUnread, Reset: false);
+    }
+
+    /// <summary>The countable ordinal at <paramref name="offset"/>: the top's, 0 before the first, else the publication's (the oldest retained one's when it was trimmed).</summary>
+    private async ValueTask<long> OrdinalAtAsync(string channel, StreamState state, long offset, CancellationToken cancellationToken)
+    {
+        if (offset == state.Top)
+            return state.N;
+        if (offset == 0)
+            return 0;
+
+        var read = await log.ReadAsync(channel, new ReadRequest(Math.Max(offset, state.First) - 1, 1), cancellationToken).ConfigureAwait(false);
+        if (read.Publications.Count == 0)
+            return read.State.N;
+        var publication = read.Publications[0];
+        // Trimmed: the ordinal just before the oldest retained one is the closest known at or above it.
+        return publication.Offset == offset ? publication.N : publication.N - (publication.Countable ? 1 : 0);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 2700, Level = LogLevel.Warning, EventName = "ReadStateFailed",
+            Message = "The read state after the publication {Channel}:{Offset} was not stored (the publisher's marker, mentions or a direct channel's members); it catches up with the next marker")]
+        public static partial void ReadStateFailed(ILogger logger, string channel, long offset, Exception exception);
+    }
+}
+
+/// <summary>One channel's unread count for one user.</summary>
+/// <param name="State">The channel's log state: epoch, top offset, countable ordinal at the top.</param>
+/// <param name="Marker">The user's marker; null when none (or it was of an older epoch: <paramref name="Reset"/>).</param>
+/// <param name="Unread">Messages (countable publications) after the marker.</param>
+/// <param name="Mentions">Offsets after the marker of publications that mention the user (the newest ones kept).</param>
+/// <param name="FirstUnread">Where reading resumes: the offset after the marker (the oldest retained one when that was trimmed); null when nothing is unread.</param>
+/// <param name="Reset">The marker was of an older epoch: the channel's history was reset since.</param>
+public sealed record ChannelUnread(string Channel, StreamState State, ReadMarker? Marker, long Unread, IReadOnlyList<long> Mentions, long? FirstUnread, bool Reset);
+
+public sealed record UnreadSummary(IReadOnlyList<ChannelUnread> Channels, long Total, long Mentions);
+
+public enum MarkError
+{
+    None,
+    InvalidOffset,
+    EpochMismatch,
+}
+
+/// <param name="Unread">The channel's count after the call, with the stored marker (which may be further than the one asked for).</param>
+/// <param name="Changed">Whether the marker moved.</param>
+public sealed record MarkOutcome(ChannelUnread? Unread, bool Changed, MarkError Error, string Message, StreamState State)
+{
+    internal static MarkOutcome Failed(MarkError error, string message, StreamState state) => new(null, false, error, message, state);
+}

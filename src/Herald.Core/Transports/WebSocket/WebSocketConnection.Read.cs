@@ -1,0 +1,28 @@
+using Herald.Channels;
+using Herald.Reading;
+
+namespace Herald.Transports.WebSocket;
+
+internal sealed partial class WebSocketConnection
+{
+    /// <summary>
+    /// <c>{"op":"read","channel","offset"?,"epoch"?,"unread"?}</c>: the caller's read marker, as
+    /// <c>PUT /v1/channels/{channel}/read</c>. Users only: a marker belongs to someone.
+    /// </summary>
+    private async ValueTask<ReadOnlyMemory<byte>?> ReadAsync(WebSocketRequest request, CancellationToken cancellationToken)
+    {
+        var id = request.Id;
+        if (Refuse(request, ChannelOperation.Subscribe) is { } refused)
+            return refused;
+        if (_caller.User is not { } user)
+            return WebSocketReplies.Error(id, WebSocketCodes.Unauthorized, "Read markers belong to users: connect with a user's token.");
+
+        var outcome = await _services.Unread.MarkAsync(user, request.Channel!, request.Offset, request.Epoch, request.MarkUnread, cancellationToken);
+        return outcome.Error switch
+        {
+            MarkError.None => WebSocketReplies.Read(id, outcome.Unread!, outcome.Changed),
+            MarkError.EpochMismatch => WebSocketReplies.Error(id, WebSocketCodes.EpochMismatch, outcome.Message),
+            _ => WebSocketReplies.Error(id, WebSocketCodes.InvalidOffset, outcome.Message),
+        };
+    }
+}

@@ -30,6 +30,11 @@ public static class HeraldServiceCollectionExtensions
         services.AddSingleton(sp => new ChannelHub(sp.GetService<ILogger<ChannelHub>>()));
         services.AddSingleton<PollWaiters>();
         services.AddSingleton<PollCounters>();
+        services.AddSingleton(sp =>
+        {
+            var transports = sp.GetRequiredService<IOptions<HeraldOptions>>().Value.Transports;
+            return new SummaryHub(() => transports.SummaryInterval, sp.GetRequiredService<TimeProvider>());
+        });
         services.AddSingleton(sp => new Node(
             sp.GetRequiredService<IChannelLog>(),
             sp.GetRequiredService<IBroker>(),
@@ -37,7 +42,10 @@ public static class HeraldServiceCollectionExtensions
             sp.GetRequiredService<PollWaiters>(),
             sp.GetRequiredService<IOptions<HeraldOptions>>().Value.Node,
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILogger<Node>>()));
+            sp.GetRequiredService<ILogger<Node>>())
+        {
+            Summaries = sp.GetRequiredService<SummaryHub>(),
+        });
         // First of Herald's hosted services: the engine opens (or fails with a clear message) and
         // the node starts following the broker before anything else runs.
         services.AddHostedService<NodeStartup>();

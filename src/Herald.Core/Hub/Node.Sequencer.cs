@@ -268,6 +268,7 @@ public sealed partial class Node
         entry.Last = publication.Offset;
         _hub.OnPublished(publication);
         _polls.OnPublished(publication);
+        Summaries?.OnPublished(publication);
     }
 
     /// <summary>

@@ -98,6 +98,18 @@ public sealed partial class Node : IBrokerHandler, IChannelInterest, IAsyncDispo
 
     public PollWaiters Polls => _polls;
 
+    /// <summary>Summary subscriptions (sidebars): told of every publication delivered, after the hub and the polls.</summary>
+    public SummaryHub? Summaries
+    {
+        get;
+        set
+        {
+            field = value;
+            if (value is not null)
+                value.Interest = this;
+        }
+    }
+
     /// <summary>Channels this node follows (local interest, or lingering after it).</summary>
     public int ChannelCount
     {

@@ -21,6 +21,12 @@ public sealed class TransportOptions
     /// <summary>Channels one connection or one poll may name.</summary>
     public int MaxChannelsPerConnection { get; set; } = 64;
 
+    /// <summary>Summary subscriptions (<c>"mode": "summary"</c>) one WebSocket connection may hold, counted apart from <see cref="MaxChannelsPerConnection"/>: a sidebar's rooms.</summary>
+    public int MaxSummaryChannelsPerConnection { get; set; } = 1000;
+
+    /// <summary>A channel's summary goes to its summary subscribers at most once per this interval (the first at once, then the newest state).</summary>
+    public TimeSpan SummaryInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>The SSE <c>retry:</c> field: how long a browser waits before reconnecting.</summary>
     public int SseRetryMilliseconds { get; set; } = 2000;
 
@@ -49,6 +55,10 @@ public sealed class TransportOptions
             yield return "Herald:Transports:MaxWebSocketMessageBytes must be at least 128.";
         if (MaxChannelsPerConnection < 1)
             yield return "Herald:Transports:MaxChannelsPerConnection must be at least 1.";
+        if (MaxSummaryChannelsPerConnection is < 0 or > 100_000)
+            yield return "Herald:Transports:MaxSummaryChannelsPerConnection must be from 0 to 100000.";
+        if (SummaryInterval < TimeSpan.FromMilliseconds(10) || SummaryInterval > TimeSpan.FromMinutes(1))
+            yield return "Herald:Transports:SummaryInterval must be from 10 ms to 1 minute.";
         if (SseRetryMilliseconds < 0)
             yield return "Herald:Transports:SseRetryMilliseconds must not be negative.";
         if (MaxPollWaitSeconds < 0 || DefaultPollWaitSeconds < 0 || DefaultPollWaitSeconds > MaxPollWaitSeconds)

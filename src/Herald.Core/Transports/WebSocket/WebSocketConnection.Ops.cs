@@ -60,7 +60,7 @@ internal sealed partial class WebSocketConnection
                 WebSocketOp.TypingStop => await TypingAsync(session, request, typing: false, cancellationToken),
                 WebSocketOp.Read => await ReadAsync(request, cancellationToken),
                 _ => WebSocketReplies.Error(request.Id, WebSocketCodes.UnknownOp,
-                    $"Unknown op '{request.OpText}': expected subscribe, unsubscribe, publish, history, signal, status, typing, typing_stop, ping or pong."),
+                    $"Unknown op '{request.OpText}': expected subscribe, unsubscribe, publish, history, signal, status, typing, typing_stop, read, ping or pong."),
             };
         }
         catch (Exception e) when (e is OperationCanceledException or InvalidOperationException
@@ -95,6 +95,10 @@ internal sealed partial class WebSocketConnection
             return refused;
 
         var channel = request.Channel!;
+        if (request.Summary)
+            return await SubscribeSummaryAsync(session, request, cancellationToken);
+        if (IsSummarized(channel))
+            return WebSocketReplies.Error(id, WebSocketCodes.AlreadySubscribed, $"This connection already follows '{channel}' as a summary: unsubscribe first.");
         if (request.Since is not null && request.Cursor is not null)
             return WebSocketReplies.Error(id, WebSocketCodes.BadRequest, "Send either 'since' or 'cursor', not both.");
 
@@ -177,12 +181,14 @@ internal sealed partial class WebSocketConnection
         };
     }
 
-    private static ReadOnlyMemory<byte> Unsubscribe(Session session, WebSocketRequest request)
+    private ReadOnlyMemory<byte> Unsubscribe(Session session, WebSocketRequest request)
     {
         if (!TryValidateChannel(request, out var invalid))
             return invalid;
 
         var channel = request.Channel!;
+        if (UnsubscribeSummary(session, channel))
+            return WebSocketReplies.Unsubscribed(request.Id, channel);
         return session.Unsubscribe(channel)
             ? WebSocketReplies.Unsubscribed(request.Id, channel)
             : WebSocketReplies.Error(request.Id, WebSocketCodes.NotSubscribed, $"This connection is not subscribed to '{channel}'.");

@@ -108,6 +108,7 @@ internal sealed partial class WebSocketConnection : ISessionTransport, IConnecti
         }
 
         await session.CloseAsync(reason ?? DisconnectReason.Normal);
+        RemoveSummaries(session);
         _socket.Dispose();
     }
 

@@ -97,6 +97,19 @@ internal static class WebSocketReplies
         return Finish(buffer, writer);
     }
 
+    /// <summary>The reply to a summary subscribe: the channel's state now; the summaries that follow carry the same members.</summary>
+    public static ReadOnlyMemory<byte> SummarySubscribed(RequestId id, string channel, StreamState state)
+    {
+        var (buffer, writer) = Start(id, "subscribed", 128);
+        writer.WriteString("channel"u8, channel);
+        writer.WriteString("mode"u8, "summary"u8);
+        writer.WriteBoolean("recovered"u8, false);
+        writer.WriteString("epoch"u8, state.Epoch);
+        writer.WriteNumber("offset"u8, state.Top);
+        writer.WriteNumber("n"u8, state.N);
+        return Finish(buffer, writer);
+    }
+
     /// <summary><c>{"type":"read","channel",…}</c>: the channel's unread count after a <c>read</c> op, with the marker stored.</summary>
     public static ReadOnlyMemory<byte> Read(RequestId id, Reading.ChannelUnread unread, bool changed)
     {

@@ -49,7 +49,7 @@ internal readonly record struct RequestId(long? Number, string? Text)
 internal sealed class WebSocketRequest
 {
     private static readonly HashSet<string> s_members =
-        new(["id", "op", "channel", "cursor", "type", "idempotencyKey", "since", "data", "after", "limit", "reverse", "name", "presence", "presenceSince", "status", "mentions", "offset", "epoch", "unread"], StringComparer.Ordinal);
+        new(["id", "op", "channel", "cursor", "type", "idempotencyKey", "since", "data", "after", "limit", "reverse", "name", "presence", "presenceSince", "status", "mentions", "offset", "epoch", "unread", "mode"], StringComparer.Ordinal);
 
     private WebSocketRequest()
     {
@@ -92,6 +92,9 @@ internal sealed class WebSocketRequest
     public long? Limit { get; private set; }
 
     public bool? Reverse { get; private set; }
+
+    /// <summary>A subscribe's <c>mode</c>: <c>full</c> (the default) or <c>summary</c>.</summary>
+    public bool Summary { get; private set; }
 
     /// <summary>A publish's <c>mentions</c>.</summary>
     public IReadOnlyList<string>? Mentions { get; private set; }
@@ -257,6 +260,16 @@ internal sealed class WebSocketRequest
                 }
 
                 Reverse = reader.GetBoolean();
+                return true;
+            case "mode":
+                var text = RequireString(ref reader, name, out error);
+                if (text is not ("full" or "summary"))
+                {
+                    error = "'mode' must be \"full\" or \"summary\".";
+                    return false;
+                }
+
+                Summary = text == "summary";
                 return true;
             case "mentions":
                 if (!Publishing.Mentions.TryRead(ref reader, out var mentions, out error))

@@ -21,8 +21,11 @@ internal sealed class WebSocketServices(
     Typing.TypingService typing,
     UserCommands userCommands,
     Reading.UnreadService unread,
+    SummaryHub summaries,
     ILoggerFactory loggers)
 {
+    public SummaryHub Summaries { get; } = summaries;
+
     public Reading.UnreadService Unread { get; } = unread;
 
     public UserCommands UserCommands { get; } = userCommands;

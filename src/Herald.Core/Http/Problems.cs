@@ -47,6 +47,7 @@ internal static class Problems
         Publishing.PublishError.IdempotencyKeyReused => Make(422, "idempotency_key_reused", "Idempotency key reused", detail),
         Publishing.PublishError.EngineUnavailable => EngineUnavailable(detail),
         Publishing.PublishError.TooLarge => Make(413, "message_too_large", "Message too large", detail),
+        _ when Publishing.ActionErrors.Of(error) is { } action => Make(action.Status, action.Code, action.Title, detail),
         _ => InvalidBody(detail),
     };
 

@@ -16,7 +16,7 @@ namespace Herald.Publishing;
 /// the JSON once, append. Each entry point only parses its own envelope and maps the
 /// <see cref="PublishResult"/> to its own reply.
 /// </summary>
-public sealed partial class PublishService(IChannelLog log, IOptions<HeraldOptions> options, ILogger<PublishService>? logger = null, Typing.TypingService? typing = null)
+public sealed partial class PublishService(IChannelLog log, IOptions<HeraldOptions> options, ILogger<PublishService>? logger = null, Typing.TypingService? typing = null, TimeProvider? time = null)
 {
     /// <summary>64: long enough for a dotted event name, short enough to index.</summary>
     public const int MaxTypeLength = 64;
@@ -27,6 +27,8 @@ public sealed partial class PublishService(IChannelLog log, IOptions<HeraldOptio
     private static readonly LogThrottle s_unavailableLog = new(TimeSpan.FromSeconds(10));
     private readonly HeraldOptions _options = options.Value;
     private readonly ILogger _logger = (ILogger?)logger ?? NullLogger.Instance;
+    private readonly ActionCheck _actions = new(log);
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
 
     /// <summary>Checks and appends <paramref name="request"/>; never throws for bad input, only for an unexpected engine failure.</summary>
     public async ValueTask<PublishResult> PublishAsync(PublishRequest request, CancellationToken cancellationToken = default)
@@ -57,6 +59,9 @@ public sealed partial class PublishService(IChannelLog log, IOptions<HeraldOptio
         if (data.Length > maxBytes)
             return TooLarge(maxBytes);
 
+        if (await _actions.CheckAsync(request, policy, data, cancellationToken).ConfigureAwait(false) is { } refused)
+            return refused;
+
         var append = new AppendRequest(
             channel,
             data,
@@ -85,6 +90,9 @@ public sealed partial class PublishService(IChannelLog log, IOptions<HeraldOptio
             return new PublishResult(result.Publication, Duplicate: true, PublishError.IdempotencyKeyReused,
                 $"The idempotency key '{request.IdempotencyKey}' was used on '{channel}' for a different request (other data, type or publisher); use a new key for a new message.");
         }
+
+        if (!result.Duplicate)
+            OnAppended(result.Publication, policy);
 
         // A message ends its author's typing on the channel.
         if (typing is not null && policy.Typing && !result.Duplicate)
@@ -163,6 +171,15 @@ public enum PublishError
 
     /// <summary>The engine is unreachable; nothing was appended and a retry with the same key is safe.</summary>
     EngineUnavailable,
+
+    // Actions on messages and threads (ActionCheck; codes in ActionErrors).
+    ReservedType,
+    InvalidAction,
+    MessageNotFound,
+    NotAuthor,
+    EditsDisabled,
+    ReactionsDisabled,
+    ThreadsDisabled,
 }
 
 /// <param name="Publication">The appended publication, or the original one for a duplicate; null on error (but for <see cref="PublishError.IdempotencyKeyReused"/>).</param>

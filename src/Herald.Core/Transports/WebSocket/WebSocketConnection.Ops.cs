@@ -216,6 +216,7 @@ internal sealed partial class WebSocketConnection
             PublishError.TooLarge => WebSocketReplies.Error(id, WebSocketCodes.MessageTooLarge, result.Message),
             PublishError.IdempotencyKeyReused => WebSocketReplies.Error(id, WebSocketCodes.IdempotencyKeyReused, result.Message),
             PublishError.EngineUnavailable => WebSocketReplies.Error(id, WebSocketCodes.EngineUnavailable, result.Message),
+            _ when ActionErrors.Of(result.Error) is { } action => WebSocketReplies.Error(id, action.Code, result.Message),
             _ => WebSocketReplies.Error(id, WebSocketCodes.BadRequest, result.Message),
         };
     }
@@ -258,8 +259,12 @@ internal sealed partial class WebSocketConnection
             return WebSocketReplies.Error(id, WebSocketCodes.BadRequest, "'after' must be a non-negative offset.");
         if (limit < 1 || limit > maxLimit)
             return WebSocketReplies.Error(id, WebSocketCodes.BadRequest, $"'limit' must be from 1 to {maxLimit}.");
+        if (!LatestHistory.TryParseView(request.View, out var latest))
+            return WebSocketReplies.Error(id, WebSocketCodes.BadRequest, LatestHistory.ViewError);
 
         var state = await _services.Log.GetStateAsync(channel, cancellationToken);
+        if (latest)
+            return WebSocketReplies.LatestHistory(id, channel, state, await LatestHistory.ReadAsync(_services.Log, channel, state, after, (int)limit, request.Reverse == true, _services.Options.PolicyFor(channel), cancellationToken));
         var publications = await _services.Log.ReadWindowAsync(channel, after, (int)limit, request.Reverse == true, cancellationToken);
         return WebSocketReplies.History(id, channel, state, publications);
     }

@@ -30,7 +30,7 @@ public sealed class LatestMessage
     /// <summary>A <c>herald.delete</c> tombstoned it: no data, no reactions, and later edits and reactions are ignored.</summary>
     public bool Deleted { get; internal set; }
 
-    /// <summary>The data of the newest <c>herald.thread</c> summary about it (compact JSON); empty when it has no thread.</summary>
+    /// <summary>The data of the newest <c>herald.thread</c> summary about it, by its <c>replies</c> (compact JSON); empty when it has no thread.</summary>
     public ReadOnlyMemory<byte> Thread { get; internal set; }
 
     /// <summary>The reaction keys with a count above 0, in the order they first got one (a key that dropped to 0 starts again).</summary>

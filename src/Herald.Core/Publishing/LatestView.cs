@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Herald.Channels;
 using Herald.Engine;
 
@@ -14,8 +15,8 @@ namespace Herald.Publishing;
 /// view does not hold (never seen, not tracked, or an action itself) is ignored; an edit replaces
 /// the data and counts a version; a delete clears data and reactions, and later edits and reactions
 /// of that message are ignored; reactions count by <see cref="ReactionPolicy"/> (none with
-/// <c>Off</c>), and only from a user (<c>from</c>); the newest <c>herald.thread</c> about a message
-/// is its thread. A publication at or below the newest offset already added is dropped, so a
+/// <c>Off</c>), and only from a user (<c>from</c>); the <c>herald.thread</c> about a message with
+/// the most replies (the newest of equals) is its thread. A publication at or below the newest offset already added is dropped, so a
 /// resumed stream that repeats one folds the same.
 /// </remarks>
 public sealed class LatestView(ReactionPolicy reactions, int usersListed)
@@ -82,11 +83,26 @@ public sealed class LatestView(ReactionPolicy reactions, int usersListed)
         return true;
     }
 
+    /// <summary>A summary's <c>replies</c>; 0 when it has none.</summary>
+    private static long Replies(ReadOnlyMemory<byte> summary)
+    {
+        var reader = new Utf8JsonReader(summary.Span);
+        while (reader.Read())
+        {
+            if (reader.CurrentDepth == 1 && reader.TokenType == JsonTokenType.PropertyName && reader.ValueTextEquals("replies"u8))
+                return reader.Read() && reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var replies) ? replies : 0;
+        }
+
+        return 0;
+    }
+
     private void Apply(LatestMessage target, ActionData action, Publication publication)
     {
         if (action.Type == ActionTypes.Thread)
         {
-            target.Thread = publication.Data;
+            // Several nodes summarise one thread, each what it accepted: the most replies is the newest state.
+            if (target.Thread.IsEmpty || Replies(publication.Data) >= Replies(target.Thread))
+                target.Thread = publication.Data;
             return;
         }
 

@@ -184,7 +184,7 @@ public sealed class LatestViewTests
     }
 
     [Fact]
-    public void The_newest_thread_summary_is_the_messages_thread()
+    public void The_summary_with_the_most_replies_is_the_messages_thread()
     {
         var log = new FoldLog();
         log.Message("alice");
@@ -195,6 +195,10 @@ public sealed class LatestViewTests
         var messages = Fold(log);
         Assert.Contains("\"replies\":7", Text(messages[0].Thread), StringComparison.Ordinal);
         Assert.True(messages[1].Thread.IsEmpty);
+
+        // Another node's summary of an older state, appended later, does not go back.
+        log.Thread(1, 5);
+        Assert.Contains("\"replies\":7", Text(Fold(log)[0].Thread), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -15,7 +15,7 @@ public sealed class PublishBody
     [Description("The message: any JSON value, null included.")]
     public required JsonElement Data { get; init; }
 
-    [Description("Optional application-defined kind of message, 1-64 characters; delivered as msgType.")]
+    [Description("Optional application-defined kind of message, 1-64 characters; delivered as msgType. Types starting with 'herald.' are Herald's own: clients publish herald.edit {ref, data}, herald.delete {ref}, herald.react and herald.unreact {ref, key} (docs/protocol.md, 'Edits, deletes, reactions and threads').")]
     [StringLength(64, MinimumLength = 1)]
     public string? Type { get; init; }
 }

@@ -25,7 +25,7 @@ internal static class ApiEndpoints
             .WithResponseHeader(StatusCodes.Status200OK, "Idempotent-Replayed", "'true': the Idempotency-Key was used already; this is the original position.")
             .WithResponseHeader(StatusCodes.Status503ServiceUnavailable, "Retry-After", "Seconds to wait before retrying (with the same Idempotency-Key).", ParameterType.Integer)
             .WithAuth(ApiAuth.Policy)
-            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status422UnprocessableEntity, StatusCodes.Status503ServiceUnavailable);
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status422UnprocessableEntity, StatusCodes.Status503ServiceUnavailable);
 
         v1.MapGet("/channels/{channel}/messages", HistoryEndpoint.HandleAsync)
             .WithName("History")
@@ -36,8 +36,9 @@ internal static class ApiEndpoints
             .WithQuery("after", "Only publications with a greater offset.", ParameterType.Integer, minimum: 0, defaultValue: "0")
             .WithQuery("limit", "At most this many, 1 to Herald:MaxHistoryLimit (1000).", ParameterType.Integer, minimum: 1, defaultValue: "100")
             .WithQuery("reverse", "true: the newest limit publications after after, newest first.", ParameterType.Boolean, defaultValue: "false")
+            .WithQuery("view", "raw: the log as it is. latest: the messages only (after, limit and reverse page over them), each with its edits, delete, reactions and thread summary folded in (version, editedAt, deleted, reactions, thread).", defaultValue: "raw", values: ["raw", "latest"])
             .WithHeader("If-None-Match", "The ETag of an earlier answer: 304 with no body while the channel's log is unchanged.")
-            .WithResponseHeader(StatusCodes.Status200OK, "ETag", "\"<epoch>-<first>-<top>\": changes exactly when the channel's log does.")
+            .WithResponseHeader(StatusCodes.Status200OK, "ETag", "\"<epoch>-<first>-<top>\" (view=latest: \"<epoch>-<first>-<top>-latest\"): changes exactly when the channel's log does.")
             .WithResponseHeader(StatusCodes.Status304NotModified, "ETag", "The unchanged ETag.")
             .WithAuth(ApiAuth.Policy);
 

@@ -11,7 +11,7 @@ using Microsoft.Extensions.Options;
 namespace Herald.Api;
 
 /// <summary>
-/// <c>GET /v1/channels/{channel}/messages?after=&amp;limit=&amp;reverse=</c>: history, which is also
+/// <c>GET /v1/channels/{channel}/messages?after=&amp;limit=&amp;reverse=&amp;view=</c>: history, which is also
 /// short polling. A strong ETag names (epoch, first retained, newest offset), so a poll that finds
 /// nothing new costs a 304 with no body.
 /// </summary>
@@ -42,14 +42,19 @@ internal static class HistoryEndpoint
             return Problems.InvalidQuery($"'limit' must be an integer from 1 to {settings.MaxHistoryLimit}.");
         if (!TryParseBool(query["reverse"], out var reverse))
             return Problems.InvalidQuery("'reverse' must be 'true' or 'false'.");
+        if (!Publishing.LatestHistory.TryParseView(query["view"], out var latest))
+            return Problems.InvalidQuery(Publishing.LatestHistory.ViewError);
 
         polls.CountShortPoll();
         var state = await log.GetStateAsync(channel, context.RequestAborted);
-        var etag = EntityTags.OfHistory(state);
+        var etag = latest ? LatestHistoryAnswer.ETag(state) : EntityTags.OfHistory(state);
         context.Response.Headers.ETag = etag;
         context.Response.Headers.CacheControl = "no-cache";
         if (EntityTags.IfNoneMatch(context.Request.Headers.IfNoneMatch, etag))
             return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+
+        if (latest)
+            return new LatestHistoryAnswer(channel, state, await Publishing.LatestHistory.ReadAsync(log, channel, state, after, (int)limit, reverse, settings.PolicyFor(channel), context.RequestAborted));
 
         var publications = await log.ReadWindowAsync(channel, after, (int)limit, reverse, context.RequestAborted);
         return new HistoryResult(channel, state, publications);

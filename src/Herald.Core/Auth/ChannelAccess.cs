@@ -16,6 +16,13 @@ public static class ChannelAccess
         if (caller.Kind == CallerKind.Invalid)
             return new Denial(403, "forbidden", caller.Error ?? "The credentials are not valid.");
 
+        // A thread ('chat:lobby=57') is used by whoever may use its parent.
+        if (ThreadChannel.TryParse(channel, out var parent, out _))
+        {
+            var denial = Check(options, parent, caller, operation);
+            return denial is { Canonical: { } canonical } ? denial.Value with { Canonical = canonical + channel[parent.Length..] } : denial;
+        }
+
         var ns = ChannelName.NamespaceOf(channel);
         var policy = options.PolicyFor(channel);
         return options.KindOf(ns) switch

@@ -17,7 +17,7 @@ public enum Access
 }
 
 /// <summary>The rules of one namespace; bound from <c>Herald:Namespaces:{name}</c>.</summary>
-public sealed class ChannelPolicy
+public sealed partial class ChannelPolicy
 {
     /// <summary>Publications kept per channel.</summary>
     public int HistorySize { get; set; } = 1000;
@@ -162,5 +162,7 @@ public sealed class ChannelPolicy
             yield return $"Namespace '{name}': UnreadTypes entries must be type names, '*' (every type) or '-' (no type).";
         if (MaxDirectMembers is < 2 or > 100)
             yield return $"Namespace '{name}': MaxDirectMembers must be from 2 to 100.";
+        foreach (var error in ValidateActions(name))
+            yield return error;
     }
 }

@@ -86,7 +86,7 @@ public static class DirectChannel
             return null;
         members = sorted;
         var listed = ns + ":" + string.Join('~', sorted);
-        if (sorted.All(id => id[0] != HashedMarker && !id.Contains('~', StringComparison.Ordinal)) && ChannelName.IsValid(listed))
+        if (sorted.All(id => id[0] != HashedMarker && !id.Contains('~', StringComparison.Ordinal)) && ChannelName.IsValid(listed) && !ThreadChannel.IsThread(listed))
             return listed;
 
         // Length-prefixed, so no two member sets hash the same text.

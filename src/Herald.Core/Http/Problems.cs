@@ -48,6 +48,7 @@ internal static class Problems
         Publishing.PublishError.EngineUnavailable => EngineUnavailable(detail),
         Publishing.PublishError.TooLarge => Make(413, "message_too_large", "Message too large", detail),
         Publishing.PublishError.InvalidMentions => Make(400, "invalid_mentions", "Invalid mentions", detail),
+        _ when Publishing.ActionErrors.Of(error) is { } action => Make(action.Status, action.Code, action.Title, detail),
         _ => InvalidBody(detail),
     };
 

@@ -21,6 +21,7 @@ public sealed partial class PublishService(
     IOptions<HeraldOptions> options,
     ILogger<PublishService>? logger = null,
     Typing.TypingService? typing = null,
+    TimeProvider? time = null,
     Reading.UnreadService? unread = null)
 {
     /// <summary>64: long enough for a dotted event name, short enough to index.</summary>
@@ -32,6 +33,8 @@ public sealed partial class PublishService(
     private static readonly LogThrottle s_unavailableLog = new(TimeSpan.FromSeconds(10));
     private readonly HeraldOptions _options = options.Value;
     private readonly ILogger _logger = (ILogger?)logger ?? NullLogger.Instance;
+    private readonly ActionCheck _actions = new(log);
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
 
     /// <summary>Checks and appends <paramref name="request"/>; never throws for bad input, only for an unexpected engine failure.</summary>
     public async ValueTask<PublishResult> PublishAsync(PublishRequest request, CancellationToken cancellationToken = default)
@@ -61,6 +64,9 @@ public sealed partial class PublishService(
 
         if (data.Length > maxBytes)
             return TooLarge(maxBytes);
+
+        if (await _actions.CheckAsync(request, policy, data, cancellationToken).ConfigureAwait(false) is { } refused)
+            return refused;
 
         var meta = request.Meta;
         IReadOnlyList<string>? mentions = null;
@@ -105,6 +111,8 @@ public sealed partial class PublishService(
         // The author's marker moves past their own message; the mentioned users are told.
         if (unread is not null && !result.Duplicate)
             await unread.OnPublishedAsync(result.Publication, mentions, cancellationToken).ConfigureAwait(false);
+        if (!result.Duplicate)
+            OnAppended(result.Publication, policy);
 
         // A message ends its author's typing on the channel.
         if (typing is not null && policy.Typing && !result.Duplicate)
@@ -189,6 +197,14 @@ public enum PublishError
 
     /// <summary><c>mentions</c> names too many users, or a user id that cannot be one.</summary>
     InvalidMentions,
+    // Actions on messages and threads (ActionCheck; codes in ActionErrors).
+    ReservedType,
+    InvalidAction,
+    MessageNotFound,
+    NotAuthor,
+    EditsDisabled,
+    ReactionsDisabled,
+    ThreadsDisabled,
 }
 
 /// <param name="Publication">The appended publication, or the original one for a duplicate; null on error (but for <see cref="PublishError.IdempotencyKeyReused"/>).</param>

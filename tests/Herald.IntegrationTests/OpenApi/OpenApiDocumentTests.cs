@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
+using Herald.IntegrationTests.Actions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -16,7 +17,7 @@ public sealed class OpenApiDocumentTests
     private static readonly Dictionary<string, string[]> ExpectedParameters = new(StringComparer.Ordinal)
     {
         ["Publish"] = ["channel", "Idempotency-Key"],
-        ["History"] = ["channel", "after", "limit", "reverse", "If-None-Match"],
+        ["History"] = ["channel", "after", "limit", "reverse", "view", "If-None-Match"],
         ["Poll"] = ["channel", "cursor", "lastEventId", "Last-Event-ID", "presence", "presenceSince", "typing", "wait", "If-None-Match"],
         ["ServerSentEvents"] = ["channel", "cursor", "lastEventId", "Last-Event-ID", "presence", "presenceSince", "typing"],
         ["Stream"] = ["channel", "cursor", "lastEventId", "Last-Event-ID", "presence", "presenceSince", "typing"],
@@ -132,6 +133,20 @@ public sealed class OpenApiDocumentTests
         Assert.Equal(2, history.Value.GetProperty("publications").GetArrayLength());
         await Check("History", client.GetAsync(new Uri("v1/channels/news:never/messages", UriKind.Relative)), HttpStatusCode.OK);
         await Check("History", client.GetAsync(new Uri("v1/channels/news:a/messages?limit=0", UriKind.Relative)), HttpStatusCode.BadRequest);
+
+        // Actions on messages and the latest view, whose messages carry the fold's members.
+        await Check("Publish", client.PublishAsync("news:acts", """{"data":{"text":"hi"}}"""), HttpStatusCode.Created);
+        await Check("Publish", client.PublishAsync("news:acts", """{"data":{"ref":1,"data":{"text":"hi!"}},"type":"herald.edit"}"""), HttpStatusCode.Created);
+        await Check("Publish", client.PublishAsync("news:acts", """{"data":{"ref":99},"type":"herald.delete"}"""), HttpStatusCode.BadRequest);
+        await Check("Publish", client.PublishAsync("news:acts=1", """{"data":"reply"}"""), HttpStatusCode.Created);
+        await Check("Publish", client.PublishAsync("news:acts=9", """{"data":"reply"}"""), HttpStatusCode.NotFound);
+        await anonymous.PostAsync("open:a", "1");
+        await Check("Publish", anonymous.PublishAsync("open:a", """{"data":{"ref":1,"key":"+1"},"type":"herald.react"}"""), HttpStatusCode.Unauthorized);
+        await client.WaitForHistoryAsync("news:acts", ps => ps.Count == 3, "the thread's summary");
+        var latest = await Check("History", client.GetAsync(new Uri("v1/channels/news:acts/messages?view=latest", UriKind.Relative)), HttpStatusCode.OK);
+        Assert.Equal(2, latest.Value.GetProperty("publications")[0].GetProperty("version").GetInt32());
+        Assert.Equal(1, latest.Value.GetProperty("publications")[0].GetProperty("thread").GetProperty("replies").GetInt64());
+        await Check("History", client.GetAsync(new Uri("v1/channels/news:a/messages?view=nope", UriKind.Relative)), HttpStatusCode.BadRequest);
         var poll = await Check("Poll", client.GetAsync(new Uri("v1/poll?channel=news:a&channel=news:b&wait=0", UriKind.Relative)), HttpStatusCode.OK);
         var cursor = poll.Value.GetProperty("cursor").GetString()!;
 

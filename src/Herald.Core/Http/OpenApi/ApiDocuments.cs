@@ -15,7 +15,7 @@ public sealed class PublishBody
     [Description("The message: any JSON value, null included.")]
     public required JsonElement Data { get; init; }
 
-    [Description("Optional application-defined kind of message, 1-64 characters; delivered as msgType.")]
+    [Description("Optional application-defined kind of message, 1-64 characters; delivered as msgType. Types starting with 'herald.' are Herald's own: clients publish herald.edit {ref, data}, herald.delete {ref}, herald.react and herald.unreact {ref, key} (docs/protocol.md, 'Edits, deletes, reactions and threads').")]
     [StringLength(64, MinimumLength = 1)]
     public string? Type { get; init; }
 }
@@ -69,8 +69,56 @@ public sealed class Publication
     [Description("Set by the server: where the publication came from (an inbound webhook's source and delivery id).")]
     public JsonElement? Meta { get; init; }
 
-    [Description("The message, as published.")]
+    [Description("The message, as published; with view=latest its newest data (an edit's), null when deleted.")]
     public required JsonElement Data { get; init; }
+
+    [Description("view=latest: 1 plus the number of edits.")]
+    public int? Version { get; init; }
+
+    [Description("view=latest: when the newest edit was appended; absent when never edited.")]
+    public DateTime? EditedAt { get; init; }
+
+    [Description("view=latest: true when a herald.delete tombstoned the message (data is null).")]
+    public bool? Deleted { get; init; }
+
+    [Description("view=latest: the reaction keys with a count, in the order they first got one.")]
+    public IReadOnlyList<Reaction>? Reactions { get; init; }
+
+    [Description("view=latest: the newest summary of the message's thread ({channel}={offset}).")]
+    public ThreadSummary? Thread { get; init; }
+}
+
+/// <summary>One reaction key of a message in view=latest.</summary>
+public sealed class Reaction
+{
+    public required string Key { get; init; }
+
+    [Description("How many reactions count, under the namespace's Reactions policy.")]
+    public required int Count { get; init; }
+
+    [Description("The first users who reacted with the key, at most the namespace's ReactionUsersListed (20).")]
+    public required IReadOnlyList<string> Users { get; init; }
+}
+
+/// <summary>A thread's summary, as its parent's herald.thread publications carry it.</summary>
+public sealed class ThreadSummary
+{
+    [Description("The thread's newest offset.")]
+    public required long Replies { get; init; }
+
+    [Description("The newest message of the thread.")]
+    public required ThreadLast Last { get; init; }
+}
+
+/// <summary>The newest message of a thread.</summary>
+public sealed class ThreadLast
+{
+    public required long Offset { get; init; }
+
+    public required DateTime Time { get; init; }
+
+    [Description("Its author; absent for server publishes.")]
+    public string? From { get; init; }
 }
 
 /// <summary>The answer of a history read.</summary>

@@ -225,6 +225,7 @@ internal sealed partial class WebSocketConnection
             PublishError.IdempotencyKeyReused => WebSocketReplies.Error(id, WebSocketCodes.IdempotencyKeyReused, result.Message),
             PublishError.EngineUnavailable => WebSocketReplies.Error(id, WebSocketCodes.EngineUnavailable, result.Message),
             PublishError.InvalidMentions => WebSocketReplies.Error(id, WebSocketCodes.InvalidMentions, result.Message),
+            _ when ActionErrors.Of(result.Error) is { } action => WebSocketReplies.Error(id, action.Code, result.Message),
             _ => WebSocketReplies.Error(id, WebSocketCodes.BadRequest, result.Message),
         };
     }
@@ -267,8 +268,12 @@ internal sealed partial class WebSocketConnection
             return WebSocketReplies.Error(id, WebSocketCodes.BadRequest, "'after' must be a non-negative offset.");
         if (limit < 1 || limit > maxLimit)
             return WebSocketReplies.Error(id, WebSocketCodes.BadRequest, $"'limit' must be from 1 to {maxLimit}.");
+        if (!LatestHistory.TryParseView(request.View, out var latest))
+            return WebSocketReplies.Error(id, WebSocketCodes.BadRequest, LatestHistory.ViewError);
 
         var state = await _services.Log.GetStateAsync(channel, cancellationToken);
+        if (latest)
+            return WebSocketReplies.LatestHistory(id, channel, state, await LatestHistory.ReadAsync(_services.Log, channel, state, after, (int)limit, request.Reverse == true, _services.Options.PolicyFor(channel), cancellationToken));
         var publications = await _services.Log.ReadWindowAsync(channel, after, (int)limit, request.Reverse == true, cancellationToken);
         return WebSocketReplies.History(id, channel, state, publications);
     }

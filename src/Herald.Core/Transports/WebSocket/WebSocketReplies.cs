@@ -91,6 +91,14 @@ internal static class WebSocketReplies
         return Finish(buffer, writer);
     }
 
+    /// <summary>A <c>view: "latest"</c> history: the same members, each message folded (<see cref="LatestViewEncoder"/>).</summary>
+    public static ReadOnlyMemory<byte> LatestHistory(RequestId id, string channel, StreamState state, IReadOnlyList<Publishing.LatestMessage> messages)
+    {
+        var (buffer, writer) = Start(id, "history", 256);
+        LatestViewEncoder.WriteHistoryMembers(writer, channel, state, messages);
+        return Finish(buffer, writer);
+    }
+
     public static ReadOnlyMemory<byte> Pong(RequestId id)
     {
         var (buffer, writer) = Start(id, "pong", 32);

@@ -49,7 +49,7 @@ internal readonly record struct RequestId(long? Number, string? Text)
 internal sealed class WebSocketRequest
 {
     private static readonly HashSet<string> s_members =
-        new(["id", "op", "channel", "cursor", "type", "idempotencyKey", "since", "data", "after", "limit", "reverse", "name", "presence", "presenceSince", "status", "mentions", "offset", "epoch", "unread", "mode"], StringComparer.Ordinal);
+        new(["id", "op", "channel", "cursor", "type", "idempotencyKey", "since", "data", "after", "limit", "reverse", "name", "presence", "presenceSince", "status", "mentions", "offset", "epoch", "unread", "mode", "view"], StringComparer.Ordinal);
 
     private WebSocketRequest()
     {
@@ -107,6 +107,8 @@ internal sealed class WebSocketRequest
 
     /// <summary>The <c>read</c> op's <c>unread: true</c>: move the marker back ("mark unread").</summary>
     public bool MarkUnread { get; private set; }
+    /// <summary>The <c>history</c> op's view: <c>raw</c> or <c>latest</c> (checked by the op).</summary>
+    public string? View { get; private set; }
 
     /// <summary>
     /// Parses one message. On failure <paramref name="id"/> still carries the request id when it
@@ -227,6 +229,9 @@ internal sealed class WebSocketRequest
                 return true;
             case "presenceSince":
                 return ReadPresenceSince(ref reader, out error);
+            case "view":
+                View = RequireString(ref reader, name, out error);
+                return View is not null;
             case "status":
                 if (reader.TokenType == JsonTokenType.Null)
                 {

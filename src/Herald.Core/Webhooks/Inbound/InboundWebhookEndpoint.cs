@@ -186,6 +186,8 @@ internal sealed partial class InboundWebhookEndpoint(
                         $"Delivery {deliveryId} was received before with a different body: a sender reuses a delivery id only for a retry.");
                 case PublishError.InvalidChannel:
                     return Reject(source, 400, "invalid_channel", "Invalid channel name", result.Message);
+                case var error when ActionErrors.Of(error) is { } action:
+                    return Reject(source, action.Status, action.Code, action.Title, result.Message);
                 default:
                     return Reject(source, 400, "invalid_body", "Invalid request body", result.Message);
             }

@@ -12,22 +12,29 @@ public interface IReadStateStore
     /// Stores <paramref name="marker"/> for (<paramref name="user"/>, <paramref name="channel"/>) when it
     /// moves the marker forward: no marker yet, another epoch than the stored one, or a higher offset —
     /// or whatever it is when <paramref name="allowBackward"/> (an explicit "mark unread"). Mentions at
-    /// or below the stored marker's offset are dropped. Atomic per (user, channel).
+    /// or below the stored marker's offset, and those of another epoch, are dropped. Atomic per (user,
+    /// channel): of concurrent calls, each one that answers <c>Changed</c> stored a marker forward of
+    /// every marker stored before it. <see cref="ReadMarker.UpdatedAt"/> may be kept to the millisecond.
     /// </summary>
     /// <returns>The marker stored after the call, and whether this call changed it.</returns>
     ValueTask<MarkerUpdate> SetMarkerAsync(string user, string channel, ReadMarker marker, bool allowBackward, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// The user's entries for <paramref name="channels"/> (a channel without an entry is left out),
-    /// or, when null, for every channel the user has one in, at most <paramref name="limit"/> of
-    /// them (the most recently updated first).
+    /// The user's entries for <paramref name="channels"/> (a channel without an entry is left out, one
+    /// named twice is answered once, in no particular order), or, when null, for every channel the
+    /// user has one in, at most <paramref name="limit"/> of them, the most recently changed first. A
+    /// call changes an entry when it creates it, stores a marker or keeps a new mention; one that
+    /// leaves it as it was (a marker not forward, a mention ignored, a join of an existing entry)
+    /// does not move it.
     /// </summary>
     ValueTask<IReadOnlyList<ReadEntry>> GetAsync(string user, IReadOnlyList<string>? channels, int limit, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Records that a publication at <paramref name="position"/> mentions each of <paramref name="users"/>:
     /// one write per user, keeping the newest <paramref name="keep"/> mentions per (user, channel), and
-    /// making the channel one of the user's (an entry without a marker) when it was not.
+    /// making the channel one of the user's (an entry without a marker) when it was not. A mention
+    /// already kept, or at or below the user's marker (same epoch), is ignored; one of another epoch
+    /// than the kept mentions replaces them (<see cref="ReadMarkers.WithMention"/>).
     /// </summary>
     ValueTask MentionAsync(string channel, IReadOnlyList<string> users, Engine.Position position, int keep, CancellationToken cancellationToken = default);
 

@@ -19,7 +19,8 @@ public sealed class MemoryReadStateStore : IReadStateStore
                 return ValueTask.FromResult(new MarkerUpdate(entry.Marker!, Changed: false));
 
             entry.Marker = marker;
-            entry.Mentions.RemoveAll(m => m.Epoch != marker.Epoch || m.Offset <= marker.Offset);
+            entry.Mentions = ReadMarkers.After(marker, entry.Mentions);
+            Touch(entry);
             return ValueTask.FromResult(new MarkerUpdate(marker, Changed: true));
         }
     }
@@ -42,20 +43,18 @@ public sealed class MemoryReadStateStore : IReadStateStore
     public ValueTask MentionAsync(string channel, IReadOnlyList<string> users, Position position, int keep, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(users);
+        ArgumentOutOfRangeException.ThrowIfNegative(keep);
         foreach (var user in users)
         {
             var entries = EntriesOf(user);
             lock (entries)
             {
                 var entry = GetOrAdd(entries, channel);
-                if (entry.Marker is { } marker && marker.Epoch == position.Epoch && marker.Offset >= position.Offset)
-                    continue;
-                if (entry.Mentions.Contains(position))
-                    continue;
-                entry.Mentions.Add(position);
-                entry.Mentions.Sort(static (a, b) => a.Offset.CompareTo(b.Offset));
-                if (entry.Mentions.Count > keep)
-                    entry.Mentions.RemoveRange(0, entry.Mentions.Count - keep);
+                if (ReadMarkers.WithMention(entry.Marker, entry.Mentions, position, keep) is { } mentions)
+                {
+                    entry.Mentions = mentions;
+                    Touch(entry);
+                }
             }
         }
 
@@ -86,23 +85,30 @@ public sealed class MemoryReadStateStore : IReadStateStore
     private Dictionary<string, Entry> EntriesOf(string user) =>
         _users.GetOrAdd(user, static _ => new Dictionary<string, Entry>(StringComparer.Ordinal));
 
-    private static long s_clock;
+    private long _clock;
 
-    private static Entry GetOrAdd(Dictionary<string, Entry> entries, string channel)
+    /// <summary>The entry, created (and so changed) when missing.</summary>
+    private Entry GetOrAdd(Dictionary<string, Entry> entries, string channel)
     {
         if (!entries.TryGetValue(channel, out var entry))
+        {
             entries[channel] = entry = new Entry();
-        entry.Touched = Interlocked.Increment(ref s_clock);
+            Touch(entry);
+        }
+
         return entry;
     }
+
+    private void Touch(Entry entry) => entry.Touched = Interlocked.Increment(ref _clock);
 
     private sealed class Entry
     {
         public ReadMarker? Marker { get; set; }
 
-        public List<Position> Mentions { get; } = [];
+        /// <summary>Oldest first, all of one epoch (<see cref="ReadMarkers.WithMention"/>).</summary>
+        public List<Position> Mentions { get; set; } = [];
 
-        /// <summary>Orders a user's channels by their last change, newest first.</summary>
+        /// <summary>Orders a user's channels by their last change, newest first: set when a call changes the entry, not when it leaves it as it was.</summary>
         public long Touched { get; set; }
     }
 }

@@ -1,0 +1,71 @@
+using System.Text;
+using Herald.Engine;
+using Herald.Reading;
+using Herald.Sqlite;
+
+namespace Herald.Specification;
+
+/// <summary>The read state spec on SQLite, plus what only a store in the log's file does: it survives a restart and shares the log's group commits.</summary>
+public sealed class SqliteReadStateStoreTests : ReadStateStoreSpec
+{
+    private readonly string directory = Path.Combine(Path.GetTempPath(), "herald-spec-" + Guid.NewGuid().ToString("N"));
+    private SqliteChannelLog log = null!;
+    private SqliteReadStateStore store = null!;
+
+    private string DatabasePath => Path.Combine(directory, "herald.db");
+
+    protected override Task<IReadStateStore> CreateAsync()
+    {
+        log = new SqliteChannelLog(DatabasePath);
+        store = new SqliteReadStateStore(log);
+        return Task.FromResult<IReadStateStore>(store);
+    }
+
+    public override async Task DisposeAsync()
+    {
+        store.Dispose();
+        await log.DisposeAsync().AsTask().WaitAsync(Timeout);
+        if (Directory.Exists(directory))
+            Directory.Delete(directory, recursive: true);
+    }
+
+    [Fact]
+    public async Task Read_state_survives_a_restart()
+    {
+        var marker = new ReadMarker(E1, 12, 9, Noon);
+        await Set("alice", "chat:a", marker);
+        await Mention("chat:a", ["alice"], new Position(E1, 14));
+        await Join("chat:b", ["alice"]);
+        store.Dispose();
+        await log.DisposeAsync().AsTask().WaitAsync(Timeout);
+
+        log = new SqliteChannelLog(DatabasePath);
+        store = new SqliteReadStateStore(log);
+        var entries = await store.GetAsync("alice", null, 10).AsTask().WaitAsync(Timeout);
+
+        Assert.Equal(["chat:b", "chat:a"], entries.Select(e => e.Channel));
+        AssertMarker(marker, entries[1].Marker);
+        Assert.Equal([new Position(E1, 14)], entries[1].Mentions);
+        Assert.Null(entries[0].Marker);
+    }
+
+    [Fact]
+    public async Task Writes_share_the_group_commit_of_the_appends_queued_with_them()
+    {
+        await Set("alice", "chat:warm-up", new ReadMarker(E1, 1, 1, Noon));
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        log.BeforeBatch = () => new ValueTask(gate.Task);
+        var committed = log.CommittedTransactions;
+
+        // Every call queues before it returns, so all of them wait for the gate together.
+        var writes = Enumerable.Range(1, 50).Select(i => store.SetMarkerAsync("alice", "chat:a", new ReadMarker(E1, i, i, Noon), allowBackward: false).AsTask()).ToList();
+        var mention = store.MentionAsync("chat:a", ["bob"], new Position(E1, 3), 10).AsTask();
+        var append = log.AppendAsync(new AppendRequest("chat:a", Encoding.UTF8.GetBytes("1"), Retention.Default)).AsTask();
+        gate.SetResult();
+        await Task.WhenAll([.. writes, mention, append]).WaitAsync(Timeout);
+
+        Assert.InRange(log.CommittedTransactions - committed, 1, 2);
+        Assert.All(writes, w => Assert.True(w.Result.Changed));
+        Assert.Equal(50, (await Entry("alice", "chat:a")).Marker!.Offset);
+    }
+}

@@ -44,7 +44,7 @@ public static class RedisEngineExtensions
             broker.OnWriteCounterSeen(log.ObserveRemote);
             connection.Attach(log, broker);
             var presence = new RedisPresenceStore(connection.Multiplexer, settings, time);
-            return new HeraldEngine("redis", log, broker, webhooks, webhooks, new Resources(webhooks, connection), presence);
+            return new HeraldEngine("redis", log, broker, webhooks, webhooks, new Resources(webhooks, connection), presence, new RedisReadStateStore(connection.Multiplexer, settings));
         });
     }
 

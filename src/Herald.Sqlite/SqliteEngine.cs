@@ -60,7 +60,12 @@ public static class SqliteEngineExtensions
                 new SqliteChannelLogOptions { Synchronous = sqlite.Synchronous, MaxBatchSize = sqlite.MaxBatchSize },
                 outbox);
             var store = new SqliteWebhookStore(log, outbox);
-            return new HeraldEngine("sqlite", log, broker, store, store, new DisposeAction(store.Dispose));
+            var readState = new SqliteReadStateStore(log);
+            return new HeraldEngine("sqlite", log, broker, store, store, new DisposeAction(() =>
+            {
+                store.Dispose();
+                readState.Dispose();
+            }), ReadState: readState);
         });
     }
 

@@ -15,27 +15,47 @@ public sealed class UnreadExactnessTests
 {
     private const string Channel = "typed:busy";
 
+    private static Dictionary<string, string?> Settings() => new()
+    {
+        ["Herald:Auth:HmacSecret"] = Tokens.Secret,
+        ["Herald:Namespaces:typed:Publish"] = "Authenticated",
+        ["Herald:Namespaces:typed:UnreadTypes:0"] = "message",
+        ["Herald:Unread:SyncInterval"] = "00:00:00",
+    };
+
     [Theory]
     [InlineData("memory")]
     [InlineData("sqlite")]
     public async Task Counts_match_the_history_after_concurrent_writers_and_markers_on_several_devices(string store)
     {
-        await using var server = await TestServer.StartAsync(store, new Dictionary<string, string?>
-        {
-            ["Herald:Auth:HmacSecret"] = Tokens.Secret,
-            ["Herald:Namespaces:typed:Publish"] = "Authenticated",
-            ["Herald:Namespaces:typed:UnreadTypes:0"] = "message",
-            ["Herald:Unread:SyncInterval"] = "00:00:00",
-        });
+        await using var server = await TestServer.StartAsync(store, Settings());
+        await CheckAsync([server]);
+    }
+
+    /// <summary>Two nodes on one Redis: writers and each user's two devices spread over both; every node answers the same exact counts.</summary>
+    [Fact]
+    public async Task On_two_redis_nodes_counts_match_the_history_whichever_node_answers()
+    {
+        await using var redis = await Herald.Testing.RedisServer.StartAsync();
+        var settings = Settings();
+        settings["Herald:Redis:Configuration"] = redis.Configuration;
+        await using var a = await TestServer.StartAsync("redis", settings);
+        await using var b = await TestServer.StartAsync("redis", settings);
+        await CheckAsync([a, b]);
+    }
+
+    private static async Task CheckAsync(TestServer[] nodes)
+    {
+        TestServer Node(int i) => nodes[i % nodes.Length];
 
         string[] writers = ["w1", "w2", "w3", "w4"];
         string[] readers = ["r1", "r2", "r3"];
         var marked = new ConcurrentDictionary<string, long>();
         using var writing = new CancellationTokenSource();
 
-        var writes = writers.Select(writer => Task.Run(async () =>
+        var writes = writers.Select((writer, w) => Task.Run(async () =>
         {
-            using var client = server.CreateClient(Tokens.Mint(writer));
+            using var client = Node(w).CreateClient(Tokens.Mint(writer));
             for (var i = 0; i < 40; i++)
             {
                 var type = i % 3 == 2 ? "other" : "message";
@@ -44,18 +64,18 @@ public sealed class UnreadExactnessTests
             }
         })).ToList();
 
-        var marks = readers.SelectMany(reader => new[] { MarkOverHttpAsync(server, reader, marked, writes), MarkOverWebSocketAsync(server, reader, marked, writes) }).ToList();
+        var marks = readers.SelectMany((reader, r) => new[] { MarkOverHttpAsync(Node(r), reader, marked, writes), MarkOverWebSocketAsync(Node(r + 1), reader, marked, writes) }).ToList();
         await Task.WhenAll(writes).WaitAsync(TimeSpan.FromMinutes(3));
         await Task.WhenAll(marks).WaitAsync(TimeSpan.FromMinutes(3));
 
-        using var serverClient = server.CreateClient();
+        using var serverClient = Node(0).CreateClient();
         var history = await serverClient.ReadAllAsync(Channel);
         Assert.Equal(160, history.Count);
         long CountAfter(long offset) => history.Count(p => p.GetProperty("offset").GetInt64() > offset && p.GetProperty("msgType").GetString() == "message");
 
-        foreach (var user in readers.Concat(writers))
+        foreach (var (user, u) in readers.Concat(writers).Select((user, u) => (user, u)))
         {
-            using var client = server.CreateClient(Tokens.Mint(user));
+            using var client = Node(u).CreateClient(Tokens.Mint(user));
             using var response = await client.GetAsync(new Uri($"v1/me/unread?channels={Channel}", UriKind.Relative)).WaitAsync(HttpJson.Timeout);
             var state = (await response.ReadJsonAsync()).GetProperty("channels")[0];
             var read = state.TryGetProperty("read", out var marker) ? marker.GetProperty("offset").GetInt64() : 0;
@@ -66,9 +86,9 @@ public sealed class UnreadExactnessTests
         }
 
         // A writer's marker is its own newest message (its 'other' publications do not move it).
-        foreach (var writer in writers)
+        foreach (var (writer, w) in writers.Select((writer, w) => (writer, w)))
         {
-            using var client = server.CreateClient(Tokens.Mint(writer));
+            using var client = Node(w + 1).CreateClient(Tokens.Mint(writer));
             using var response = await client.GetAsync(new Uri($"v1/me/unread?channels={Channel}", UriKind.Relative)).WaitAsync(HttpJson.Timeout);
             var read = (await response.ReadJsonAsync()).GetProperty("channels")[0].GetProperty("read").GetProperty("offset").GetInt64();
             var newestOwn = history.Where(p => p.GetProperty("from").GetString() == writer && p.GetProperty("msgType").GetString() == "message").Max(p => p.GetProperty("offset").GetInt64());

@@ -52,6 +52,8 @@ public sealed partial class SqliteChannelLog
         private readonly SqliteParameter[] forwardParameters;
         private readonly SqliteCommand reverse;
         private readonly SqliteParameter[] reverseParameters;
+        private readonly SqliteCommand selectStates;
+        private readonly SqliteParameter[] selectStatesParameters;
 
         public ReadConnection(SqliteConnection connection)
         {
@@ -63,6 +65,9 @@ public sealed partial class SqliteChannelLog
             selectFirst = Prepare(connection, SelectFirstSql, out selectFirstParameters, "$channel", "$low", "$cutoff");
             forward = Prepare(connection, ReadForwardSql, out forwardParameters, "$channel", "$after", "$cutoff", "$limit");
             reverse = Prepare(connection, ReadReverseSql, out reverseParameters, "$channel", "$before", "$cutoff", "$limit", "$low");
+            selectStates = Prepare(connection, SelectStatesSql, out selectStatesParameters, "$names", "$now");
+            // TEXT, not BLOB: json_each reads a BLOB as SQLite's binary JSONB.
+            selectStatesParameters[0].SqliteType = SqliteType.Text;
         }
 
         public bool Ping() => ping.ExecuteScalar() is long one && one == 1;
@@ -80,21 +85,33 @@ public sealed partial class SqliteChannelLog
             }
         }
 
-        /// <summary>Many channels' states in one read transaction (unread counts read hundreds at once).</summary>
+        /// <summary>Many channels' states in one statement (unread counts read hundreds at once).</summary>
         public StreamState[] GetStates(IReadOnlyList<string> channels, long nowMs)
         {
             var states = new StreamState[channels.Count];
-            begin.ExecuteNonQuery();
-            try
-            {
-                for (var i = 0; i < states.Length; i++)
-                    states[i] = State(channels[i], nowMs, out _, out _, out _);
+            Array.Fill(states, StreamState.Empty);
+            if (channels.Count == 0)
                 return states;
-            }
-            finally
+
+            var found = new Dictionary<string, StreamState>(channels.Count, StringComparer.Ordinal);
+            selectStatesParameters[0].Value = System.Text.Json.JsonSerializer.Serialize(channels, SqliteJsonContext.Default.IReadOnlyListString);
+            selectStatesParameters[1].Value = nowMs;
+            using (var row = selectStates.ExecuteReader())
             {
-                end.ExecuteNonQuery();
+                while (row.Read())
+                {
+                    var top = row.GetInt64(2);
+                    found[row.GetString(0)] = new StreamState(row.GetString(1), top, row.IsDBNull(4) ? top + 1 : row.GetInt64(4), row.GetInt64(3));
+                }
             }
+
+            for (var i = 0; i < states.Length; i++)
+            {
+                if (found.TryGetValue(channels[i], out var state))
+                    states[i] = state;
+            }
+
+            return states;
         }
 
         public ReadResult Read(string channel, ReadRequest request, long nowMs)
@@ -184,6 +201,7 @@ public sealed partial class SqliteChannelLog
             selectFirst.Dispose();
             forward.Dispose();
             reverse.Dispose();
+            selectStates.Dispose();
             connection.Dispose();
         }
     }

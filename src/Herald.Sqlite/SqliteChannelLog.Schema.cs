@@ -89,6 +89,18 @@ public sealed partial class SqliteChannelLog
         SELECT seq FROM publications WHERE channel = $channel AND seq > $low AND time_ms > $cutoff ORDER BY seq LIMIT 1
         """;
 
+    /// <summary>
+    /// Many channels' states in one statement (unread counts read hundreds): the channel rows of a
+    /// JSON array of names, each with its first retained offset as <see cref="SelectFirstSql"/> finds it.
+    /// </summary>
+    private const string SelectStatesSql = """
+        SELECT c.name, c.epoch, c.top, c.n,
+               (SELECT p.seq FROM publications p
+                WHERE p.channel = c.name AND p.seq > c.top - c.history AND p.time_ms > $now - c.ttl_ms
+                ORDER BY p.seq LIMIT 1)
+        FROM channels c WHERE c.name IN (SELECT value FROM json_each($names))
+        """;
+
     private const string ReadForwardSql = """
         SELECT seq, id, time_ms, from_id, type, data, meta, n FROM publications
         WHERE channel = $channel AND seq > $after AND time_ms > $cutoff ORDER BY seq LIMIT $limit

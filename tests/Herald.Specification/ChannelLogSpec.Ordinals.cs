@@ -88,4 +88,25 @@ public abstract partial class ChannelLogSpec<T>
 
         Assert.Equal(running, (await State(log, "chat:race")).N);
     }
+
+    [Fact]
+    public async Task Many_states_read_at_once_equal_each_state_read_alone()
+    {
+        var log = NewLog();
+        var small = new Retention(2, TimeSpan.FromHours(1), TimeSpan.FromMinutes(10));
+        for (var i = 0; i < 5; i++)
+            await Append(log, Message("chat:s1", "{}", small) with { Countable = i != 2 });
+        await Append(log, Message("chat:s2", "{}"));
+        await log.RemoveAsync("chat:s3").AsTask().WaitAsync(Timeout);
+
+        string[] channels = ["chat:s1", "chat:never", "chat:s2", "chat:s1", "chat:s3"];
+        var states = await log.GetStatesAsync(channels).AsTask().WaitAsync(Timeout);
+        var alone = new List<StreamState>();
+        foreach (var channel in channels)
+            alone.Add(await State(log, channel));
+
+        Assert.Equal(alone, states);
+        Assert.Equal((5L, 4L, 4L), (states[0].Top, states[0].First, states[0].N));
+        Assert.Equal(StreamState.Empty, states[1]);
+    }
 }

@@ -136,11 +136,12 @@ internal static class ReadEndpoints
             var max = unread.Settings.MaxChannels;
             if (channels.Count > max)
                 return Problems.InvalidQuery($"'channels' may list at most {max} channels (Herald:Unread:MaxChannels).");
+            var caller = asUser is null ? await authenticator.IdentifyAsync(context.Request) : Caller.Server;
             foreach (var channel in channels)
             {
                 if (!ChannelName.TryValidate(channel, out var channelError))
                     return Problems.InvalidChannel($"'{channel}': {channelError}");
-                if (asUser is null && AccessCheck.Check(options.Value, channel, await authenticator.IdentifyAsync(context.Request), ChannelOperation.Subscribe) is { } denied)
+                if (AccessCheck.Check(options.Value, channel, caller, ChannelOperation.Subscribe) is { } denied)
                     return denied;
             }
         }

@@ -150,6 +150,17 @@ if [ -d bench/Herald.WebhookBench ]; then
   fi
 fi
 
+# The unread benchmark: a real herald answering GET /v1/me/unread over 50 channels while messages
+# arrive, failing when a count differs from the history's.
+if [ -d bench/Herald.UnreadBench ]; then
+  log "bench smoke (unread counts, 50 channels)"
+  if dotnet run -c Release --no-build --project bench/Herald.UnreadBench -- --channels 50 --messages 3 --requests 50 --warmup 10 --rate 20 --check; then
+    passed=$((passed + 1))
+  else
+    status=1; failed=$((failed + 1))
+  fi
+fi
+
 # And the load generator: a few seconds of WebSocket and SSE fan-out against a real server,
 # failing on any gap, duplicate or loss.
 if [ -x bench.sh ]; then

@@ -26,7 +26,9 @@ import {
   type TypingTimings,
   type WebSocketConstructor,
 } from './types.js';
-import { checkChannel, invalid, str, toHistoryPage, toPublishResult, toTimings } from './wire.js';
+import { readHistory } from './history.js';
+import { abortable, checkPosition, newIdempotencyKey, positive, resolveBase, sleep, utf8Length, wholeNumber } from './util.js';
+import { checkChannel, invalid, str, toPublishResult, toTimings } from './wire.js';
 
 /**
  * A connection to one Herald server, shared by all of a page's subscriptions.
@@ -193,28 +195,7 @@ export class Herald extends Emitter<ClientEvents> {
   async history<T = unknown>(channel: string, options: HistoryOptions = {}): Promise<HistoryPage<T>> {
     this.checkOpen();
     checkChannel(channel);
-    if (options.after !== undefined) wholeNumber(options.after, 0, 0, 'history after');
-    if (options.limit !== undefined) wholeNumber(options.limit, 100, 1, 'history limit');
-    const socket = this.connector.webSocket;
-    if (socket !== null) {
-      try {
-        const reply = await abortable(
-          socket.request({
-            op: 'history',
-            channel,
-            ...(options.after === undefined ? {} : { after: options.after }),
-            ...(options.limit === undefined ? {} : { limit: options.limit }),
-            ...(options.reverse === undefined ? {} : { reverse: options.reverse }),
-          }),
-          options.signal,
-        );
-        return toHistoryPage<T>(reply);
-      } catch (error) {
-        const failure = asHeraldError(error);
-        if (failure.code !== 'disconnected' && failure.code !== 'timeout') throw failure;
-      }
-    }
-    return this.historyOverHttp<T>(channel, options);
+    return readHistory<T>(this.http, this.connector.webSocket, channel, options);
   }
 
   /**
@@ -321,16 +302,6 @@ export class Herald extends Emitter<ClientEvents> {
     return toPublishResult(answer.body, answer.headers.get('Idempotent-Replayed') === 'true');
   }
 
-  private async historyOverHttp<T>(channel: string, options: HistoryOptions): Promise<HistoryPage<T>> {
-    const query: [string, string][] = [];
-    if (options.after !== undefined) query.push(['after', String(options.after)]);
-    if (options.limit !== undefined) query.push(['limit', String(options.limit)]);
-    if (options.reverse !== undefined) query.push(['reverse', String(options.reverse)]);
-    const answer = await sendJson(this.http, `/v1/channels/${channel}/messages`, { query, signal: options.signal });
-    if (answer.body === null) throw invalid('history answered 304');
-    return toHistoryPage<T>(answer.body);
-  }
-
   private add<T>(channel: string, since: Position | undefined, presence?: PresenceMode): Subscription<T> {
     const subscription = new Subscription<T>(
       channel,
@@ -393,7 +364,7 @@ export class Herald extends Emitter<ClientEvents> {
     const refused = await Promise.all(
       channels.map(async (channel) => {
         try {
-          await this.historyOverHttp(channel, { limit: 1 });
+          await readHistory(this.http, null, channel, { limit: 1 });
           return false;
         } catch (error) {
           const failure = asHeraldError(error);
@@ -420,77 +391,4 @@ export class Herald extends Emitter<ClientEvents> {
   private checkOpen(): void {
     if (this.closed) throw new HeraldError('closed', 'The client is closed.');
   }
-}
-
-/** The HTTP and WebSocket base URLs of the server (a page's relative URL resolves against it). */
-function resolveBase(url: string): { http: string; ws: string } {
-  const location = (globalThis as { location?: { href: string } }).location;
-  let parsed: URL;
-  try {
-    parsed = new URL(url, location?.href);
-  } catch {
-    throw new HeraldError('bad_request', `'${url}' is not a URL.`);
-  }
-  const scheme = parsed.protocol.replace(':', '');
-  const secure = scheme === 'https' || scheme === 'wss';
-  if (!['http', 'https', 'ws', 'wss'].includes(scheme)) throw new HeraldError('bad_request', `'${url}' is not an http(s) or ws(s) URL.`);
-  const rest = parsed.host + parsed.pathname.replace(/\/+$/, '');
-  return { http: `${secure ? 'https' : 'http'}://${rest}`, ws: `${secure ? 'wss' : 'ws'}://${rest}` };
-}
-
-function checkPosition(position: Position): Position {
-  if (typeof position !== 'object' || position === null || typeof position.epoch !== 'string') {
-    throw new HeraldError('bad_request', "'since' must be { epoch: string, offset: number }.");
-  }
-  wholeNumber(position.offset, 0, 0, 'since.offset');
-  return { epoch: position.epoch, offset: position.offset };
-}
-
-function positive(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number.`);
-  return value;
-}
-
-function wholeNumber(value: number | undefined, fallback: number, min: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < min) throw new RangeError(`${name} must be a whole number of at least ${min}.`);
-  return value;
-}
-
-/** 128 random bits as 32 hex digits: what the SDK sends when the caller gives no idempotency key. */
-function newIdempotencyKey(): string {
-  const bytes = new Uint8Array(16);
-  const crypto = (globalThis as { crypto?: { getRandomValues(array: Uint8Array): Uint8Array } }).crypto;
-  if (crypto !== undefined) crypto.getRandomValues(bytes);
-  else for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
-  return 'hc-' + Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-function utf8Length(text: string): number {
-  // Exact only when needed: ASCII text (the usual chat line) is its own length.
-  return /^[\x00-\x7f]*$/.test(text) ? text.length : new TextEncoder().encode(text).length;
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return abortable(new Promise<void>((resolve) => setTimeout(resolve, ms)), signal);
-}
-
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise;
-  if (signal.aborted) return Promise.reject(new HeraldError('aborted', 'The request was aborted.'));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new HeraldError('aborted', 'The request was aborted.'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
 }

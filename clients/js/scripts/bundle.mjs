@@ -102,12 +102,15 @@ export const browserSharedOptions = {
  * The committed browser files, each with its options and its gzip budget (the test holds them to it).
  * herald-client.js went from 12 to 14 KiB with presence, typing, signals and direct channels (about
  * 2.4 KiB): a chat needs them on every transport, and a separate entry would save them only for
- * pages that do not, at the price of a second import and a subclass of Herald.
+ * pages that do not, at the price of a second import and a subclass of Herald. It went to 17 KiB
+ * (the worker, which holds a client, to 19) with read markers, unread counts and summary
+ * subscriptions (about 3 KiB, two thirds of it the unread tracker), for the same reason: a chat's
+ * room list needs its badges.
  */
 export const browserBundles = [
-  { options: browserOptions, path: browserBundlePath, budgetKiB: 14 },
+  { options: browserOptions, path: browserBundlePath, budgetKiB: 17 },
   { options: browserSharedOptions, path: resolve(wwwroot, 'herald-shared.js'), budgetKiB: 8 },
-  { options: workerOptions, path: resolve(wwwroot, 'herald-worker.js'), budgetKiB: 16 },
+  { options: workerOptions, path: resolve(wwwroot, 'herald-worker.js'), budgetKiB: 19 },
 ];
 
 /** Everything `prepare` and `build` write into dist/ (the worker's bytes are written by the caller). */

@@ -5,7 +5,11 @@ import { asHeraldError, HeraldError, isTransient } from './errors.js';
 import { sendJson, TokenProvider, type HttpContext } from './http.js';
 import { Planner } from './planner.js';
 import type { SubscribeReply } from './position.js';
+import type { MarkReadOptions, MarkReadResult, UnreadReport, UnreadTrackerOptions } from './read-types.js';
+import { fetchUnread, markRead } from './reading.js';
 import { Subscription } from './subscription.js';
+import { SummarySubscription } from './summary.js';
+import { UnreadTracker } from './tracker.js';
 import type { TransportSettings } from './transports/transport.js';
 import {
   ALL_TRANSPORTS,
@@ -26,7 +30,9 @@ import {
   type TypingTimings,
   type WebSocketConstructor,
 } from './types.js';
-import { checkChannel, invalid, str, toHistoryPage, toPublishResult, toTimings } from './wire.js';
+import { abortable, checkPosition, newIdempotencyKey, positive, resolveBase, sleep, utf8Length, wholeNumber } from './util.js';
+import { readHistory } from './history.js';
+import { checkChannel, invalid, str, toPublishResult, toSummary, toTimings } from './wire.js';
 
 /**
  * A connection to one Herald server, shared by all of a page's subscriptions.
@@ -44,6 +50,8 @@ export class Herald extends Emitter<ClientEvents> {
   private readonly http: HttpContext;
   private readonly connector: Connector;
   private readonly subscriptions = new Map<string, Subscription<unknown>>();
+  private readonly summaries = new Map<string, SummarySubscription>();
+  private tracker: UnreadTracker | null = null;
   /** Channels the server subscribed on its own at least once (a personal channel, `AutoSubscribe`). */
   private readonly serverChannels = new Set<string>();
   private readonly hasWebSocket: boolean;
@@ -87,6 +95,7 @@ export class Herald extends Emitter<ClientEvents> {
     this.connector = new Connector(settings, planner, {
       source: {
         channels: () => [...this.subscriptions.keys()],
+        summaries: () => [...this.summaries.keys()],
         position: (channel) => this.subscriptions.get(channel)?.position ?? null,
         byServer: (channel) => this.serverChannels.has(channel),
         presence: (channel) => {
@@ -96,7 +105,13 @@ export class Herald extends Emitter<ClientEvents> {
       },
       subscribed: (channel, reply, transport, byServer) => this.confirm(channel, reply, transport, byServer),
       publication: (publication) => this.subscriptions.get(publication.channel)?.deliver(publication) ?? true,
-      event: (message) => this.subscriptions.get(String(message['channel']))?.handle(message) ?? true,
+      event: (message) => {
+        if (message['type'] !== 'summary') return this.subscriptions.get(String(message['channel']))?.handle(message) ?? true;
+        const summary = toSummary(message);
+        this.summaries.get(summary.channel)?.push(summary);
+        this.tracker?.summary(summary);
+        return true;
+      },
       channelError: (channel, error) => this.refuse(channel, error),
       unsubscribed: (channel, reason, transport) => this.unsubscribedByServer(channel, reason, transport),
       removeRefused: (channels) => this.removeRefused(channels),
@@ -141,9 +156,7 @@ export class Herald extends Emitter<ClientEvents> {
   subscribe<T = unknown>(channel: string, options: SubscribeOptions = {}): Subscription<T> {
     this.checkOpen();
     checkChannel(channel);
-    if (this.subscriptions.has(channel)) {
-      throw new HeraldError('already_subscribed', `Already subscribed to '${channel}': use that subscription, or unsubscribe first.`);
-    }
+    this.checkNew(channel);
     const since = options.since === undefined ? undefined : checkPosition(options.since);
     const presence = options.presence;
     if (presence !== undefined && !['off', 'enter', 'count', 'list'].includes(presence)) {
@@ -152,6 +165,90 @@ export class Herald extends Emitter<ClientEvents> {
     const subscription = this.add<T>(channel, since, presence);
     this.connector.channelsChanged();
     return subscription;
+  }
+
+  /**
+   * Follows a channel's newest state only (offset, ordinal, time and author of the newest
+   * publication, at most once a second), never its publications: for a sidebar's badges. Carried
+   * by the WebSocket; over other transports it waits for one. A channel is followed either fully
+   * or as a summary (`already_subscribed`).
+   */
+  subscribeSummary(channel: string): SummarySubscription {
+    this.checkOpen();
+    checkChannel(channel);
+    this.checkNew(channel);
+    const summary = new SummarySubscription(channel, (s) => {
+      if (this.summaries.get(channel) !== s) return;
+      this.summaries.delete(channel);
+      this.connector.summariesChanged();
+    });
+    this.summaries.set(channel, summary);
+    this.connector.summariesChanged();
+    return summary;
+  }
+
+  /** The active summary subscription to `channel`, if any. */
+  getSummary(channel: string): SummarySubscription | undefined {
+    return this.summaries.get(channel);
+  }
+
+  /**
+   * Sets the user's read marker on `channel` at `offset` (absent: the channel's top, "all read");
+   * it only moves forward unless `unread: true`. Resolves with the channel's count after it.
+   * Over the open WebSocket (`read` op), else `PUT /v1/channels/{channel}/read`; needs a user token.
+   */
+  async markRead(channel: string, options: MarkReadOptions = {}): Promise<MarkReadResult> {
+    this.checkOpen();
+    checkChannel(channel);
+    const tracker = this.tracker;
+    tracker?.marking(channel, options);
+    try {
+      const result = await markRead(this.http, this.connector.webSocket, channel, options);
+      this.tracker?.applyState(result.state, options.unread === true);
+      return result;
+    } catch (error) {
+      // The count may have dropped before the answer: the server's word puts it back.
+      void tracker?.refresh([channel]).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * The user's unread counts (`GET /v1/me/unread`): of `channels`, or (absent) of every channel
+   * the user read, wrote or was mentioned in (the 500 most recently changed). Needs a user token.
+   */
+  async unread(channels?: readonly string[], options: { signal?: AbortSignal } = {}): Promise<UnreadReport> {
+    this.checkOpen();
+    channels?.forEach(checkChannel);
+    const report = await fetchUnread(this.http, channels, options.signal);
+    for (const state of report.channels) this.tracker?.applyState(state, false);
+    return report;
+  }
+
+  /**
+   * The client's unread tracker: exact counts per channel, kept live from the connection (one per
+   * client; a later call returns it). `user` is the user the token names.
+   */
+  unreadTracker(options: UnreadTrackerOptions): UnreadTracker {
+    this.checkOpen();
+    if (this.tracker !== null) return this.tracker;
+    const followed = new Set<string>();
+    this.tracker = new UnreadTracker(
+      {
+        fetchUnread: (channels) => fetchUnread(this.http, channels),
+        markRead: (channel, o) => this.markRead(channel, o),
+        follow: (channel) => {
+          if (this.subscriptions.has(channel) || this.serverChannels.has(channel)) return () => undefined;
+          const subscription = this.subscribe(channel);
+          followed.add(channel);
+          return () => subscription.unsubscribe();
+        },
+        onConnected: (listener) => this.on('connected', listener),
+      },
+      options,
+      () => (this.tracker = null),
+    );
+    return this.tracker;
   }
 
   /** The active subscription to `channel`, if any. */
@@ -171,15 +268,20 @@ export class Herald extends Emitter<ClientEvents> {
     checkChannel(channel);
     if (data === undefined) throw new HeraldError('bad_request', "'data' is required: any JSON value, null included.");
     const key = options.idempotencyKey ?? newIdempotencyKey();
-    const body = JSON.stringify({ data, ...(options.type === undefined ? {} : { type: options.type }) });
+    const extra = {
+      ...(options.type === undefined ? {} : { type: options.type }),
+      ...(options.mentions === undefined ? {} : { mentions: options.mentions }),
+    };
+    const body = JSON.stringify({ data, ...extra });
     await this.untilSubscribed(options.signal);
     this.checkOpen();
     let last: HeraldError | undefined;
     for (let attempt = 0; attempt < this.publishAttempts; attempt++) {
       if (attempt > 0) await sleep(this.backoff.delay(attempt - 1), options.signal);
       try {
-        const result = await this.publishOnce(channel, data, body, key, options);
+        const result = await this.publishOnce(channel, data, body, extra, key, options);
         this.subscriptions.get(channel)?.sent();
+        this.tracker?.published(result);
         return result;
       } catch (error) {
         last = asHeraldError(error);
@@ -193,28 +295,7 @@ export class Herald extends Emitter<ClientEvents> {
   async history<T = unknown>(channel: string, options: HistoryOptions = {}): Promise<HistoryPage<T>> {
     this.checkOpen();
     checkChannel(channel);
-    if (options.after !== undefined) wholeNumber(options.after, 0, 0, 'history after');
-    if (options.limit !== undefined) wholeNumber(options.limit, 100, 1, 'history limit');
-    const socket = this.connector.webSocket;
-    if (socket !== null) {
-      try {
-        const reply = await abortable(
-          socket.request({
-            op: 'history',
-            channel,
-            ...(options.after === undefined ? {} : { after: options.after }),
-            ...(options.limit === undefined ? {} : { limit: options.limit }),
-            ...(options.reverse === undefined ? {} : { reverse: options.reverse }),
-          }),
-          options.signal,
-        );
-        return toHistoryPage<T>(reply);
-      } catch (error) {
-        const failure = asHeraldError(error);
-        if (failure.code !== 'disconnected' && failure.code !== 'timeout') throw failure;
-      }
-    }
-    return this.historyOverHttp<T>(channel, options);
+    return readHistory<T>(this.http, this.connector.webSocket, channel, options);
   }
 
   /**
@@ -275,8 +356,10 @@ export class Herald extends Emitter<ClientEvents> {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    const subscriptions = [...this.subscriptions.values()];
+    this.tracker?.close();
+    const subscriptions = [...this.subscriptions.values(), ...this.summaries.values()];
     this.subscriptions.clear();
+    this.summaries.clear();
     this.connector.close();
     for (const subscription of subscriptions) subscription.end();
   }
@@ -301,12 +384,12 @@ export class Herald extends Emitter<ClientEvents> {
     }
   }
 
-  private async publishOnce(channel: string, data: unknown, body: string, key: string, options: PublishOptions): Promise<PublishResult> {
+  private async publishOnce(channel: string, data: unknown, body: string, extra: object, key: string, options: PublishOptions): Promise<PublishResult> {
     const socket = this.connector.webSocket;
     // The server closes a socket (1009) on a message over its cap: a big one goes over HTTP.
     if (socket !== null && utf8Length(body) + channel.length + key.length + 96 <= this.maxWebSocketMessageBytes) {
       const reply = await abortable(
-        socket.request({ op: 'publish', channel, data, idempotencyKey: key, ...(options.type === undefined ? {} : { type: options.type }) }),
+        socket.request({ op: 'publish', channel, data, idempotencyKey: key, ...extra }),
         options.signal,
       );
       return toPublishResult(reply, false);
@@ -321,16 +404,6 @@ export class Herald extends Emitter<ClientEvents> {
     return toPublishResult(answer.body, answer.headers.get('Idempotent-Replayed') === 'true');
   }
 
-  private async historyOverHttp<T>(channel: string, options: HistoryOptions): Promise<HistoryPage<T>> {
-    const query: [string, string][] = [];
-    if (options.after !== undefined) query.push(['after', String(options.after)]);
-    if (options.limit !== undefined) query.push(['limit', String(options.limit)]);
-    if (options.reverse !== undefined) query.push(['reverse', String(options.reverse)]);
-    const answer = await sendJson(this.http, `/v1/channels/${channel}/messages`, { query, signal: options.signal });
-    if (answer.body === null) throw invalid('history answered 304');
-    return toHistoryPage<T>(answer.body);
-  }
-
   private add<T>(channel: string, since: Position | undefined, presence?: PresenceMode): Subscription<T> {
     const subscription = new Subscription<T>(
       channel,
@@ -343,6 +416,7 @@ export class Herald extends Emitter<ClientEvents> {
         },
         typing: (ch, typing) => this.sendTyping(ch, typing),
         signal: (ch, name, data) => this.signal(ch, name, data),
+        delivered: (publication) => this.tracker?.publication(publication),
       },
       presence,
     );
@@ -356,6 +430,12 @@ export class Herald extends Emitter<ClientEvents> {
    * other, announced with `serverSubscribed`; once the application unsubscribed it, it is left.
    */
   private confirm(channel: string, reply: SubscribeReply, transport: TransportName, byServer: boolean): void {
+    this.tracker?.subscribed(channel, reply);
+    const summary = this.summaries.get(channel);
+    if (summary !== undefined && !byServer) {
+      summary.confirm(reply, transport);
+      return;
+    }
     const subscription = this.subscriptions.get(channel);
     const known = this.serverChannels.has(channel);
     if (byServer || subscription === undefined) this.serverChannels.add(channel);
@@ -372,6 +452,11 @@ export class Herald extends Emitter<ClientEvents> {
 
   /** The server took the client off a channel (its server API): the subscription ends, and is not renewed. */
   private unsubscribedByServer(channel: string, reason: string, transport: TransportName): void {
+    const summary = this.summaries.get(channel);
+    if (summary !== undefined) {
+      this.summaries.delete(channel);
+      summary.unsubscribedByServer({ transport, reason });
+    }
     const subscription = this.subscriptions.get(channel);
     if (subscription === undefined) return;
     this.subscriptions.delete(channel);
@@ -381,6 +466,11 @@ export class Herald extends Emitter<ClientEvents> {
 
   /** The server refused a channel: its subscription ends with the error. */
   private refuse(channel: string, error: HeraldError): void {
+    const summary = this.summaries.get(channel);
+    if (summary !== undefined) {
+      this.summaries.delete(channel);
+      summary.fail(error);
+    }
     const subscription = this.subscriptions.get(channel);
     if (subscription === undefined) return;
     this.subscriptions.delete(channel);
@@ -393,7 +483,7 @@ export class Herald extends Emitter<ClientEvents> {
     const refused = await Promise.all(
       channels.map(async (channel) => {
         try {
-          await this.historyOverHttp(channel, { limit: 1 });
+          await readHistory(this.http, null, channel, { limit: 1 });
           return false;
         } catch (error) {
           const failure = asHeraldError(error);
@@ -417,80 +507,14 @@ export class Herald extends Emitter<ClientEvents> {
     return Object.freeze([...new Set(usable)]);
   }
 
+  /** One subscription per channel, full or summary. */
+  private checkNew(channel: string): void {
+    if (this.subscriptions.has(channel) || this.summaries.has(channel)) {
+      throw new HeraldError('already_subscribed', `Already subscribed to '${channel}': use that subscription, or unsubscribe first.`);
+    }
+  }
+
   private checkOpen(): void {
     if (this.closed) throw new HeraldError('closed', 'The client is closed.');
   }
-}
-
-/** The HTTP and WebSocket base URLs of the server (a page's relative URL resolves against it). */
-function resolveBase(url: string): { http: string; ws: string } {
-  const location = (globalThis as { location?: { href: string } }).location;
-  let parsed: URL;
-  try {
-    parsed = new URL(url, location?.href);
-  } catch {
-    throw new HeraldError('bad_request', `'${url}' is not a URL.`);
-  }
-  const scheme = parsed.protocol.replace(':', '');
-  const secure = scheme === 'https' || scheme === 'wss';
-  if (!['http', 'https', 'ws', 'wss'].includes(scheme)) throw new HeraldError('bad_request', `'${url}' is not an http(s) or ws(s) URL.`);
-  const rest = parsed.host + parsed.pathname.replace(/\/+$/, '');
-  return { http: `${secure ? 'https' : 'http'}://${rest}`, ws: `${secure ? 'wss' : 'ws'}://${rest}` };
-}
-
-function checkPosition(position: Position): Position {
-  if (typeof position !== 'object' || position === null || typeof position.epoch !== 'string') {
-    throw new HeraldError('bad_request', "'since' must be { epoch: string, offset: number }.");
-  }
-  wholeNumber(position.offset, 0, 0, 'since.offset');
-  return { epoch: position.epoch, offset: position.offset };
-}
-
-function positive(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number.`);
-  return value;
-}
-
-function wholeNumber(value: number | undefined, fallback: number, min: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < min) throw new RangeError(`${name} must be a whole number of at least ${min}.`);
-  return value;
-}
-
-/** 128 random bits as 32 hex digits: what the SDK sends when the caller gives no idempotency key. */
-function newIdempotencyKey(): string {
-  const bytes = new Uint8Array(16);
-  const crypto = (globalThis as { crypto?: { getRandomValues(array: Uint8Array): Uint8Array } }).crypto;
-  if (crypto !== undefined) crypto.getRandomValues(bytes);
-  else for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
-  return 'hc-' + Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-function utf8Length(text: string): number {
-  // Exact only when needed: ASCII text (the usual chat line) is its own length.
-  return /^[\x00-\x7f]*$/.test(text) ? text.length : new TextEncoder().encode(text).length;
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return abortable(new Promise<void>((resolve) => setTimeout(resolve, ms)), signal);
-}
-
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise;
-  if (signal.aborted) return Promise.reject(new HeraldError('aborted', 'The request was aborted.'));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new HeraldError('aborted', 'The request was aborted.'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
 }

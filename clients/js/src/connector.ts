@@ -95,6 +95,15 @@ export class Connector {
     });
   }
 
+  /**
+   * The summary set changed: only a WebSocket carries summaries, so only it is told (SSE and
+   * streaming do not reconnect for them); with no connection, one is opened if needed.
+   */
+  summariesChanged(): void {
+    if (this.session === null) this.channelsChanged();
+    else if (this.session.name === 'ws') this.session.update();
+  }
+
   /** Uses another transport order from now on (reconnecting at once). */
   reorder(order: readonly TransportName[]): void {
     this.halted = false;
@@ -123,9 +132,15 @@ export class Connector {
     this.setState('closed');
   }
 
+  /** Whether anything needs a connection: a channel, or a summary where a WebSocket may carry it. */
+  private needed(): boolean {
+    const { source } = this.hooks;
+    return source.channels().length > 0 || ((source.summaries?.().length ?? 0) > 0 && this.planner.transports.includes('ws'));
+  }
+
   private sync(): void {
     if (this.ended || this.halted) return;
-    if (this.hooks.source.channels().length === 0) {
+    if (!this.needed()) {
       if (this.session === null && this.retryTimer === undefined && !this.starting) return;
       const transport = this.current;
       const wasOpen = this.stateValue !== 'disconnected';
@@ -161,7 +176,9 @@ export class Connector {
     session?.close();
   }
 
-  private async attempt(transport: TransportName, quiet: boolean): Promise<void> {
+  private async attempt(planned: TransportName, quiet: boolean): Promise<void> {
+    // Summaries alone: only the WebSocket carries them (the others would open with no channel).
+    const transport = this.hooks.source.channels().length === 0 ? 'ws' : planned;
     const generation = ++this.generation;
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;

@@ -2,6 +2,8 @@
 
 export { Herald } from './client.js';
 export { Subscription } from './subscription.js';
+export { SummarySubscription } from './summary.js';
+export { UnreadTracker } from './tracker.js';
 export { HeraldError } from './errors.js';
 export { directChannel } from './direct.js';
 export { PresenceList } from './presence.js';
@@ -43,3 +45,16 @@ export type {
   WebSocketConstructor,
   WebSocketLike,
 } from './types.js';
+export type {
+  ChannelSummary,
+  ChannelUnread,
+  MarkReadOptions,
+  MarkReadResult,
+  ReadMarker,
+  SummaryEvents,
+  SummarySubscribedEvent,
+  UnreadCount,
+  UnreadReport,
+  UnreadTrackerEvents,
+  UnreadTrackerOptions,
+} from './read-types.js';

@@ -5,6 +5,8 @@ export interface SubscribeReply {
   readonly recovered: boolean;
   readonly epoch: string;
   readonly offset: number;
+  /** The WebSocket reply's countable ordinal at the channel's top (`offset` there is the top). */
+  readonly n?: number;
   /** The WebSocket reply's typing timings, on a namespace with typing. */
   readonly typing?: TypingTimings;
 }

@@ -13,6 +13,8 @@ interface Owner {
   /** Says typing or stopped; resolves with the server's timings when its answer carries them. */
   typing?(channel: string, typing: boolean): Promise<TypingTimings | undefined>;
   signal?(channel: string, name: string, data: unknown): Promise<void>;
+  /** A publication is about to reach the application (the unread tracker counts it). */
+  delivered?(publication: Publication): void;
 }
 
 /**
@@ -150,6 +152,7 @@ export class Subscription<T = unknown> extends Emitter<SubscriptionEvents<T>> im
     const outcome = this.tracker.accept(publication.offset, publication.epoch);
     if (outcome === 'gap') return false;
     if (outcome === 'duplicate') return true;
+    this.owner.delivered?.(publication);
     this.emit('publication', publication);
     for (const queue of this.iterators) queue.push(publication);
     return true;

@@ -37,6 +37,14 @@ export interface Publication<T = unknown> {
   readonly from?: string;
   /** The application-defined kind given as `type` when publishing (`msgType` on the wire). */
   readonly type?: string;
+  /**
+   * The countable ordinal: 1 for the epoch's first message, one more per message. Only on
+   * publications that count as messages (never on Herald's own `herald.*` types); unread counts
+   * are differences of it.
+   */
+  readonly n?: number;
+  /** Set by the server, never by a publisher: `{ mentions: ['bob'] }`, an inbound webhook's `{ source, deliveryId }`. */
+  readonly meta?: { readonly mentions?: readonly string[]; readonly [key: string]: unknown };
   readonly data: T;
 }
 
@@ -48,6 +56,8 @@ export interface PublishOptions {
    * appends nothing. When absent the SDK makes one, so its own retries never publish twice.
    */
   readonly idempotencyKey?: string;
+  /** Users the message mentions (at most 50): each gets a mention in their unread counts, and `meta.mentions` lists them. */
+  readonly mentions?: readonly string[];
   readonly signal?: AbortSignal;
 }
 
@@ -57,6 +67,8 @@ export interface PublishResult {
   readonly epoch: string;
   readonly id: string;
   readonly time: string;
+  /** The publication's countable ordinal; absent when it does not count as a message. */
+  readonly n?: number;
   /** True when the idempotency key had been used already: nothing new was appended. */
   readonly duplicate: boolean;
 }
@@ -79,6 +91,8 @@ export interface HistoryPage<T = unknown> {
   readonly top: number;
   /** The oldest offset still retained (`top + 1` when none is). */
   readonly first: number;
+  /** The countable ordinal at the top: how many messages the epoch holds (absent from servers before read markers). */
+  readonly n?: number;
   readonly publications: readonly Publication<T>[];
 }
 

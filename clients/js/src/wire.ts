@@ -3,6 +3,7 @@
 
 import { HeraldError } from './errors.js';
 import type { HistoryPage, Publication, PublishResult, TypingTimings } from './types.js';
+import type { ChannelSummary, ChannelUnread } from './read-types.js';
 import type { SubscribeReply } from './position.js';
 
 export type JsonObject = { readonly [key: string]: unknown };
@@ -39,10 +40,17 @@ function optionalStr(o: JsonObject, key: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+/** `{ [key]: value }` when the member is a number, else nothing: for optional members under exactOptionalPropertyTypes. */
+function optionalNum(o: JsonObject, key: string): { [key]?: number } {
+  const value = o[key];
+  return typeof value === 'number' ? { [key]: value } : {};
+}
+
 /** A publication as pushed, polled or read from history (`msgType` becomes `type`). */
 export function toPublication<T>(o: JsonObject, channel?: string): Publication<T> {
   const from = optionalStr(o, 'from');
   const type = optionalStr(o, 'msgType');
+  const meta = o['meta'];
   return {
     channel: typeof o['channel'] === 'string' ? o['channel'] : (channel ?? str(o, 'channel')),
     offset: num(o, 'offset'),
@@ -51,6 +59,8 @@ export function toPublication<T>(o: JsonObject, channel?: string): Publication<T
     time: str(o, 'time'),
     ...(from === undefined ? {} : { from }),
     ...(type === undefined ? {} : { type }),
+    ...optionalNum(o, 'n'),
+    ...(isObject(meta) ? { meta } : {}),
     data: o['data'] as T,
   };
 }
@@ -58,7 +68,39 @@ export function toPublication<T>(o: JsonObject, channel?: string): Publication<T
 export function toSubscribeReply(o: JsonObject): SubscribeReply {
   const recovered = o['recovered'];
   if (typeof recovered !== 'boolean') throw invalid(`'recovered' is not a boolean`);
-  return { recovered, epoch: str(o, 'epoch'), offset: num(o, 'offset') };
+  return { recovered, epoch: str(o, 'epoch'), offset: num(o, 'offset'), ...optionalNum(o, 'n') };
+}
+
+/** A channel's state in an unread answer or a `read` reply. */
+export function toChannelUnread(o: unknown): ChannelUnread {
+  if (!isObject(o)) throw invalid('an unread state is not an object');
+  const read = o['read'];
+  const mentions = o['mentions'];
+  return {
+    channel: str(o, 'channel'),
+    epoch: str(o, 'epoch'),
+    top: num(o, 'top'),
+    n: num(o, 'n'),
+    ...(isObject(read) ? { read: { epoch: str(read, 'epoch'), offset: num(read, 'offset'), n: num(read, 'n'), updatedAt: str(read, 'updatedAt') } } : {}),
+    unread: num(o, 'unread'),
+    mentions: Array.isArray(mentions) ? mentions.filter((m): m is number => typeof m === 'number') : [],
+    ...optionalNum(o, 'firstUnread'),
+    ...(o['reset'] === true ? { reset: true } : {}),
+  };
+}
+
+/** A summary push (`{type: 'summary', channel, epoch, offset, n, time, from?}`). */
+export function toSummary(o: JsonObject): ChannelSummary {
+  const time = optionalStr(o, 'time');
+  const from = optionalStr(o, 'from');
+  return {
+    channel: str(o, 'channel'),
+    epoch: str(o, 'epoch'),
+    offset: num(o, 'offset'),
+    n: num(o, 'n'),
+    ...(time === undefined ? {} : { time }),
+    ...(from === undefined ? {} : { from }),
+  };
 }
 
 /** The typing timings of a WebSocket subscribe reply or an HTTP typing answer. */
@@ -66,8 +108,8 @@ export function toTimings(o: JsonObject): TypingTimings {
   return { resend: num(o, 'resend'), idle: num(o, 'idle'), expire: num(o, 'expire') };
 }
 
-/** The push messages a subscription handles besides publications: presence, typing and signals. */
-export const CHANNEL_EVENTS = ['presence_state', 'presence_snapshot', 'presence', 'presence_count', 'typing', 'signal'];
+/** The push messages a subscription handles besides publications: presence, typing, signals, and a summary subscription's summaries. */
+export const CHANNEL_EVENTS = ['presence_state', 'presence_snapshot', 'presence', 'presence_count', 'typing', 'signal', 'summary'];
 
 /** The `channels` member of an SSE/stream `subscribed` message or a poll answer. */
 export function toChannelReplies(o: JsonObject): Map<string, SubscribeReply> {
@@ -90,6 +132,7 @@ export function toHistoryPage<T>(o: JsonObject): HistoryPage<T> {
     epoch: str(o, 'epoch'),
     top: num(o, 'top'),
     first: num(o, 'first'),
+    ...optionalNum(o, 'n'),
     publications: list.map((p: unknown) => {
       if (!isObject(p)) throw invalid('a publication is not an object');
       return toPublication<T>(p, channel);
@@ -105,6 +148,7 @@ export function toPublishResult(o: JsonObject, duplicate: boolean): PublishResul
     epoch: str(o, 'epoch'),
     id: typeof o['publicationId'] === 'string' ? o['publicationId'] : str(o, 'id'),
     time: str(o, 'time'),
+    ...optionalNum(o, 'n'),
     duplicate: duplicate || o['duplicate'] === true,
   };
 }

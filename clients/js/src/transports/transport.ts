@@ -12,6 +12,8 @@ import type { JsonObject } from '../wire.js';
 export interface ChannelSource {
   /** The channels to carry now, in subscription order. */
   channels(): readonly string[];
+  /** The channels followed as summaries (their newest state only): the WebSocket carries them, other transports do not. */
+  summaries?(): readonly string[];
   /** The position to resume after; null: live from now. */
   position(channel: string): Position | null;
   /** Whether the server subscribed this channel on its own before (a personal channel, resumed by the WebSocket's connect cursor). */

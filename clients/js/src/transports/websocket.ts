@@ -80,7 +80,8 @@ export class WebSocketSession extends SessionBase {
   /** Brings the socket's subscriptions in line with the client's channel set. */
   update(): void {
     if (this.ended || !this.isOpen) return;
-    const wanted = new Set(this.source.channels());
+    const summaries = new Set(this.source.summaries?.() ?? []);
+    const wanted = new Set([...this.source.channels(), ...summaries]);
     for (const channel of [...this.carried.keys()]) {
       if (wanted.has(channel)) continue;
       this.carried.delete(channel);
@@ -88,6 +89,11 @@ export class WebSocketSession extends SessionBase {
     }
     for (const channel of wanted) {
       if (this.carried.has(channel)) continue;
+      if (summaries.has(channel)) {
+        // The newest state only: no position to resume (the reply has the current one), no presence.
+        this.track(channel, this.enqueue({ op: 'subscribe', channel, mode: 'summary' }));
+        continue;
+      }
       const since = this.source.position(channel);
       const presence = this.source.presence(channel);
       const id = this.enqueue({
@@ -97,9 +103,13 @@ export class WebSocketSession extends SessionBase {
         ...(presence === null ? {} : { presence: presence.mode }),
         ...(presence?.mode === 'list' && presence.since !== null ? { presenceSince: presence.since } : {}),
       });
-      this.carried.set(channel, id);
-      this.subscribeIds.set(id, channel);
+      this.track(channel, id);
     }
+  }
+
+  private track(channel: string, id: number): void {
+    this.carried.set(channel, id);
+    this.subscribeIds.set(id, channel);
   }
 
   /** Sends a request and resolves with its reply (rejects with the server's error, a timeout or `disconnected`). */

@@ -42,7 +42,7 @@ function run(command: string, args: readonly string[], cwd: string): Promise<str
 }
 
 /** TypeScript that uses the public API, checked against the installed declarations. */
-const CONSUMER = `import { Herald, HeraldError, directChannel, type HeraldOptions, type PresenceEvent, type Publication } from '${NAME}';
+const CONSUMER = `import { Herald, HeraldError, directChannel, type ChannelSummary, type HeraldOptions, type PresenceEvent, type Publication, type UnreadCount } from '${NAME}';
 import { SharedHerald } from '${NAME}/shared';
 const options: HeraldOptions = { transports: ['sse', 'longpoll'], awaitSubscriptionsMs: 5000 };
 const herald = new Herald('http://127.0.0.1:9', options);
@@ -56,6 +56,10 @@ room.on('typing', ({ users, total }) => console.log(users.join(), total));
 export const online: string[] = room.presence?.members.map((m) => m.user) ?? [];
 export const shared = new SharedHerald('http://127.0.0.1:9', { share: { mode: 'none', name: 'alice' } });
 export const role: 'worker' | 'leader' | 'follower' | 'alone' = shared.role;
+const counts = herald.unreadTracker({ user: 'alice' });
+counts.on('change', (c: UnreadCount) => console.log(c.channel, c.unread, c.mentions.length));
+export const side: Promise<ChannelSummary> = herald.subscribeSummary('chat:side').ready;
+export const marked: Promise<number> = herald.markRead('chat:lobby', { offset: 3 }).then((r) => r.state.unread);
 `;
 
 /** A new project that depends on `spec` the way a user adds it, with TypeScript code using it. */
@@ -111,7 +115,7 @@ describe(`npm install of ${NAME}`, () => {
     const installed = JSON.parse(readFileSync(join(dir, 'node_modules', NAME, 'package.json'), 'utf8')) as { name: string };
     expect(installed.name).toBe(NAME);
     const seen = await consume(dir);
-    expect(seen.exports).toEqual(['ALL_TRANSPORTS', 'DEFAULT_TRANSPORTS', 'Herald', 'HeraldError', 'PresenceList', 'Subscription', 'directChannel']);
+    expect(seen.exports).toEqual(['ALL_TRANSPORTS', 'DEFAULT_TRANSPORTS', 'Herald', 'HeraldError', 'PresenceList', 'Subscription', 'SummarySubscription', 'UnreadTracker', 'directChannel']);
     expect(seen.state).toBe('disconnected');
     expect(seen.shared).toBe('function');
     expect(seen.worker).toBe(true);

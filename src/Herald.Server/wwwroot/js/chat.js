@@ -1,7 +1,8 @@
 // The demo chat: rooms are channels `chat:<room>`, each message `{name, text}`; direct messages
 // are `dm:<a>~<b>`. Who is online (presence), who is typing and the "open a DM" nudge (a signal)
-// come with each room's subscription. Everything that moves goes through herald-client.js (the
-// SDK); this file only draws it.
+// come with each room's subscription; a signed-in user's unread and mention badges come from the
+// SDK's unread tracker (read markers kept by the server, synced across the user's devices).
+// Everything that moves goes through herald-client.js (the SDK); this file only draws it.
 
 import { Herald, DEFAULT_TRANSPORTS, directChannel } from './herald-client.js';
 
@@ -28,6 +29,10 @@ const ROOMS_STORAGE = 'herald.rooms';
 const ROOM_STORAGE = 'herald.room';
 // The people a signed-in user has direct messages with, per user (one browser, several tokens).
 const DMS_STORAGE = 'herald.dms.';
+// `@name` in a message mentions that user: a user id up to the next space, without the
+// punctuation that ends a sentence ("thanks @bob!"). The server takes at most 50 per message.
+const MENTION = /(?:^|\s)@([^\s@]+)/g;
+const MAX_MENTIONS = 50;
 
 const $ = (id) => document.getElementById(id);
 const clock = new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit' });
@@ -35,13 +40,15 @@ const count = new Intl.NumberFormat();
 
 /**
  * Rooms and direct messages, by channel: `room` is the room's name (`lobby`) or, for a direct
- * message, null with `peer` the other user.
- * @type {Map<string, {room: string | null, peer: string | null, channel: string, seen: Set<string>, items: object[], unread: number, subscription: object | null, typing: {users: string[], total: number}}>}
+ * message, null with `peer` the other user. `marked`: the newest position this page marked read.
+ * @type {Map<string, {room: string | null, peer: string | null, channel: string, seen: Set<string>, items: object[], subscription: object | null, typing: {users: string[], total: number}, marked: {epoch: string, offset: number} | null, marking: boolean}>}
  */
 const rooms = new Map();
 let current = null;
 let me = '';
 let herald = null;
+// The unread tracker: signed-in users only (guests have no read markers, and no badges).
+let unread = null;
 let everConnected = false;
 // A user token may come in the fragment (#token=<JWT>, from `herald token --sub alice`): it is
 // never sent to the server in a URL by the page, and makes the page a user — listed as online,
@@ -131,6 +138,12 @@ function connect() {
     setBanner(`${connectionProblem({ reason, code })} Trying again in ${Math.max(1, Math.ceil(retryInMs / 1000))} s — messages sent meanwhile will appear.`, 'warn', detail);
   });
   herald.on('error', (error) => setBanner('Your sign-in could not be checked; the page keeps trying. Reloading it may help.', 'error', technical(error)));
+  if (signedIn !== null) {
+    unread = herald.unreadTracker({ user: signedIn });
+    unread.on('change', ({ channel }) => {
+      if (rooms.has(channel)) renderRooms();
+    });
+  }
 }
 
 $('transport').addEventListener('change', () => {
@@ -155,7 +168,7 @@ async function follow({ room, peer, channel }, visible) {
     if (visible) show(channel);
     return;
   }
-  const entry = { room, peer, channel, seen: new Set(), items: [], unread: 0, subscription: null, typing: { users: [], total: 0 } };
+  const entry = { room, peer, channel, seen: new Set(), items: [], subscription: null, typing: { users: [], total: 0 }, marked: null, marking: false };
   rooms.set(channel, entry);
   if (visible) show(channel);
   else renderRooms();
@@ -261,18 +274,63 @@ function label(entry) {
 function show(channel) {
   current = channel;
   const entry = rooms.get(channel);
-  entry.unread = 0;
   $('room-title').textContent = label(entry);
   $('room-channel').textContent = entry.channel;
-  $('message').placeholder = `Message ${label(entry)}`;
+  // Mentions reach signed-in users' badges: the hint is for those who have them.
+  $('message').placeholder = `Message ${label(entry)}` + (signedIn === null ? '' : ' — @name to mention');
   renderRooms();
   renderMessages();
   renderPeople();
   renderTyping();
   remember();
+  markShown();
 }
 
+// ---- read markers ---------------------------------------------------------------------------
+
+/**
+ * The room on screen is read up to its newest message shown: its marker moves there (the server
+ * tells the user's other devices, whose badges clear). Not while the page is hidden — nobody reads
+ * it — and one mark at a time per room, the newest last.
+ */
+async function markShown() {
+  const entry = rooms.get(current);
+  if (unread === null || entry === undefined || document.visibilityState !== 'visible') return;
+  const newest = newestMessage(entry);
+  if (newest === null || entry.marking) return;
+  // Read already: marked here, or the server's marker (another device, or an earlier visit).
+  const read = entry.marked ?? unread.get(entry.channel)?.read ?? null;
+  const epoch = entry.marked?.epoch ?? unread.get(entry.channel)?.epoch;
+  if (read !== null && epoch === newest.epoch && read.offset >= newest.offset) return;
+  entry.marking = true;
+  let marked = false;
+  try {
+    await unread.markRead(entry.channel, { offset: newest.offset, epoch: newest.epoch });
+    entry.marked = { epoch: newest.epoch, offset: newest.offset };
+    marked = true;
+  } catch {
+    // The badge stays: the next message shown (or the next visit) marks again.
+  } finally {
+    entry.marking = false;
+  }
+  // A message that arrived during the mark.
+  if (marked && current === entry.channel) markShown();
+}
+
+/** The newest message of a room (its position), or null. */
+function newestMessage(entry) {
+  for (let i = entry.items.length - 1; i >= 0; i--) {
+    if (entry.items[i].kind === 'message') return entry.items[i].publication;
+  }
+  return null;
+}
+
+document.addEventListener('visibilitychange', () => markShown());
+
 function renderRooms() {
+  // Counts change while someone tabs through the list: the button in focus keeps it.
+  const focused = document.activeElement?.closest?.('#room-list button');
+  const refocus = focused ? (focused.dataset.room !== undefined ? `[data-room="${CSS.escape(focused.dataset.room)}"]` : `[data-dm="${CSS.escape(focused.dataset.dm)}"]`) : null;
   const items = [];
   for (const entry of rooms.values()) {
     const button = document.createElement('button');
@@ -281,13 +339,7 @@ function renderRooms() {
     else button.dataset.dm = entry.peer;
     button.append(label(entry));
     if (entry.channel === current) button.setAttribute('aria-current', 'true');
-    if (entry.unread > 0) {
-      const unread = document.createElement('span');
-      unread.className = 'unread';
-      unread.textContent = String(entry.unread);
-      unread.setAttribute('aria-label', `${entry.unread} unread`);
-      button.append(unread);
-    }
+    else badge(button, unread?.get(entry.channel));
     button.addEventListener('click', () => {
       show(entry.channel);
       $('message').focus();
@@ -297,6 +349,29 @@ function renderRooms() {
     items.push(item);
   }
   $('room-list').replaceChildren(...items);
+  if (refocus !== null) $('room-list').querySelector(`button${refocus}`)?.focus();
+}
+
+/**
+ * The count of unread messages of a room not shown, as a badge; one that mentions the user is
+ * marked with an @. The number is drawn for the eye and said in words for screen readers.
+ */
+function badge(button, count) {
+  if (count === undefined || count.unread === 0) return;
+  const mentions = count.mentions.length;
+  const element = document.createElement('span');
+  element.className = mentions > 0 ? 'unread mention' : 'unread';
+  element.dataset.unread = String(count.unread);
+  element.dataset.mentions = String(mentions);
+  const shown = document.createElement('span');
+  shown.setAttribute('aria-hidden', 'true');
+  shown.textContent = (mentions > 0 ? '@ ' : '') + (count.unread > 99 ? '99+' : String(count.unread));
+  const said = document.createElement('span');
+  said.className = 'visually-hidden';
+  said.textContent = `, ${count.unread} unread` + (mentions > 0 ? `, ${mentions} ${mentions === 1 ? 'mention' : 'mentions'} of you` : '');
+  element.append(shown, said);
+  element.title = said.textContent.slice(2);
+  button.append(element);
 }
 
 // ---- who is online, who is typing ----------------------------------------------------------
@@ -378,9 +453,7 @@ function add(entry, publication) {
   entry.items.push({ kind: 'message', publication });
   if (entry.channel === current) {
     append(render(entry.items.at(-1)));
-  } else {
-    entry.unread += 1;
-    renderRooms();
+    markShown();
   }
 }
 
@@ -429,6 +502,8 @@ function render(item) {
   const text = typeof data.text === 'string' ? data.text : JSON.stringify(publication.data);
   element.className = author === me ? 'message mine' : 'message';
   element.dataset.offset = String(publication.offset);
+  const mentionsMe = signedIn !== null && author !== me && publication.meta?.mentions?.includes(me) === true;
+  if (mentionsMe) element.classList.add('mentions-me');
 
   const meta = document.createElement('div');
   meta.className = 'meta';
@@ -439,6 +514,12 @@ function render(item) {
   when.dateTime = publication.time;
   when.textContent = clock.format(new Date(publication.time));
   meta.append(who, when);
+  if (mentionsMe) {
+    const tag = document.createElement('span');
+    tag.className = 'mention-tag';
+    tag.textContent = 'mentions you';
+    meta.append(tag);
+  }
 
   const body = document.createElement('p');
   body.className = 'text';
@@ -524,7 +605,8 @@ $('composer').addEventListener('submit', async (event) => {
   $('send').disabled = true;
   sendError('');
   try {
-    await herald.publish(channel, { name: me, text }, { type: 'message' });
+    const mentions = mentioned(text);
+    await herald.publish(channel, { name: me, text }, { type: 'message', ...(mentions.length === 0 ? {} : { mentions }) });
     input.value = '';
     updateCount();
   } catch (error) {
@@ -543,6 +625,16 @@ $('message').addEventListener('input', () => {
   if ($('message').value.trim() === '') subscription.stopTyping();
   else subscription.typing();
 });
+
+/** The users a message mentions with `@name`, each once, not the sender. */
+function mentioned(text) {
+  const users = new Set();
+  for (const [, raw] of text.matchAll(MENTION)) {
+    const user = raw.replace(/[.,;:!?)\]}'"]+$/, '');
+    if (user !== '' && user !== me && [...user].length <= 256) users.add(user);
+  }
+  return [...users].slice(0, MAX_MENTIONS);
+}
 
 /** Characters as people count them (an emoji is one), not UTF-16 units. */
 function characters(text) {

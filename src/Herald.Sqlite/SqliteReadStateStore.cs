@@ -58,6 +58,8 @@ public sealed partial class SqliteReadStateStore : IReadStateStore, IDisposable
     private static readonly Position[] s_none = [];
 
     private readonly SqliteChannelLog log;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<PendingMarker> markers = new();
+    private int markerFlushQueued;
     private readonly Lock schemaLock = new();
     private Task? schema;
     private WriterStatements? statements;
@@ -77,15 +79,58 @@ public sealed partial class SqliteReadStateStore : IReadStateStore, IDisposable
         ArgumentNullException.ThrowIfNull(marker);
         ArgumentException.ThrowIfNullOrEmpty(marker.Epoch, nameof(marker));
         var stored = marker with { UpdatedAt = DateTimeOffset.FromUnixTimeMilliseconds(marker.UpdatedAt.ToUnixTimeMilliseconds()) };
-        return OnWriter(w =>
-        {
-            var row = w.Load(user, channel);
-            if (row is not null && !ReadMarkers.Advances(row.Value.Marker, stored, allowBackward))
-                return new MarkerUpdate(row.Value.Marker!, Changed: false);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
 
-            w.Upsert(user, channel, stored, row is null ? s_none : ReadMarkers.After(stored, row.Value.Mentions));
-            return new MarkerUpdate(stored, Changed: true);
-        }, cancellationToken);
+        // Markers move with every message a user sends: they are batched, so the markers queued
+        // while the writer is busy cost one work item (one savepoint) in the next group commit.
+        var pending = new PendingMarker(user, channel, stored, allowBackward);
+        markers.Enqueue(pending);
+        if (Interlocked.CompareExchange(ref markerFlushQueued, 1, 0) == 0)
+            _ = FlushMarkersAsync();
+        return new ValueTask<MarkerUpdate>(pending.Task);
+    }
+
+    private async Task FlushMarkersAsync()
+    {
+        var batch = new List<PendingMarker>();
+        try
+        {
+            await OnWriter(w =>
+            {
+                // From here a marker queued next schedules the next flush; this one takes all queued so far.
+                Volatile.Write(ref markerFlushQueued, 0);
+                while (markers.TryDequeue(out var next))
+                {
+                    batch.Add(next);
+                    var row = w.Load(next.User, next.Channel);
+                    if (row is not null && !ReadMarkers.Advances(row.Value.Marker, next.Marker, next.AllowBackward))
+                    {
+                        next.Result = new MarkerUpdate(row.Value.Marker!, Changed: false);
+                        continue;
+                    }
+
+                    w.Upsert(next.User, next.Channel, next.Marker, row is null ? s_none : ReadMarkers.After(next.Marker, row.Value.Mentions));
+                    next.Result = new MarkerUpdate(next.Marker, Changed: true);
+                }
+
+                return true;
+            }, CancellationToken.None).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Every marker of the batch fails with the writer's failure; none is lost silently.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            // The work did not run (the log is closed) or was rolled back: fail what it took and what waits.
+            Volatile.Write(ref markerFlushQueued, 0);
+            while (markers.TryDequeue(out var next))
+                batch.Add(next);
+            foreach (var failed in batch)
+                failed.TrySetException(ex);
+            return;
+        }
+
+        foreach (var done in batch)
+            done.TrySetResult(done.Result);
     }
 
     public ValueTask MentionAsync(string channel, IReadOnlyList<string> users, Position position, int keep, CancellationToken cancellationToken = default)
@@ -294,5 +339,20 @@ public sealed partial class SqliteReadStateStore : IReadStateStore, IDisposable
             upsert.Dispose();
             delete.Dispose();
         }
+    }
+
+    /// <summary>A marker waiting for the next flush; it is its own completion source.</summary>
+    private sealed class PendingMarker(string user, string channel, ReadMarker marker, bool allowBackward)
+        : TaskCompletionSource<MarkerUpdate>(TaskCreationOptions.RunContinuationsAsynchronously)
+    {
+        public string User { get; } = user;
+
+        public string Channel { get; } = channel;
+
+        public ReadMarker Marker { get; } = marker;
+
+        public bool AllowBackward { get; } = allowBackward;
+
+        public MarkerUpdate Result { get; set; }
     }
 }

@@ -110,7 +110,7 @@ public sealed partial class PublishService(
 
         // The author's marker moves past their own message; the mentioned users are told.
         if (unread is not null && !result.Duplicate)
-            await unread.OnPublishedAsync(result.Publication, mentions, cancellationToken).ConfigureAwait(false);
+            await unread.OnPublishedAsync(result.Publication, mentions).ConfigureAwait(false);
         if (!result.Duplicate)
             OnAppended(result.Publication, policy);
 

@@ -10,7 +10,7 @@ namespace Herald.Reading;
 /// <summary>
 /// Tells a user's other devices what the user read: each accepted marker is published to the user's
 /// personal channel (<c>me:&lt;user&gt;</c>) as a <c>herald.read</c> publication
-/// <c>{"channel","epoch","offset","n"}</c>, at most once per <see cref="UnreadOptions.SyncInterval"/>
+/// <c>{"channel","epoch","offset","n","updatedAt"}</c>, at most once per <see cref="UnreadOptions.SyncInterval"/>
 /// per (user, channel) on this node: the first at once, then the newest at the end of the interval.
 /// A device that resumes its personal channel from its cursor gets every sync it missed.
 /// </summary>
@@ -117,7 +117,7 @@ public sealed partial class ReadSync : IAsyncDisposable
         }
     }
 
-    /// <summary><c>{"channel":…,"epoch":…,"offset":…,"n":…}</c>.</summary>
+    /// <summary><c>{"channel":…,"epoch":…,"offset":…,"n":…,"updatedAt":…}</c>.</summary>
     internal static byte[] Encode(string channel, ReadMarker marker)
     {
         using var buffer = new MemoryStream(96);
@@ -128,6 +128,7 @@ public sealed partial class ReadSync : IAsyncDisposable
             writer.WriteString("epoch"u8, marker.Epoch);
             writer.WriteNumber("offset"u8, marker.Offset);
             writer.WriteNumber("n"u8, marker.N);
+            writer.WriteString("updatedAt"u8, marker.UpdatedAt.UtcDateTime);
             writer.WriteEndObject();
         }
 

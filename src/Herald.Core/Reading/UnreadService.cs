@@ -24,6 +24,9 @@ public sealed partial class UnreadService(
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly ILogger _logger = (ILogger?)logger ?? NullLogger.Instance;
 
+    /// <summary>Per user, the read-state writes after that user's publishes (or mentions) still running on this node.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> _pending = new(StringComparer.Ordinal);
+
     public UnreadOptions Settings => _options.Unread;
 
     /// <summary>
@@ -33,12 +36,20 @@ public sealed partial class UnreadService(
     /// </summary>
     public async ValueTask<MarkOutcome> MarkAsync(string user, string channel, long? offset, string? epoch, bool markUnread, CancellationToken cancellationToken = default)
     {
+        await SettledAsync(user, cancellationToken).ConfigureAwait(false);
         var state = await log.GetStateAsync(channel, cancellationToken).ConfigureAwait(false);
         if (epoch is not null && epoch != state.Epoch)
             return MarkOutcome.Failed(MarkError.EpochMismatch, $"The channel's epoch is '{state.Epoch}', not '{epoch}': its history was reset. Read it again and mark a position of the current epoch.", state);
         var at = offset ?? state.Top;
         if (at < 0 || at > state.Top)
             return MarkOutcome.Failed(MarkError.InvalidOffset, $"'offset' must be from 0 to the channel's top ({state.Top}).", state);
+
+        if (state.Epoch.Length == 0)
+        {
+            // Nothing written yet: there is no position to mark; the channel becomes one of the user's.
+            await store.JoinAsync(channel, [user], cancellationToken).ConfigureAwait(false);
+            return new MarkOutcome(Count(channel, state, new ReadEntry(channel, null, [])), false, MarkError.None, string.Empty, state);
+        }
 
         var n = await OrdinalAtAsync(channel, state, at, cancellationToken).ConfigureAwait(false);
         var update = await store.SetMarkerAsync(user, channel, new ReadMarker(state.Epoch, at, n, _time.GetUtcNow()), markUnread, cancellationToken).ConfigureAwait(false);
@@ -53,6 +64,7 @@ public sealed partial class UnreadService(
     /// </summary>
     public async ValueTask<UnreadSummary> GetUnreadAsync(string user, IReadOnlyList<string>? channels, CancellationToken cancellationToken = default)
     {
+        await SettledAsync(user, cancellationToken).ConfigureAwait(false);
         var entries = await store.GetAsync(user, channels, Settings.MaxChannels, cancellationToken).ConfigureAwait(false);
         IReadOnlyList<ReadEntry> all = entries;
         if (channels is not null)
@@ -79,12 +91,59 @@ public sealed partial class UnreadService(
     /// it mentions get a mention each; a direct channel's first message makes it one of each member's
     /// channels. Failures are logged, never the publisher's: the publication is committed.
     /// </summary>
-    public async ValueTask OnPublishedAsync(Publication publication, IReadOnlyList<string>? mentioned, CancellationToken cancellationToken = default)
+    /// <remarks>
+    /// The writes run after the publish is answered, so a user's publish waits for its append only;
+    /// this node's reads and marks of the users concerned wait for them (<see cref="SettledAsync"/>),
+    /// so on the node that took the publish a count never misses it. Another node sees the marker
+    /// once its write lands, a store round trip later.
+    /// </remarks>
+    public ValueTask OnPublishedAsync(Publication publication, IReadOnlyList<string>? mentioned)
     {
         ArgumentNullException.ThrowIfNull(publication);
+        var publisher = publication.Countable && publication.From is { } from && IsUser(from) ? from : null;
+        string[]? members = null;
+        if (publication.Countable && publication.N == 1 && _options.KindOf(ChannelName.NamespaceOf(publication.Channel)) == ChannelKind.Direct
+            && DirectChannel.TryCheck(publication.Channel, _options.PolicyFor(publication.Channel).MaxDirectMembers, out var direct, out _, out _))
+        {
+            members = direct;
+        }
+
+        if (publisher is null && mentioned is not { Count: > 0 } && members is null)
+            return ValueTask.CompletedTask;
+
+        var work = WriteAfterPublishAsync(publication, publisher, mentioned, members);
+        if (work.IsCompleted)
+            return ValueTask.CompletedTask;
+        foreach (var user in (publisher is null ? Array.Empty<string>() : [publisher]).Concat(mentioned ?? []).Concat(members ?? []).Distinct(StringComparer.Ordinal))
+            Track(user, work);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Waits for this node's writes of <paramref name="user"/>'s read state that follow a publish.</summary>
+    private Task SettledAsync(string user, CancellationToken cancellationToken) =>
+        _pending.TryGetValue(user, out var pending) ? pending.WaitAsync(cancellationToken) : Task.CompletedTask;
+
+    private void Track(string user, Task work)
+    {
+        var combined = _pending.AddOrUpdate(user, work, (_, previous) => previous.IsCompleted ? work : Task.WhenAll(previous, work));
+        _ = combined.ContinueWith(
+            static (done, state) =>
+            {
+                var (pending, user) = ((System.Collections.Concurrent.ConcurrentDictionary<string, Task>, string))state!;
+                pending.TryRemove(new KeyValuePair<string, Task>(user, done));
+            },
+            (_pending, user),
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
+
+    private async Task WriteAfterPublishAsync(Publication publication, string? publisher, IReadOnlyList<string>? mentioned, string[]? members)
+    {
+        var cancellationToken = CancellationToken.None;
         try
         {
-            if (publication.Countable && publication.From is { } from && IsUser(from))
+            if (publisher is { } from)
             {
                 var update = await store.SetMarkerAsync(from, publication.Channel, new ReadMarker(publication.Epoch, publication.Offset, publication.N, publication.Time), false, cancellationToken).ConfigureAwait(false);
                 if (update.Changed)
@@ -98,14 +157,11 @@ public sealed partial class UnreadService(
                     await store.MentionAsync(publication.Channel, others, publication.Position, Settings.MentionsKept, cancellationToken).ConfigureAwait(false);
             }
 
-            if (publication.Countable && publication.N == 1 && _options.KindOf(ChannelName.NamespaceOf(publication.Channel)) == ChannelKind.Direct
-                && DirectChannel.TryCheck(publication.Channel, _options.PolicyFor(publication.Channel).MaxDirectMembers, out var members, out _, out _))
-            {
+            if (members is not null)
                 await store.JoinAsync(publication.Channel, members, cancellationToken).ConfigureAwait(false);
-            }
         }
 #pragma warning disable CA1031 // The publication is committed; read state catches up with the next marker.
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex)
 #pragma warning restore CA1031
         {
             Log.ReadStateFailed(_logger, publication.Channel, publication.Offset, ex);

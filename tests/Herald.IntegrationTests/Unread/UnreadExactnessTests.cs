@@ -86,9 +86,10 @@ public sealed class UnreadExactnessTests
         }
 
         // A writer's marker is its own newest message (its 'other' publications do not move it).
+        // (On the node that took their publishes: another node sees a publisher's own marker a store round trip later.)
         foreach (var (writer, w) in writers.Select((writer, w) => (writer, w)))
         {
-            using var client = Node(w + 1).CreateClient(Tokens.Mint(writer));
+            using var client = Node(w).CreateClient(Tokens.Mint(writer));
             using var response = await client.GetAsync(new Uri($"v1/me/unread?channels={Channel}", UriKind.Relative)).WaitAsync(HttpJson.Timeout);
             var read = (await response.ReadJsonAsync()).GetProperty("channels")[0].GetProperty("read").GetProperty("offset").GetInt64();
             var newestOwn = history.Where(p => p.GetProperty("from").GetString() == writer && p.GetProperty("msgType").GetString() == "message").Max(p => p.GetProperty("offset").GetInt64());
@@ -123,10 +124,12 @@ public sealed class UnreadExactnessTests
             var top = history.GetProperty("top").GetInt64();
             var offset = random.NextInt64(0, top + 1);
             var reply = await socket.RequestAsync($$"""{"id":{{(round * 2) + 1}},"op":"read","channel":"{{Channel}}","offset":{{offset}}}""");
-            Assert.Equal("read", reply.GetProperty("type").GetString());
+            Assert.True(reply.GetProperty("type").GetString() == "read", reply.GetRawText());
             marked.AddOrUpdate(user, offset, (_, old) => Math.Max(old, offset));
             // Forward only: the stored marker is never below what this device set.
-            Assert.True(reply.GetProperty("state").GetProperty("read").GetProperty("offset").GetInt64() >= offset);
+            // (No marker yet only while the channel is empty: offset 0.)
+            var stored = reply.GetProperty("state").TryGetProperty("read", out var read) ? read.GetProperty("offset").GetInt64() : 0;
+            Assert.True(stored >= offset, reply.GetRawText());
         }
     }
 }

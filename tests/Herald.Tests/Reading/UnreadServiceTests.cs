@@ -67,6 +67,8 @@ public sealed class UnreadServiceTests
 
         store.Reset();
         var message = await PublishAsync(publisher, "chat:big", "u1", mentions: ["u2", "u3", "u1"]);
+        // The read-state writes follow the answer; a read of the publisher's state on this node waits for them.
+        Assert.Equal(0, (await unread.GetUnreadAsync("u1", ["chat:big"])).Total);
 
         // The counter moved inside the append (n); the read state got the publisher's own marker and one mention per mentioned user (not the author).
         Assert.Equal(2, message.N);
@@ -135,14 +137,28 @@ public sealed class UnreadServiceTests
     }
 
     [Fact]
+    public async Task Marking_a_channel_never_written_lists_it_without_a_marker()
+    {
+        var (_, _, unread, publisher) = Create();
+        var marked = await unread.MarkAsync("alice", "chat:empty", null, null, markUnread: false);
+        Assert.Equal((MarkError.None, false, 0L), (marked.Error, marked.Changed, marked.Unread!.Unread));
+        Assert.Null(marked.Unread.Marker);
+        Assert.Equal(MarkError.InvalidOffset, (await unread.MarkAsync("alice", "chat:empty", 1, null, markUnread: false)).Error);
+
+        await PublishAsync(publisher, "chat:empty", "bob");
+        var listed = Assert.Single((await unread.GetUnreadAsync("alice", null)).Channels);
+        Assert.Equal(("chat:empty", 1L), (listed.Channel, listed.Unread));
+    }
+
+    [Fact]
     public async Task A_direct_channels_first_message_makes_it_every_members_channel()
     {
         var (_, store, unread, publisher) = Create();
         await PublishAsync(publisher, "dm:alice~bob", "alice");
         await PublishAsync(publisher, "dm:alice~bob", "alice");
-        Assert.Equal(1, store.JoinWrites);
 
         var bob = await unread.GetUnreadAsync("bob", null);
+        Assert.Equal(1, store.JoinWrites);
         Assert.Equal(("dm:alice~bob", 2L), (bob.Channels.Single().Channel, bob.Total));
         Assert.Equal(0, (await unread.GetUnreadAsync("alice", null)).Total);
     }

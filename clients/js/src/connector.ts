@@ -97,10 +97,11 @@ export class Connector {
 
   /**
    * The summary set changed: only a WebSocket carries summaries, so only it is told (SSE and
-   * streaming do not reconnect for them); with no connection, one is opened if needed.
+   * streaming do not reconnect for them); with no connection, one is opened if needed; with
+   * nothing left to carry, the connection is closed as after the last `unsubscribe`.
    */
   summariesChanged(): void {
-    if (this.session === null) this.channelsChanged();
+    if (this.session === null || !this.needed()) this.channelsChanged();
     else if (this.session.name === 'ws') this.session.update();
   }
 

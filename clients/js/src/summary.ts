@@ -51,13 +51,21 @@ export class SummarySubscription extends Emitter<SummaryEvents> {
     this.end();
   }
 
-  /** @internal The server confirmed the subscription: its reply holds the channel's top and the ordinal there. */
+  /**
+   * @internal The server confirmed the subscription: its reply holds the channel's top and the
+   * ordinal there. A push may overtake the reply (the server registers the subscriber before it
+   * reads the state): a held state of the same epoch at a higher offset is the newer and is kept.
+   */
   confirm(reply: SubscribeReply, transport: TransportName): void {
     if (this.status !== 'active') return;
     const previous = this.current;
     // The reply has no time or author: keep those of the same newest publication.
-    const same = previous !== null && previous.epoch === reply.epoch && previous.offset === reply.offset;
-    const next: ChannelSummary = same ? { ...previous, n: reply.n ?? previous.n } : { channel: this.channel, epoch: reply.epoch, offset: reply.offset, n: reply.n ?? 0 };
+    const same = previous !== null && previous.epoch === reply.epoch && previous.offset >= reply.offset;
+    const next: ChannelSummary = same
+      ? previous.offset === reply.offset
+        ? { ...previous, n: Math.max(previous.n, reply.n ?? previous.n) }
+        : previous
+      : { channel: this.channel, epoch: reply.epoch, offset: reply.offset, n: reply.n ?? 0 };
     this.current = next;
     this.settle?.resolve(next);
     this.settle = undefined;

@@ -96,6 +96,43 @@ describe('summary subscriptions', () => {
     expect(seen.at(-1)).toEqual({ channel: 'chat:side', epoch: 'E', offset: 50, n: 22 });
   });
 
+  it('keeps a push that overtook the reply when the reply is older (the higher offset is the newer)', async () => {
+    const herald = make();
+    const side = herald.subscribeSummary('chat:side');
+    const seen: ChannelSummary[] = [];
+    side.on('summary', (s) => seen.push(s));
+    const socket = await open();
+    socket.receive(push('chat:side', 43, 18));
+    summaryReply(socket, 'chat:side', 'E', 42, 17);
+    const newest = { channel: 'chat:side', epoch: 'E', offset: 43, n: 18, time: '2026-01-01T00:00:03.000Z', from: 'bob' };
+    await expect(side.ready).resolves.toEqual(newest);
+    expect(side.summary).toEqual(newest);
+    expect(seen).toEqual([newest]);
+    // The same state in the reply: nothing new either.
+    socket.serverClose(1006);
+    await new Promise((r) => setTimeout(r, 20));
+    summaryReply(await open(), 'chat:side', 'E', 43, 18);
+    expect(seen).toEqual([newest]);
+  });
+
+  it('leaves the connection idle once the last summary subscription is gone, as after the last unsubscribe', async () => {
+    const herald = make();
+    const side = herald.subscribeSummary('chat:side');
+    const socket = await open();
+    summaryReply(socket, 'chat:side', 'E', 1, 1);
+    await side.ready;
+    const reasons: string[] = [];
+    herald.on('disconnected', (e) => reasons.push(e.reason));
+    side.unsubscribe();
+    await settle();
+    expect(herald.state).toBe('disconnected');
+    expect(reasons).toEqual(['no subscriptions']);
+    expect(socket.readyState).toBe(3);
+    herald.subscribeSummary('chat:again');
+    await settle();
+    expect(FakeWebSocket.instances).toHaveLength(2);
+  });
+
   it('follows a channel either fully or as a summary, on the client as on the server', () => {
     const herald = make();
     herald.subscribe('chat:a');

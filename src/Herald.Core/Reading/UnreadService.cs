@@ -65,15 +65,23 @@ public sealed partial class UnreadService(
     public async ValueTask<UnreadSummary> GetUnreadAsync(string user, IReadOnlyList<string>? channels, CancellationToken cancellationToken = default)
     {
         await SettledAsync(user, cancellationToken).ConfigureAwait(false);
-        var entries = await store.GetAsync(user, channels, Settings.MaxChannels, cancellationToken).ConfigureAwait(false);
-        IReadOnlyList<ReadEntry> all = entries;
-        if (channels is not null)
+        IReadOnlyList<ReadEntry> all;
+        StreamState[] states;
+        if (channels is null)
         {
-            var found = entries.ToDictionary(e => e.Channel, StringComparer.Ordinal);
-            all = channels.Distinct(StringComparer.Ordinal).Select(c => found.GetValueOrDefault(c) ?? new ReadEntry(c, null, [])).ToList();
+            all = await store.GetAsync(user, null, Settings.MaxChannels, cancellationToken).ConfigureAwait(false);
+            states = await log.GetStatesAsync(all.Select(e => e.Channel).ToList(), cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            // A list is known up front: the markers and the channels' states are read side by side.
+            var distinct = channels.Distinct(StringComparer.Ordinal).ToList();
+            var reading = Task.Run(() => store.GetAsync(user, distinct, Settings.MaxChannels, cancellationToken).AsTask(), cancellationToken);
+            states = await log.GetStatesAsync(distinct, cancellationToken).ConfigureAwait(false);
+            var found = (await reading.ConfigureAwait(false)).ToDictionary(e => e.Channel, StringComparer.Ordinal);
+            all = distinct.Select(c => found.GetValueOrDefault(c) ?? new ReadEntry(c, null, [])).ToList();
         }
 
-        var states = await log.GetStatesAsync(all.Select(e => e.Channel).ToList(), cancellationToken).ConfigureAwait(false);
         var counts = new ChannelUnread[all.Count];
         long total = 0, mentions = 0;
         for (var i = 0; i < all.Count; i++)

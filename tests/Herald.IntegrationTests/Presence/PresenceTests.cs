@@ -176,7 +176,8 @@ public sealed class PresenceTests : IAsyncLifetime
         await using (var first = await PushClient.ConnectAsync(aliceHttp, transport, [channel], extraQuery: "presence=list"))
         {
             await first.ExpectAsync("subscribed");
-            var json = (await first.ExpectAsync("presence_state")).Json;
+            // A conflated count of alice's own join may overtake the state (seen once in a full run).
+            var json = (await first.ExpectSkippingAsync("presence_state", "presence_count")).Json;
             state = new(json.GetProperty("epoch").GetString()!, json.GetProperty("seq").GetInt64());
             await first.ExpectAsync("presence_snapshot");
         }
@@ -191,7 +192,7 @@ public sealed class PresenceTests : IAsyncLifetime
         var since = Uri.EscapeDataString($"{state.Epoch}.{state.Seq}.{channel}");
         await using var resumed = await PushClient.ConnectAsync(aliceHttp, transport, [channel], extraQuery: $"presence=list&presenceSince={since}");
         await resumed.ExpectAsync("subscribed");
-        var again = (await resumed.ExpectAsync("presence_state")).Json;
+        var again = (await resumed.ExpectSkippingAsync("presence_state", "presence_count")).Json;
         Assert.True(again.GetProperty("recovered").GetBoolean());
         var join = await NextDiffAsync(resumed);
         Assert.Equal(["bob"], join.Users("join"));

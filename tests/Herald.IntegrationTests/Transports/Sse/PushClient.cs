@@ -98,6 +98,20 @@ internal sealed class PushClient : IAsyncDisposable
         return message;
     }
 
+    /// <summary>The next message of <paramref name="type"/>, skipping any of <paramref name="skipped"/> before it.</summary>
+    public async Task<PushMessage> ExpectSkippingAsync(string type, string skipped)
+    {
+        while (true)
+        {
+            var message = await ReadAsync();
+            Assert.True(message is not null, $"expected '{type}', the response ended");
+            if (message.Type == skipped && type != skipped)
+                continue;
+            Assert.True(message.Type == type, $"expected '{type}', got '{message.Type}': {message.Json}");
+            return message;
+        }
+    }
+
     /// <summary>Reads <paramref name="count"/> publications (failing on anything else).</summary>
     public async Task<List<PushMessage>> ReadPublicationsAsync(int count)
     {

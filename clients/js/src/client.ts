@@ -7,6 +7,7 @@ import { Planner } from './planner.js';
 import type { SubscribeReply } from './position.js';
 import type { MarkReadOptions, MarkReadResult, UnreadReport, UnreadTrackerOptions } from './read-types.js';
 import { fetchUnread, markRead } from './reading.js';
+import { publishOnce, requestDirect, sendSignal, sendTyping } from './requests.js';
 import { Subscription } from './subscription.js';
 import { SummarySubscription } from './summary.js';
 import { UnreadTracker } from './tracker.js';
@@ -232,7 +233,6 @@ export class Herald extends Emitter<ClientEvents> {
   unreadTracker(options: UnreadTrackerOptions): UnreadTracker {
     this.checkOpen();
     if (this.tracker !== null) return this.tracker;
-    const followed = new Set<string>();
     this.tracker = new UnreadTracker(
       {
         fetchUnread: (channels) => fetchUnread(this.http, channels),
@@ -240,7 +240,6 @@ export class Herald extends Emitter<ClientEvents> {
         follow: (channel) => {
           if (this.subscriptions.has(channel) || this.serverChannels.has(channel)) return () => undefined;
           const subscription = this.subscribe(channel);
-          followed.add(channel);
           return () => subscription.unsubscribe();
         },
         onConnected: (listener) => this.on('connected', listener),
@@ -279,7 +278,7 @@ export class Herald extends Emitter<ClientEvents> {
     for (let attempt = 0; attempt < this.publishAttempts; attempt++) {
       if (attempt > 0) await sleep(this.backoff.delay(attempt - 1), options.signal);
       try {
-        const result = await this.publishOnce(channel, data, body, extra, key, options);
+        const result = await publishOnce(this.http, this.connector.webSocket, this.maxWebSocketMessageBytes, { channel, data, body, extra, key }, options.signal);
         this.subscriptions.get(channel)?.sent();
         this.tracker?.published(result);
         return result;
@@ -306,18 +305,7 @@ export class Herald extends Emitter<ClientEvents> {
   async signal(channel: string, name: string, data?: unknown, options: { signal?: AbortSignal } = {}): Promise<void> {
     this.checkOpen();
     checkChannel(channel);
-    const body = { name, ...(data === undefined ? {} : { data }) };
-    const socket = this.connector.webSocket;
-    if (socket !== null) {
-      await abortable(socket.request({ op: 'signal', channel, ...body }), options.signal);
-      return;
-    }
-    await sendJson(this.http, `/v1/channels/${channel}/signals`, {
-      method: 'POST',
-      body: JSON.stringify(body),
-      headers: { 'Content-Type': 'application/json' },
-      signal: options.signal,
-    });
+    await sendSignal(this.http, this.connector.webSocket, channel, name, data, options.signal);
   }
 
   /**
@@ -326,30 +314,13 @@ export class Herald extends Emitter<ClientEvents> {
    */
   async direct(members: readonly string[], options: { namespace?: string; signal?: AbortSignal } = {}): Promise<DirectChannel> {
     this.checkOpen();
-    const answer = await sendJson(this.http, '/v1/direct', {
-      method: 'POST',
-      body: JSON.stringify({ members, ...(options.namespace === undefined ? {} : { namespace: options.namespace }) }),
-      headers: { 'Content-Type': 'application/json' },
-      signal: options.signal,
-    });
-    const body = answer.body ?? {};
-    return { channel: str(body, 'channel'), members: (body['members'] as string[] | undefined) ?? [], hashed: body['hashed'] === true };
+    return requestDirect(this.http, members, options);
   }
 
   /** Typing on or off, for a subscription's typist: over the WebSocket when open, else HTTP (whose answer carries the timings). */
   private async sendTyping(channel: string, typing: boolean): Promise<TypingTimings | undefined> {
     this.checkOpen();
-    const socket = this.connector.webSocket;
-    if (socket !== null) {
-      await socket.request({ op: typing ? 'typing' : 'typing_stop', channel });
-      return undefined;
-    }
-    const answer = await sendJson(this.http, `/v1/channels/${channel}/typing`, {
-      method: 'POST',
-      body: JSON.stringify({ typing }),
-      headers: { 'Content-Type': 'application/json' },
-    });
-    return answer.body === null ? undefined : toTimings(answer.body);
+    return sendTyping(this.http, this.connector.webSocket, channel, typing);
   }
 
   /** Closes the connection and ends every subscription. The client cannot be used afterwards. */
@@ -382,26 +353,6 @@ export class Herald extends Emitter<ClientEvents> {
     } finally {
       clearTimeout(timer);
     }
-  }
-
-  private async publishOnce(channel: string, data: unknown, body: string, extra: object, key: string, options: PublishOptions): Promise<PublishResult> {
-    const socket = this.connector.webSocket;
-    // The server closes a socket (1009) on a message over its cap: a big one goes over HTTP.
-    if (socket !== null && utf8Length(body) + channel.length + key.length + 96 <= this.maxWebSocketMessageBytes) {
-      const reply = await abortable(
-        socket.request({ op: 'publish', channel, data, idempotencyKey: key, ...extra }),
-        options.signal,
-      );
-      return toPublishResult(reply, false);
-    }
-    const answer = await sendJson(this.http, `/v1/channels/${channel}/messages`, {
-      method: 'POST',
-      body,
-      headers: { 'Content-Type': 'application/json', 'Idempotency-Key': key },
-      signal: options.signal,
-    });
-    if (answer.body === null) throw invalid('publish answered 304');
-    return toPublishResult(answer.body, answer.headers.get('Idempotent-Replayed') === 'true');
   }
 
   private add<T>(channel: string, since: Position | undefined, presence?: PresenceMode): Subscription<T> {

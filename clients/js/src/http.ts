@@ -92,6 +92,21 @@ export async function sendJson(ctx: HttpContext, path: string, options: RequestO
   }
 }
 
+/** A JSON body sent with `method` (POST by default), its JSON object answer read as by {@link sendJson}. */
+export function sendBody(
+  ctx: HttpContext,
+  path: string,
+  body: unknown,
+  options: { method?: string; headers?: Readonly<Record<string, string>>; signal?: AbortSignal | undefined; rawBody?: string } = {},
+): ReturnType<typeof sendJson> {
+  return sendJson(ctx, path, {
+    method: options.method ?? 'POST',
+    body: options.rawBody ?? JSON.stringify(body),
+    headers: { 'Content-Type': 'application/json', ...options.headers },
+    signal: options.signal,
+  });
+}
+
 async function sendWithDeadline(ctx: HttpContext, path: string, options: RequestOptions) {
   let refreshed = false;
   for (;;) {

@@ -2,7 +2,7 @@
 // `GET /v1/me/unread` (docs/protocol.md, "Read markers and unread counts").
 
 import { asHeraldError } from './errors.js';
-import { sendJson, type HttpContext } from './http.js';
+import { sendBody, sendJson, type HttpContext } from './http.js';
 import type { MarkReadOptions, MarkReadResult, UnreadReport } from './read-types.js';
 import type { WebSocketSession } from './transports/websocket.js';
 import { abortable, wholeNumber } from './util.js';
@@ -25,12 +25,7 @@ export async function markRead(http: HttpContext, socket: WebSocketSession | nul
       if (failure.code !== 'disconnected' && failure.code !== 'timeout') throw failure;
     }
   }
-  const answer = await sendJson(http, `/v1/channels/${channel}/read`, {
-    method: 'PUT',
-    body: JSON.stringify(body),
-    headers: { 'Content-Type': 'application/json' },
-    signal: options.signal,
-  });
+  const answer = await sendBody(http, `/v1/channels/${channel}/read`, body, { method: 'PUT', signal: options.signal });
   if (answer.body === null) throw invalid('read answered 304');
   return toMarkRead(answer.body);
 }

@@ -48,7 +48,7 @@ internal static class LatestViewEncoder
         if (message.Deleted)
             writer.WriteNullValue();
         else
-            WriteCompact(writer, message.Data.Span);
+            Hub.PublicationEncoder.WriteData(writer, message.Data.Span);
         writer.WriteNumber("version"u8, message.Version);
         if (message.EditedAt is { } editedAt)
             writer.WriteString("editedAt"u8, editedAt.UtcDateTime);
@@ -93,19 +93,5 @@ internal static class LatestViewEncoder
         }
 
         writer.WriteEndObject();
-    }
-
-    private static void WriteCompact(Utf8JsonWriter writer, ReadOnlySpan<byte> data)
-    {
-        // As PublicationEncoder: stored data is compact, but a raw line break would split a frame.
-        if (data.IndexOfAny((byte)'\n', (byte)'\r') < 0)
-        {
-            writer.WriteRawValue(data, skipInputValidation: true);
-            return;
-        }
-
-        var reader = new Utf8JsonReader(data);
-        using var document = JsonDocument.ParseValue(ref reader);
-        document.RootElement.WriteTo(writer);
     }
 }

@@ -130,7 +130,8 @@ public static class PublicationEncoder
         writer.WriteEndObject();
     }
 
-    private static void WriteData(Utf8JsonWriter writer, ReadOnlySpan<byte> data)
+    /// <summary>A stored JSON value as it is, or re-written compactly when it holds a raw line break (which would split a frame).</summary>
+    internal static void WriteData(Utf8JsonWriter writer, ReadOnlySpan<byte> data)
     {
         // Data was validated as one JSON value when it was published, so it is copied verbatim
         // without a second parse. The one exception: a raw line break (legal only as whitespace

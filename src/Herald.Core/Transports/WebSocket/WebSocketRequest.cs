@@ -258,13 +258,9 @@ internal sealed class WebSocketRequest
                 Limit = RequireInteger(ref reader, name, out error);
                 return Limit is not null;
             case "reverse":
-                if (reader.TokenType is not (JsonTokenType.True or JsonTokenType.False))
-                {
-                    error = "'reverse' must be true or false.";
+                if (RequireBoolean(ref reader, name, out error) is not { } reverseValue)
                     return false;
-                }
-
-                Reverse = reader.GetBoolean();
+                Reverse = reverseValue;
                 return true;
             case "mode":
                 var text = RequireString(ref reader, name, out error);
@@ -288,13 +284,9 @@ internal sealed class WebSocketRequest
                 Epoch = RequireString(ref reader, name, out error);
                 return Epoch is not null;
             case "unread":
-                if (reader.TokenType is not (JsonTokenType.True or JsonTokenType.False))
-                {
-                    error = "'unread' must be true or false.";
+                if (RequireBoolean(ref reader, name, out error) is not { } unreadValue)
                     return false;
-                }
-
-                MarkUnread = reader.GetBoolean();
+                MarkUnread = unreadValue;
                 return true;
             default:
                 error = $"Unknown member '{name}'; see docs/protocol.md for each op's members.";
@@ -391,6 +383,18 @@ internal sealed class WebSocketRequest
         PresenceSince = new Herald.Presence.PresencePosition(epoch, seq.Value);
         error = string.Empty;
         return true;
+    }
+
+    private static bool? RequireBoolean(ref Utf8JsonReader reader, string name, out string error)
+    {
+        if (reader.TokenType is not (JsonTokenType.True or JsonTokenType.False))
+        {
+            error = $"'{name}' must be true or false.";
+            return null;
+        }
+
+        error = string.Empty;
+        return reader.GetBoolean();
     }
 
     private static string? RequireString(ref Utf8JsonReader reader, string name, out string error)

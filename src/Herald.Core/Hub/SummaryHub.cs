@@ -18,6 +18,9 @@ public sealed class SummaryHub : IDisposable
     private readonly Func<TimeSpan> _interval;
     private bool _disposed;
 
+    /// <summary>Channels with summary subscribers on this node: while none, a publication costs one read of this.</summary>
+    private volatile int _followed;
+
     /// <param name="interval">Read on every publication, so a changed setting applies at once.</param>
     public SummaryHub(Func<TimeSpan> interval, TimeProvider? time = null)
     {
@@ -41,7 +44,11 @@ public sealed class SummaryHub : IDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (!_channels.TryGetValue(channel, out var summaries))
+            {
                 _channels[channel] = summaries = new ChannelSummaries(channel);
+                _followed = _channels.Count;
+            }
+
             summaries.Sessions.Add(session);
             if (Interest is not { } interest)
                 return Task.CompletedTask;
@@ -60,6 +67,7 @@ public sealed class SummaryHub : IDisposable
             {
                 summaries.Timer?.Dispose();
                 _channels.Remove(channel);
+                _followed = _channels.Count;
                 Interest?.Release(channel);
             }
 
@@ -71,6 +79,9 @@ public sealed class SummaryHub : IDisposable
     public void OnPublished(Publication publication)
     {
         ArgumentNullException.ThrowIfNull(publication);
+        if (_followed == 0)
+            return;
+
         Session[] targets;
         byte[] message;
         lock (_lock)
@@ -153,6 +164,7 @@ public sealed class SummaryHub : IDisposable
             foreach (var summaries in _channels.Values)
                 summaries.Timer?.Dispose();
             _channels.Clear();
+            _followed = 0;
         }
     }
 

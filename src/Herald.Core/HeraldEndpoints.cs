@@ -10,6 +10,7 @@ public static class HeraldEndpoints
         Api.ApiEndpoints.Map(endpoints);
         Api.UserEndpoints.Map(endpoints);
         Api.ReadEndpoints.Map(endpoints);
+        Api.ReceiptEndpoints.Map(endpoints);
         Transports.WebSocket.WebSocketEndpoint.Map(endpoints);
         Transports.Sse.SseEndpoint.Map(endpoints);
         Transports.Stream.StreamEndpoint.Map(endpoints);

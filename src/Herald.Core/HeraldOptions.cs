@@ -132,6 +132,10 @@ public sealed class HeraldOptions
     /// <summary>The namespace used for direct channels when no namespace says <c>Kind: Direct</c>.</summary>
     public const string DirectNamespace = "dm";
 
+    /// <summary>Whether <paramref name="channel"/> keeps receipts: its namespace's <see cref="ChannelPolicy.Receipts"/>, or the default for its kind.</summary>
+    public ReceiptsMode ReceiptsOf(string channel) =>
+        PolicyFor(channel).ReceiptsFor(KindOf(ChannelName.NamespaceOf(channel)));
+
     /// <summary>The kind of namespace <paramref name="ns"/>: its own <c>Kind</c>, else by name (<c>me</c>, <c>dm</c>), else public.</summary>
     public ChannelKind KindOf(string ns) =>
         (Namespaces.TryGetValue(ns, out var policy) ? policy.Kind : null)

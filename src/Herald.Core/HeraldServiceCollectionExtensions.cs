@@ -73,13 +73,20 @@ public static class HeraldServiceCollectionExtensions
         services.AddSingleton(sp => sp.GetRequiredService<HeraldEngine>().ReadState ?? new Reading.MemoryReadStateStore());
         services.AddSingleton(sp => new Reading.ReadSync(
             sp.GetRequiredService<IChannelLog>(), sp.GetRequiredService<IOptions<HeraldOptions>>(), sp.GetService<TimeProvider>(), sp.GetService<ILogger<Reading.ReadSync>>()));
+        services.AddSingleton(sp => new Receipts.ReceiptService(
+            sp.GetRequiredService<HeraldEngine>().Broker,
+            sp.GetRequiredService<ChannelHub>(),
+            sp.GetRequiredService<Reading.IReadStateStore>(),
+            sp.GetRequiredService<IOptions<HeraldOptions>>(),
+            sp.GetService<TimeProvider>()));
         services.AddSingleton(sp => new Reading.UnreadService(
             sp.GetRequiredService<IChannelLog>(),
             sp.GetRequiredService<Reading.IReadStateStore>(),
             sp.GetRequiredService<IOptions<HeraldOptions>>(),
             sp.GetRequiredService<Reading.ReadSync>(),
             sp.GetService<TimeProvider>(),
-            sp.GetService<ILogger<Reading.UnreadService>>()));
+            sp.GetService<ILogger<Reading.UnreadService>>(),
+            sp.GetRequiredService<Receipts.ReceiptService>()));
         services.AddSingleton<Publishing.PublishService>();
         services.AddSingleton<Publishing.SignalService>();
         services.AddSingleton(sp => new Publishing.SignalRateLimiter(sp.GetService<TimeProvider>()));
@@ -127,6 +134,7 @@ public static class HeraldServiceCollectionExtensions
             services.GetRequiredService<Node>();
             services.GetRequiredService<Presence.PresenceService>();
             services.GetRequiredService<Typing.TypingService>();
+            services.GetRequiredService<Receipts.ReceiptService>();
             return Task.CompletedTask;
         }
 

@@ -7,9 +7,12 @@ namespace Herald.Redis;
 /// </summary>
 /// <remarks>
 /// KEYS of every script: the user's channels (sorted set: channel → change number; a channel is one of
-/// the user's while it is a member), markers (hash: channel → <c>"offset n updated_ms epoch"</c>) and
-/// mentions (hash: channel → <c>"offset,offset,… epoch"</c>, oldest first, one epoch). Offsets stay
-/// the decimal strings they came as (Lua numbers are doubles: compared, never formatted back).
+/// the user's while it is a member), markers (hash: channel → <c>"offset n updated_ms epoch"</c>),
+/// mentions (hash: channel → <c>"offset,offset,… epoch"</c>, oldest first, one epoch) and the
+/// receipts' seen and delivered markers (hash: channel|<c>s</c> or channel|<c>d</c> → a marker as
+/// above). Offsets stay the decimal strings they came as (Lua numbers are doubles: compared, never
+/// formatted back). A channel's members are listed apart, in the channel's own slot
+/// (<see cref="RedisReadStateStore"/>).
 /// </remarks>
 internal static class RedisReadStateScripts
 {
@@ -59,6 +62,26 @@ internal static class RedisReadStateScripts
           end
         end
         touch(ch)
+        return {1, value}
+        """;
+
+    /// <summary>
+    /// KEYS[4] the receipts hash; ARGV: channel, epoch, offset, n, updated ms, <c>s</c> (seen) or
+    /// <c>d</c> (delivered). Stores the marker when it moves forward and makes the channel one of the
+    /// user's when it was not (without moving it when it was). Returns {1, value} when stored, {0,
+    /// the stored value} when not.
+    /// </summary>
+    public const string SetReceipt = Prelude + """
+        local ch, epoch, offset = ARGV[1], ARGV[2], tonumber(ARGV[3])
+        local field = ch .. '|' .. ARGV[6]
+        local raw = redis.call('HGET', KEYS[4], field)
+        if raw then
+          local o, e = string.match(raw, '^(%d+) %-?%d+ %-?%d+ (.*)$')
+          if e == epoch and offset <= tonumber(o) then return {0, raw} end
+        end
+        local value = ARGV[3] .. ' ' .. ARGV[4] .. ' ' .. ARGV[5] .. ' ' .. epoch
+        redis.call('HSET', KEYS[4], field, value)
+        if not redis.call('ZSCORE', chans, ch) then touch(ch) end
         return {1, value}
         """;
 
@@ -123,6 +146,7 @@ internal static class RedisReadStateScripts
     public const string Remove = """
         redis.call('HDEL', KEYS[2], ARGV[1])
         redis.call('HDEL', KEYS[3], ARGV[1])
+        redis.call('HDEL', KEYS[4], ARGV[1] .. '|s', ARGV[1] .. '|d')
         return redis.call('ZREM', KEYS[1], ARGV[1])
         """;
 

@@ -29,6 +29,7 @@ public sealed class RedisReadStateStore : IReadStateStore
 
     private readonly IConnectionMultiplexer _redis;
     private readonly string _prefix;
+    private readonly string _membersPrefix;
 
     /// <param name="redis">The engine's connection.</param>
     /// <param name="options">The engine's options: keys live under its <see cref="RedisEngineOptions.Prefix"/>.</param>
@@ -38,18 +39,88 @@ public sealed class RedisReadStateStore : IReadStateStore
         ArgumentNullException.ThrowIfNull(options);
         _redis = redis;
         _prefix = options.Prefix + ":rs:{u:";
+        _membersPrefix = options.Prefix + ":rs:{c:";
     }
 
-    public async ValueTask<MarkerUpdate> SetMarkerAsync(string user, string channel, ReadMarker marker, bool allowBackward, CancellationToken cancellationToken = default)
+    public async ValueTask<MarkerUpdate> SetMarkerAsync(string user, string channel, ReadMarker marker, MarkerWrite write, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(user);
         ArgumentException.ThrowIfNullOrEmpty(channel);
         ArgumentNullException.ThrowIfNull(marker);
         ArgumentException.ThrowIfNullOrEmpty(marker.Epoch, nameof(marker));
         ArgumentOutOfRangeException.ThrowIfNegative(marker.Offset, nameof(marker));
-        RedisValue[] values = [channel, marker.Epoch, Text(marker.Offset), Text(marker.N), Text(marker.UpdatedAt.ToUnixTimeMilliseconds()), allowBackward ? "1" : "0"];
-        var result = (RedisResult[])(await RunAsync(db => db.ScriptEvaluateAsync(RedisReadStateScripts.SetMarker, Keys(user), values)).ConfigureAwait(false))!;
+        var (script, mode) = write switch
+        {
+            MarkerWrite.Seen => (RedisReadStateScripts.SetReceipt, "s"),
+            MarkerWrite.Delivered => (RedisReadStateScripts.SetReceipt, "d"),
+            MarkerWrite.ReadBackward => (RedisReadStateScripts.SetMarker, "1"),
+            _ => (RedisReadStateScripts.SetMarker, "0"),
+        };
+        RedisValue[] values = [channel, marker.Epoch, Text(marker.Offset), Text(marker.N), Text(marker.UpdatedAt.ToUnixTimeMilliseconds()), mode];
+        var result = (RedisResult[])(await RunAsync(db => WithMemberAsync(db, channel, user, db.ScriptEvaluateAsync(script, Keys(user), values))).ConfigureAwait(false))!;
         return new MarkerUpdate(ParseMarker((string)result[1]!), Changed: (long)result[0] == 1);
+    }
+
+    /// <summary>
+    /// The channel's members: a sorted set of user ids (all scores 0, so in ordinal order), in the
+    /// channel's own slot, so a user's scripts cannot write it. A user is added with each write that
+    /// may create the user's entry, side by side with it (one round trip), and removed with the
+    /// entry; a member whose entry is missing (a failed write) is skipped when read.
+    /// </summary>
+    private RedisKey MembersKey(string channel) => _membersPrefix + channel + "}:m";
+
+    private Task<RedisResult> WithMemberAsync(IDatabase db, string channel, string user, Task<RedisResult> write)
+    {
+        var added = db.SortedSetAddAsync(MembersKey(channel), user, 0, SortedSetWhen.NotExists);
+        return Task.WhenAll(added, write).ContinueWith(_ => write, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).Unwrap();
+    }
+
+    public async ValueTask<IReadOnlyList<MemberReceipt>> GetReceiptsAsync(string channel, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(channel);
+        if (limit <= 0)
+            return [];
+        var db = _redis.GetDatabase();
+        RedisValue[] users;
+        try
+        {
+            users = await db.SortedSetRangeByRankAsync(MembersKey(channel), 0, limit - 1).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (RedisChannelLog.IsUnavailable(ex))
+        {
+            throw new EngineUnavailableException($"Redis is unavailable: {ex.Message}", ex);
+        }
+
+        var reads = new Task<RedisValue[]>[users.Length];
+        var exists = new Task<double?>[users.Length];
+        RedisValue[] fields = [channel + "|s", channel + "|d"];
+        for (var i = 0; i < users.Length; i++)
+        {
+            var keys = Keys((string)users[i]!);
+            reads[i] = db.HashGetAsync(keys[3], fields);
+            exists[i] = db.SortedSetScoreAsync(keys[0], channel);
+        }
+
+        try
+        {
+            await Task.WhenAll(reads).ConfigureAwait(false);
+            await Task.WhenAll(exists).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (RedisChannelLog.IsUnavailable(ex))
+        {
+            throw new EngineUnavailableException($"Redis is unavailable: {ex.Message}", ex);
+        }
+
+        var receipts = new List<MemberReceipt>(users.Length);
+        for (var i = 0; i < users.Length; i++)
+        {
+            if (exists[i].Result is null)
+                continue;
+            var values = reads[i].Result;
+            receipts.Add(new MemberReceipt((string)users[i]!, values[0].IsNull ? null : ParseMarker((string)values[0]!), values[1].IsNull ? null : ParseMarker((string)values[1]!)));
+        }
+
+        return receipts;
     }
 
     public async ValueTask<IReadOnlyList<ReadEntry>> GetAsync(string user, IReadOnlyList<string>? channels, int limit, CancellationToken cancellationToken = default)
@@ -98,7 +169,7 @@ public sealed class RedisReadStateStore : IReadStateStore
         ArgumentOutOfRangeException.ThrowIfNegative(keep);
         CheckUsers(users);
         RedisValue[] values = [channel, position.Epoch, Text(position.Offset), keep];
-        await ForEachAsync(users, user => RunAsync(db => db.ScriptEvaluateAsync(RedisReadStateScripts.Mention, Keys(user), values))).ConfigureAwait(false);
+        await ForEachAsync(users, user => RunAsync(db => WithMemberAsync(db, channel, user, db.ScriptEvaluateAsync(RedisReadStateScripts.Mention, Keys(user), values)))).ConfigureAwait(false);
     }
 
     /// <summary>One script call per user, all in flight at once, as <see cref="MentionAsync"/>.</summary>
@@ -107,7 +178,7 @@ public sealed class RedisReadStateStore : IReadStateStore
         ArgumentException.ThrowIfNullOrEmpty(channel);
         CheckUsers(users);
         RedisValue[] values = [channel];
-        await ForEachAsync(users, user => RunAsync(db => db.ScriptEvaluateAsync(RedisReadStateScripts.Join, Keys(user), values))).ConfigureAwait(false);
+        await ForEachAsync(users, user => RunAsync(db => WithMemberAsync(db, channel, user, db.ScriptEvaluateAsync(RedisReadStateScripts.Join, Keys(user), values)))).ConfigureAwait(false);
     }
 
     public async ValueTask<bool> RemoveAsync(string user, string channel, CancellationToken cancellationToken = default)
@@ -115,6 +186,7 @@ public sealed class RedisReadStateStore : IReadStateStore
         ArgumentException.ThrowIfNullOrEmpty(user);
         ArgumentException.ThrowIfNullOrEmpty(channel);
         var removed = await RunAsync(db => db.ScriptEvaluateAsync(RedisReadStateScripts.Remove, Keys(user), [channel])).ConfigureAwait(false);
+        await RunAsync(async db => RedisResult.Create(await db.SortedSetRemoveAsync(MembersKey(channel), user).ConfigureAwait(false))).ConfigureAwait(false);
         return (long)removed == 1;
     }
 
@@ -122,7 +194,7 @@ public sealed class RedisReadStateStore : IReadStateStore
     internal RedisKey[] Keys(string user)
     {
         var tagged = _prefix + user + "}:";
-        return [tagged + "c", tagged + "m", tagged + "x"];
+        return [tagged + "c", tagged + "m", tagged + "x", tagged + "r"];
     }
 
     private static void CheckUsers(IReadOnlyList<string> users)

@@ -19,6 +19,9 @@ public sealed partial class SqliteReadStateStore
     /// </summary>
     private const string SelectChannelsSql = $"SELECT {Columns} FROM read_state WHERE user_id = $user AND channel IN (SELECT value FROM json_each($channels))";
 
+    /// <summary>A channel's members in user order: the <c>read_state_channel</c> index, one range scan.</summary>
+    private const string SelectReceiptsSql = "SELECT user_id, seen, delivered FROM read_state WHERE channel = $channel ORDER BY user_id LIMIT $limit";
+
     private const string SelectRecentSql = $"SELECT {Columns} FROM read_state WHERE user_id = $user ORDER BY changed DESC LIMIT $limit";
 
     private readonly ConcurrentQueue<Reader> readers = new();
@@ -42,7 +45,21 @@ public sealed partial class SqliteReadStateStore
         return Read(user, channels, limit);
     }
 
-    private List<ReadEntry> Read(string user, IReadOnlyList<string>? channels, int limit)
+    public async ValueTask<IReadOnlyList<MemberReceipt>> GetReceiptsAsync(string channel, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(channel);
+        cancellationToken.ThrowIfCancellationRequested();
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
+        if (limit <= 0)
+            return [];
+        await Schema().ConfigureAwait(false);
+        return WithReader(reader => reader.Receipts(channel, limit));
+    }
+
+    private List<ReadEntry> Read(string user, IReadOnlyList<string>? channels, int limit) =>
+        WithReader(reader => channels is null ? reader.Recent(user, limit) : reader.Named(user, channels));
+
+    private T WithReader<T>(Func<Reader, T> read)
     {
         if (!readers.TryDequeue(out var reader))
             reader = new Reader(log.OpenReadConnection());
@@ -51,7 +68,7 @@ public sealed partial class SqliteReadStateStore
 
         try
         {
-            return channels is null ? reader.Recent(user, limit) : reader.Named(user, channels);
+            return read(reader);
         }
         finally
         {
@@ -83,6 +100,8 @@ public sealed partial class SqliteReadStateStore
         private readonly SqliteParameter[] namedParameters;
         private readonly SqliteCommand recent;
         private readonly SqliteParameter[] recentParameters;
+        private readonly SqliteCommand receipts;
+        private readonly SqliteParameter[] receiptsParameters;
         private readonly StringBuilder json = new();
 
         public Reader(SqliteConnection connection)
@@ -90,6 +109,7 @@ public sealed partial class SqliteReadStateStore
             this.connection = connection;
             named = SqliteChannelLog.Prepare(connection, SelectChannelsSql, out namedParameters, "$user", "$channels");
             recent = SqliteChannelLog.Prepare(connection, SelectRecentSql, out recentParameters, "$user", "$limit");
+            receipts = SqliteChannelLog.Prepare(connection, SelectReceiptsSql, out receiptsParameters, "$channel", "$limit");
             // TEXT, not BLOB: json_each reads a BLOB as SQLite's binary JSONB.
             namedParameters[1].SqliteType = SqliteType.Text;
         }
@@ -99,6 +119,18 @@ public sealed partial class SqliteReadStateStore
             namedParameters[0].Value = user;
             namedParameters[1].Value = JsonArray(channels);
             return Entries(named, Math.Min(channels.Count, 1024));
+        }
+
+        public List<MemberReceipt> Receipts(string channel, int limit)
+        {
+            receiptsParameters[0].Value = channel;
+            receiptsParameters[1].Value = limit;
+            var members = new List<MemberReceipt>(Math.Min(limit, 128));
+            using var row = receipts.ExecuteReader();
+            while (row.Read())
+                members.Add(new MemberReceipt(row.GetString(0), ReceiptAt(row, 1), ReceiptAt(row, 2)));
+
+            return members;
         }
 
         public List<ReadEntry> Recent(string user, int limit)
@@ -145,6 +177,7 @@ public sealed partial class SqliteReadStateStore
         {
             named.Dispose();
             recent.Dispose();
+            receipts.Dispose();
             connection.Dispose();
         }
     }

@@ -6,7 +6,7 @@ using Microsoft.Data.Sqlite;
 namespace Herald.Sqlite;
 
 /// <summary>
-/// Read markers and mentions in the SQLite channel log's file (table <c>read_state</c>). Writes run
+/// Read markers, receipts and mentions in the SQLite channel log's file (table <c>read_state</c>). Writes run
 /// on the log's one writer loop (<see cref="SqliteChannelLog.RunOnWriterAsync{T}(Func{SqliteConnection, long, T}, CancellationToken)"/>):
 /// they join the next group commit with the appends, never wait for the write lock, and are atomic
 /// per (user, channel) because nothing else writes meanwhile. Reads are one prepared statement on a
@@ -21,8 +21,11 @@ namespace Herald.Sqlite;
 public sealed partial class SqliteReadStateStore : IReadStateStore, IDisposable
 {
     /// <summary>
-    /// The marker's columns are NULL when the entry has none (a join or a mention made it); the mentions
-    /// are one epoch's offsets, oldest first, 8 bytes little-endian each (NULL: none).
+    /// The read marker's columns are NULL when the entry has none (a join or a mention made it); the mentions
+    /// are one epoch's offsets, oldest first, 8 bytes little-endian each (NULL: none); <c>seen</c> and
+    /// <c>delivered</c>, the receipts' markers, are <c>"offset n ms epoch"</c> (NULL: none), added to
+    /// tables of an earlier version by <see cref="MigrateSql"/>. <c>read_state_channel</c> lists a
+    /// channel's members in user order.
     /// </summary>
     private const string SchemaSql = """
         CREATE TABLE IF NOT EXISTS read_state (
@@ -35,12 +38,26 @@ public sealed partial class SqliteReadStateStore : IReadStateStore, IDisposable
             mention_epoch TEXT,
             mentions      BLOB,
             changed       INTEGER NOT NULL,
+            seen          TEXT,
+            delivered     TEXT,
             PRIMARY KEY (user_id, channel)
         ) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS read_state_changed ON read_state (user_id, changed);
         """;
 
-    private const string SelectSql = "SELECT epoch, seq, n, updated_ms, mention_epoch, mentions FROM read_state WHERE user_id = $user AND channel = $channel";
+    /// <summary>The receipts' columns, for a table created before them; then the channel index.</summary>
+    private const string MigrateSql = """
+        SELECT COUNT(*) FROM pragma_table_info('read_state') WHERE name = 'seen';
+        """;
+
+    private const string AddReceiptColumnsSql = """
+        ALTER TABLE read_state ADD COLUMN seen TEXT;
+        ALTER TABLE read_state ADD COLUMN delivered TEXT;
+        """;
+
+    private const string ChannelIndexSql = "CREATE INDEX IF NOT EXISTS read_state_channel ON read_state (channel, user_id);";
+
+    private const string SelectSql = "SELECT epoch, seq, n, updated_ms, mention_epoch, mentions, seen, delivered FROM read_state WHERE user_id = $user AND channel = $channel";
 
     /// <summary>The user's highest change number: the last entry of the user's range in <c>read_state_changed</c>, one index seek.</summary>
     private const string LastChangeSql = "SELECT changed FROM read_state WHERE user_id = $user ORDER BY changed DESC LIMIT 1";
@@ -50,6 +67,17 @@ public sealed partial class SqliteReadStateStore : IReadStateStore, IDisposable
         VALUES ($user, $channel, $epoch, $seq, $n, $updated, $mentionEpoch, $mentions, $changed)
         ON CONFLICT (user_id, channel) DO UPDATE SET epoch = excluded.epoch, seq = excluded.seq, n = excluded.n,
             updated_ms = excluded.updated_ms, mention_epoch = excluded.mention_epoch, mentions = excluded.mentions, changed = excluded.changed
+        """;
+
+    /// <summary>A receipt marker, creating the entry without a read marker when there is none; the user's channel order moves only then.</summary>
+    private const string UpsertSeenSql = """
+        INSERT INTO read_state (user_id, channel, seen, changed) VALUES ($user, $channel, $value, $changed)
+        ON CONFLICT (user_id, channel) DO UPDATE SET seen = excluded.seen
+        """;
+
+    private const string UpsertDeliveredSql = """
+        INSERT INTO read_state (user_id, channel, delivered, changed) VALUES ($user, $channel, $value, $changed)
+        ON CONFLICT (user_id, channel) DO UPDATE SET delivered = excluded.delivered
         """;
 
     private const string DeleteSql = "DELETE FROM read_state WHERE user_id = $user AND channel = $channel";
@@ -72,7 +100,7 @@ public sealed partial class SqliteReadStateStore : IReadStateStore, IDisposable
         this.log = log;
     }
 
-    public ValueTask<MarkerUpdate> SetMarkerAsync(string user, string channel, ReadMarker marker, bool allowBackward, CancellationToken cancellationToken = default)
+    public ValueTask<MarkerUpdate> SetMarkerAsync(string user, string channel, ReadMarker marker, MarkerWrite write, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(user);
         ArgumentException.ThrowIfNullOrEmpty(channel);
@@ -83,7 +111,7 @@ public sealed partial class SqliteReadStateStore : IReadStateStore, IDisposable
 
         // Markers move with every message a user sends: they are batched, so the markers queued
         // while the writer is busy cost one work item (one savepoint) in the next group commit.
-        var pending = new PendingMarker(user, channel, stored, allowBackward);
+        var pending = new PendingMarker(user, channel, stored, write);
         markers.Enqueue(pending);
         if (Interlocked.CompareExchange(ref markerFlushQueued, 1, 0) == 0)
             _ = FlushMarkersAsync();
@@ -103,13 +131,22 @@ public sealed partial class SqliteReadStateStore : IReadStateStore, IDisposable
                 {
                     batch.Add(next);
                     var row = w.Load(next.User, next.Channel);
-                    if (row is not null && !ReadMarkers.Advances(row.Value.Marker, next.Marker, next.AllowBackward))
+                    var stored = next.Write switch
                     {
-                        next.Result = new MarkerUpdate(row.Value.Marker!, Changed: false);
+                        MarkerWrite.Seen => row?.Seen,
+                        MarkerWrite.Delivered => row?.Delivered,
+                        _ => row?.Marker,
+                    };
+                    if (row is not null && !ReadMarkers.Advances(stored, next.Marker, next.Write == MarkerWrite.ReadBackward))
+                    {
+                        next.Result = new MarkerUpdate(stored!, Changed: false);
                         continue;
                     }
 
-                    w.Upsert(next.User, next.Channel, next.Marker, row is null ? s_none : ReadMarkers.After(next.Marker, row.Value.Mentions));
+                    if (next.Write is MarkerWrite.Seen or MarkerWrite.Delivered)
+                        w.UpsertReceipt(next.User, next.Channel, next.Write, next.Marker, created: row is null);
+                    else
+                        w.Upsert(next.User, next.Channel, next.Marker, row is null ? s_none : ReadMarkers.After(next.Marker, row.Value.Mentions));
                     next.Result = new MarkerUpdate(next.Marker, Changed: true);
                 }
 
@@ -244,6 +281,15 @@ public sealed partial class SqliteReadStateStore : IReadStateStore, IDisposable
                     using var command = connection.CreateCommand();
                     command.CommandText = SchemaSql;
                     command.ExecuteNonQuery();
+                    command.CommandText = MigrateSql;
+                    if (command.ExecuteScalar() is 0L)
+                    {
+                        command.CommandText = AddReceiptColumnsSql;
+                        command.ExecuteNonQuery();
+                    }
+
+                    command.CommandText = ChannelIndexSql;
+                    command.ExecuteNonQuery();
                     return true;
                 }).AsTask();
             }
@@ -254,6 +300,19 @@ public sealed partial class SqliteReadStateStore : IReadStateStore, IDisposable
 
     private static ReadMarker? MarkerAt(SqliteDataReader row, int first) =>
         row.IsDBNull(first) ? null : new ReadMarker(row.GetString(first), row.GetInt64(first + 1), row.GetInt64(first + 2), DateTimeOffset.FromUnixTimeMilliseconds(row.GetInt64(first + 3)));
+
+    /// <summary>A receipt marker as stored: <c>"offset n ms epoch"</c> (the epoch last: it is the only part that is not a number).</summary>
+    private static string EncodeReceipt(ReadMarker marker) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{marker.Offset} {marker.N} {marker.UpdatedAt.ToUnixTimeMilliseconds()} {marker.Epoch}");
+
+    private static ReadMarker? ReceiptAt(SqliteDataReader row, int column)
+    {
+        if (row.IsDBNull(column))
+            return null;
+        var parts = row.GetString(column).Split(' ', 4);
+        var culture = System.Globalization.CultureInfo.InvariantCulture;
+        return new ReadMarker(parts[3], long.Parse(parts[0], culture), long.Parse(parts[1], culture), DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(parts[2], culture)));
+    }
 
     private static IReadOnlyList<Position> MentionsAt(SqliteDataReader row, int first)
     {
@@ -289,6 +348,10 @@ public sealed partial class SqliteReadStateStore : IReadStateStore, IDisposable
         private readonly SqliteParameter[] upsertParameters;
         private readonly SqliteCommand delete;
         private readonly SqliteParameter[] deleteParameters;
+        private readonly SqliteCommand upsertSeen;
+        private readonly SqliteParameter[] upsertSeenParameters;
+        private readonly SqliteCommand upsertDelivered;
+        private readonly SqliteParameter[] upsertDeliveredParameters;
 
         public WriterStatements(SqliteConnection connection)
         {
@@ -296,16 +359,36 @@ public sealed partial class SqliteReadStateStore : IReadStateStore, IDisposable
             lastChange = SqliteChannelLog.Prepare(connection, LastChangeSql, out lastChangeParameters, "$user");
             upsert = SqliteChannelLog.Prepare(connection, UpsertSql, out upsertParameters, "$user", "$channel", "$epoch", "$seq", "$n", "$updated", "$mentionEpoch", "$mentions", "$changed");
             delete = SqliteChannelLog.Prepare(connection, DeleteSql, out deleteParameters, "$user", "$channel");
+            upsertSeen = SqliteChannelLog.Prepare(connection, UpsertSeenSql, out upsertSeenParameters, "$user", "$channel", "$value", "$changed");
+            upsertDelivered = SqliteChannelLog.Prepare(connection, UpsertDeliveredSql, out upsertDeliveredParameters, "$user", "$channel", "$value", "$changed");
             upsertParameters[7].SqliteType = SqliteType.Blob;
         }
 
         /// <summary>The entry, or null when the user has none for the channel.</summary>
-        public (ReadMarker? Marker, IReadOnlyList<Position> Mentions)? Load(string user, string channel)
+        public (ReadMarker? Marker, IReadOnlyList<Position> Mentions, ReadMarker? Seen, ReadMarker? Delivered)? Load(string user, string channel)
         {
             selectParameters[0].Value = user;
             selectParameters[1].Value = channel;
             using var row = select.ExecuteReader();
-            return row.Read() ? (MarkerAt(row, 0), MentionsAt(row, 4)) : null;
+            return row.Read() ? (MarkerAt(row, 0), MentionsAt(row, 4), ReceiptAt(row, 6), ReceiptAt(row, 7)) : null;
+        }
+
+        /// <summary>Writes a receipt marker; a new entry is the user's most recently changed one, an existing one keeps its place.</summary>
+        public void UpsertReceipt(string user, string channel, MarkerWrite write, ReadMarker marker, bool created)
+        {
+            var parameters = write == MarkerWrite.Seen ? upsertSeenParameters : upsertDeliveredParameters;
+            long changed = 0;
+            if (created)
+            {
+                lastChangeParameters[0].Value = user;
+                changed = lastChange.ExecuteScalar() is long last ? last + 1 : 1;
+            }
+
+            parameters[0].Value = user;
+            parameters[1].Value = channel;
+            parameters[2].Value = EncodeReceipt(marker);
+            parameters[3].Value = changed;
+            (write == MarkerWrite.Seen ? upsertSeen : upsertDelivered).ExecuteNonQuery();
         }
 
         /// <summary>Writes the entry as the user's most recently changed one.</summary>
@@ -338,11 +421,13 @@ public sealed partial class SqliteReadStateStore : IReadStateStore, IDisposable
             lastChange.Dispose();
             upsert.Dispose();
             delete.Dispose();
+            upsertSeen.Dispose();
+            upsertDelivered.Dispose();
         }
     }
 
     /// <summary>A marker waiting for the next flush; it is its own completion source.</summary>
-    private sealed class PendingMarker(string user, string channel, ReadMarker marker, bool allowBackward)
+    private sealed class PendingMarker(string user, string channel, ReadMarker marker, MarkerWrite write)
         : TaskCompletionSource<MarkerUpdate>(TaskCreationOptions.RunContinuationsAsynchronously)
     {
         public string User { get; } = user;
@@ -351,7 +436,7 @@ public sealed partial class SqliteReadStateStore : IReadStateStore, IDisposable
 
         public ReadMarker Marker { get; } = marker;
 
-        public bool AllowBackward { get; } = allowBackward;
+        public MarkerWrite Write { get; } = write;
 
         public MarkerUpdate Result { get; set; }
     }

@@ -16,7 +16,7 @@ public abstract partial class ReadStateStoreSpec
         var calls = offsets.Select(offset => Task.Run(async () =>
         {
             await go.Task;
-            var update = await Store.SetMarkerAsync("alice", "chat:race", new ReadMarker(E1, offset, offset, Noon.AddMilliseconds(offset)), allowBackward: false);
+            var update = await Store.SetMarkerAsync("alice", "chat:race", new ReadMarker(E1, offset, offset, Noon.AddMilliseconds(offset)), MarkerWrite.Read);
             return (Offset: offset, Update: update);
         })).ToList();
         go.SetResult();
@@ -61,7 +61,7 @@ public abstract partial class ReadStateStoreSpec
     public async Task Five_hundred_channels_of_one_user_are_read_back_in_one_get()
     {
         var channels = Enumerable.Range(0, 500).Select(i => "chat:c" + i.ToString("D3", CultureInfo.InvariantCulture)).ToList();
-        await Task.WhenAll(channels.Select((channel, i) => Store.SetMarkerAsync("alice", channel, MarkerOf(i), allowBackward: false).AsTask())).WaitAsync(Timeout);
+        await Task.WhenAll(channels.Select((channel, i) => Store.SetMarkerAsync("alice", channel, MarkerOf(i), MarkerWrite.Read).AsTask())).WaitAsync(Timeout);
         await Mention("chat:c007", ["alice"], new Position(E1, 500));
 
         var entries = await Get("alice", channels);

@@ -238,7 +238,7 @@ public abstract partial class ReadStateStoreSpec : IAsyncLifetime
     }
 
     protected async Task<MarkerUpdate> Set(string user, string channel, ReadMarker marker, bool allowBackward = false) =>
-        await Store.SetMarkerAsync(user, channel, marker, allowBackward).AsTask().WaitAsync(Timeout);
+        await Store.SetMarkerAsync(user, channel, marker, allowBackward ? MarkerWrite.ReadBackward : MarkerWrite.Read).AsTask().WaitAsync(Timeout);
 
     protected async Task<IReadOnlyList<ReadEntry>> Get(string user, IReadOnlyList<string>? channels, int limit = 1000) =>
         await Store.GetAsync(user, channels, limit).AsTask().WaitAsync(Timeout);

@@ -22,11 +22,13 @@ public sealed class RedisReadStateStoreTests(RedisFixture redis) : ReadStateStor
         {
             await Set(user, "chat:a", new ReadMarker(E1, 3, 3, Noon));
             await Mention("chat:b", [user], new Position(E1, 4));
+            await SetReceipt(user, "chat:a", new ReadMarker(E1, 3, 3, Noon), MarkerWrite.Delivered);
         }
 
         var server = redis.Connection.GetServer(redis.Connection.GetEndPoints()[0]);
         var keys = server.Keys(pattern: _options.Prefix + ":*").ToList();
-        Assert.Equal(users.Length * 3, keys.Count);
+        // Per user: channels, markers, mentions, receipts; per channel: its members.
+        Assert.Equal((users.Length * 4) + 2, keys.Count);
         var db = redis.Connection.GetDatabase();
         foreach (var user in users)
         {
@@ -52,7 +54,7 @@ public sealed class RedisReadStateStoreTests(RedisFixture redis) : ReadStateStor
         await using var nowhere = await ConnectionMultiplexer.ConnectAsync(configuration).WaitAsync(Timeout);
         var store = new RedisReadStateStore(nowhere, _options);
 
-        await Assert.ThrowsAsync<EngineUnavailableException>(() => store.SetMarkerAsync("alice", "chat:a", new ReadMarker(E1, 1, 1, Noon), allowBackward: false).AsTask().WaitAsync(Timeout));
+        await Assert.ThrowsAsync<EngineUnavailableException>(() => store.SetMarkerAsync("alice", "chat:a", new ReadMarker(E1, 1, 1, Noon), MarkerWrite.Read).AsTask().WaitAsync(Timeout));
         await Assert.ThrowsAsync<EngineUnavailableException>(() => store.GetAsync("alice", null, 10).AsTask().WaitAsync(Timeout));
         await Assert.ThrowsAsync<EngineUnavailableException>(() => store.MentionAsync("chat:a", ["alice", "bob"], new Position(E1, 1), 10).AsTask().WaitAsync(Timeout));
     }

@@ -30,6 +30,35 @@ public sealed class SqliteReadStateStoreTests : ReadStateStoreSpec
     }
 
     [Fact]
+    public async Task A_read_state_table_of_the_version_before_receipts_gains_their_columns_and_keeps_its_rows()
+    {
+        store.Dispose();
+        await log.DisposeAsync().AsTask().WaitAsync(Timeout);
+        Directory.CreateDirectory(directory);
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={DatabasePath};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = """
+                CREATE TABLE read_state (user_id TEXT NOT NULL, channel TEXT NOT NULL, epoch TEXT, seq INTEGER, n INTEGER, updated_ms INTEGER,
+                    mention_epoch TEXT, mentions BLOB, changed INTEGER NOT NULL, PRIMARY KEY (user_id, channel)) WITHOUT ROWID;
+                INSERT INTO read_state VALUES ('alice', 'dm:alice~bob', 'epochAAA', 4, 3, 0, NULL, NULL, 1);
+                """;
+            command.ExecuteNonQuery();
+        }
+
+        log = new SqliteChannelLog(DatabasePath);
+        store = new SqliteReadStateStore(log);
+        await store.SetMarkerAsync("bob", "dm:alice~bob", new ReadMarker(E1, 4, 3, Noon), MarkerWrite.Delivered).AsTask().WaitAsync(Timeout);
+
+        Assert.Equal(4, Assert.Single(await store.GetAsync("alice", ["dm:alice~bob"], 10).AsTask().WaitAsync(Timeout)).Marker!.Offset);
+        var receipts = await store.GetReceiptsAsync("dm:alice~bob", 10).AsTask().WaitAsync(Timeout);
+        Assert.Equal(["alice", "bob"], receipts.Select(r => r.User));
+        Assert.Null(receipts[0].Delivered);
+        Assert.Equal(4, receipts[1].Delivered!.Offset);
+    }
+
+    [Fact]
     public async Task Read_state_survives_a_restart()
     {
         var marker = new ReadMarker(E1, 12, 9, Noon);
@@ -58,7 +87,7 @@ public sealed class SqliteReadStateStoreTests : ReadStateStoreSpec
         var committed = log.CommittedTransactions;
 
         // Every call queues before it returns, so all of them wait for the gate together.
-        var writes = Enumerable.Range(1, 50).Select(i => store.SetMarkerAsync("alice", "chat:a", new ReadMarker(E1, i, i, Noon), allowBackward: false).AsTask()).ToList();
+        var writes = Enumerable.Range(1, 50).Select(i => store.SetMarkerAsync("alice", "chat:a", new ReadMarker(E1, i, i, Noon), MarkerWrite.Read).AsTask()).ToList();
         var mention = store.MentionAsync("chat:a", ["bob"], new Position(E1, 3), 10).AsTask();
         var append = log.AppendAsync(new AppendRequest("chat:a", Encoding.UTF8.GetBytes("1"), Retention.Default)).AsTask();
         gate.SetResult();

@@ -28,7 +28,7 @@ internal static class ReadEndpoints
                 MarkAsync(null, channel, context, authenticator, unread, options))
             .WithName("MarkRead")
             .WithSummary("Set the caller's read marker on a channel (monotonic unless unread: true)")
-            .WithDescription("Body (optional): {\"offset\": n (default: the top), \"epoch\": \"…\" (checked when given), \"unread\": true (move the marker back)}. docs/protocol.md#read-markers-and-unread-counts")
+            .WithDescription("Body (optional): {\"offset\": n (default: the top), \"epoch\": \"…\" (checked when given), \"unread\": true (move the marker back), \"private\": true (no receipt shown)}. docs/protocol.md#read-markers-and-unread-counts")
             .Accepts<MarkReadRequest>("application/json")
             .Produces<MarkReadResponse>(StatusCodes.Status200OK)
             .WithAuth(ApiAuth.Policy)
@@ -82,33 +82,40 @@ internal static class ReadEndpoints
         if (asUser is null && AccessCheck.Check(options.Value, channel, await authenticator.IdentifyAsync(context.Request), ChannelOperation.Subscribe) is { } denied)
             return denied;
 
-        var (bytes, read) = await RequestBody.ReadArrayAsync(context, MaxBodyBytes);
-        if (read.Status == BodyStatus.TooLarge)
-            return Problems.Make(413, "message_too_large", "Request too large", $"The body is larger than {MaxBodyBytes} bytes.");
-        if (bytes is null)
-            return RequestBody.Unreadable(read);
-        var request = new MarkReadRequest(null, null, null);
-        if (bytes.Length > 0)
-        {
-            if (!RequestBody.IsJson(context.Request.ContentType))
-                return Problems.UnsupportedMediaType(context.Request.ContentType);
-            try
-            {
-                request = JsonSerializer.Deserialize(bytes, ReadingJsonContext.Default.MarkReadRequest) ?? request;
-            }
-            catch (JsonException)
-            {
-                return Problems.InvalidBody("The body is empty or {\"offset\": n, \"epoch\": \"…\", \"unread\": true|false}, every member optional.");
-            }
-        }
+        var (request, invalid) = await ReadBodyAsync(context, ReadingJsonContext.Default.MarkReadRequest, new MarkReadRequest(null, null, null),
+            "The body is empty or {\"offset\": n, \"epoch\": \"…\", \"unread\": true|false, \"private\": true|false}, every member optional.");
+        if (invalid is not null)
+            return invalid;
 
-        var outcome = await unread.MarkAsync(user!, channel, request.Offset, request.Epoch, request.Unread ?? false, context.RequestAborted);
+        var outcome = await unread.MarkAsync(user!, channel, request!.Offset, request.Epoch, request.Unread ?? false, request.Private ?? false, context.RequestAborted);
         return outcome.Error switch
         {
             MarkError.None => TypedResults.Json(new MarkReadResponse(outcome.Changed, UnreadChannelJson.From(outcome.Unread!)), ReadingJsonContext.Default.MarkReadResponse),
             MarkError.EpochMismatch => Problems.Make(409, "epoch_mismatch", "Epoch mismatch", outcome.Message),
             _ => Problems.Make(400, "invalid_offset", "Invalid offset", outcome.Message),
         };
+    }
+
+    /// <summary>Reads an optional JSON body of at most <see cref="MaxBodyBytes"/>: <paramref name="empty"/> when there is none.</summary>
+    internal static async Task<(T? Body, IResult? Problem)> ReadBodyAsync<T>(HttpContext context, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, T empty, string shape)
+    {
+        var (bytes, read) = await RequestBody.ReadArrayAsync(context, MaxBodyBytes);
+        if (read.Status == BodyStatus.TooLarge)
+            return (default, Problems.Make(413, "message_too_large", "Request too large", $"The body is larger than {MaxBodyBytes} bytes."));
+        if (bytes is null)
+            return (default, RequestBody.Unreadable(read));
+        if (bytes.Length == 0)
+            return (empty, null);
+        if (!RequestBody.IsJson(context.Request.ContentType))
+            return (default, Problems.UnsupportedMediaType(context.Request.ContentType));
+        try
+        {
+            return (JsonSerializer.Deserialize(bytes, type) ?? empty, null);
+        }
+        catch (JsonException)
+        {
+            return (default, Problems.InvalidBody(shape));
+        }
     }
 
     private static async Task<IResult> ForgetAsync(string channel, HttpContext context, Authenticator authenticator, UnreadService unread)
@@ -151,7 +158,7 @@ internal static class ReadEndpoints
     }
 
     /// <summary>The user whose read state this is: the caller (a user's token), or the one in the path for a server API key.</summary>
-    private static async Task<(string? User, IResult? Refused)> WhoAsync(string? asUser, HttpContext context, Authenticator authenticator)
+    internal static async Task<(string? User, IResult? Refused)> WhoAsync(string? asUser, HttpContext context, Authenticator authenticator)
     {
         var caller = await authenticator.IdentifyAsync(context.Request);
         if (asUser is not null)

@@ -164,5 +164,7 @@ public sealed partial class ChannelPolicy
             yield return $"Namespace '{name}': MaxDirectMembers must be from 2 to 100.";
         foreach (var error in ValidateActions(name))
             yield return error;
+        foreach (var error in ValidateReceipts(name))
+            yield return error;
     }
 }

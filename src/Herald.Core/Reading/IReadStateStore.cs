@@ -1,7 +1,7 @@
 namespace Herald.Reading;
 
 /// <summary>
-/// Where a user's read markers and mentions are kept, per (user, channel). An engine supplies one
+/// Where a user's read markers, receipts and mentions are kept, per (user, channel). An engine supplies one
 /// (memory, SQLite, Redis); every implementation passes <c>tests/Herald.Specification/ReadStateStoreSpec.cs</c>.
 /// The store holds positions only: unread counts are computed from them and the channel's top
 /// (<see cref="UnreadService"/>), so a new message costs the store nothing.
@@ -9,15 +9,19 @@ namespace Herald.Reading;
 public interface IReadStateStore
 {
     /// <summary>
-    /// Stores <paramref name="marker"/> for (<paramref name="user"/>, <paramref name="channel"/>) when it
-    /// moves the marker forward: no marker yet, another epoch than the stored one, or a higher offset —
-    /// or whatever it is when <paramref name="allowBackward"/> (an explicit "mark unread"). Mentions at
-    /// or below the stored marker's offset, and those of another epoch, are dropped. Atomic per (user,
-    /// channel): of concurrent calls, each one that answers <c>Changed</c> stored a marker forward of
-    /// every marker stored before it. <see cref="ReadMarker.UpdatedAt"/> may be kept to the millisecond.
+    /// Stores one of the (<paramref name="user"/>, <paramref name="channel"/>) entry's three markers,
+    /// by <paramref name="write"/>: the <b>read</b> marker that unread counts are taken from, the
+    /// <b>seen</b> marker other members are shown as a read receipt (a private read moves only the
+    /// read marker), or the <b>delivered</b> marker. A marker is stored when it moves forward: there
+    /// is none yet, the stored one is of another epoch, or the offset is higher — or whatever it is
+    /// for <see cref="MarkerWrite.ReadBackward"/> (an explicit "mark unread"). Storing the read marker
+    /// drops the mentions at or below it and those of another epoch. Atomic per (user, channel) and
+    /// marker: of concurrent calls, each one that answers <c>Changed</c> stored a marker forward of
+    /// every marker of its kind stored before it. <see cref="ReadMarker.UpdatedAt"/> may be kept to
+    /// the millisecond. Any write creates the entry when there is none.
     /// </summary>
-    /// <returns>The marker stored after the call, and whether this call changed it.</returns>
-    ValueTask<MarkerUpdate> SetMarkerAsync(string user, string channel, ReadMarker marker, bool allowBackward, CancellationToken cancellationToken = default);
+    /// <returns>The marker of that kind stored after the call, and whether this call changed it.</returns>
+    ValueTask<MarkerUpdate> SetMarkerAsync(string user, string channel, ReadMarker marker, MarkerWrite write, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// The user's entries for <paramref name="channels"/> (a channel without an entry is left out, one
@@ -43,6 +47,13 @@ public interface IReadStateStore
 
     /// <summary>Forgets the user's entry for the channel (it leaves the user's unread list).</summary>
     ValueTask<bool> RemoveAsync(string user, string channel, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The receipts of <paramref name="channel"/>: every user with an entry for it (a marker, a
+    /// mention or a join made it one of theirs), with the seen and delivered markers, in ordinal
+    /// order of the user ids, at most <paramref name="limit"/> of them.
+    /// </summary>
+    ValueTask<IReadOnlyList<MemberReceipt>> GetReceiptsAsync(string channel, int limit, CancellationToken cancellationToken = default);
 }
 
 /// <summary>How far a user has read a channel: a position in its log and the countable ordinal there.</summary>
@@ -58,3 +69,31 @@ public readonly record struct MarkerUpdate(ReadMarker Marker, bool Changed);
 
 /// <summary>One of a user's channels: the marker (null when the user never read it) and the positions of the publications that mention the user, oldest first.</summary>
 public sealed record ReadEntry(string Channel, ReadMarker? Marker, IReadOnlyList<Engine.Position> Mentions);
+
+/// <summary>Which of an entry's markers <see cref="IReadStateStore.SetMarkerAsync"/> stores, and how.</summary>
+public enum MarkerWrite
+{
+    /// <summary>The read marker, forward only.</summary>
+    Read,
+
+    /// <summary>The read marker, in either direction: an explicit "mark unread".</summary>
+    ReadBackward,
+
+    /// <summary>The seen marker (the read receipt other members are shown), forward only.</summary>
+    Seen,
+
+    /// <summary>The delivered marker (the user's device received the publications up to it), forward only.</summary>
+    Delivered,
+}
+
+/// <summary>One member's receipts on a channel: how far others are shown the user has read, and what the user's devices received.</summary>
+/// <param name="Seen">The seen marker; null when none (never read, or only privately).</param>
+/// <param name="Delivered">The delivered marker; null when none.</param>
+public sealed record MemberReceipt(string User, ReadMarker? Seen, ReadMarker? Delivered);
+
+/// <summary>Told of every receipt marker that moved (<see cref="UnreadService"/> stores them; the receipts facet shows them to the channel's subscribers).</summary>
+public interface IReceiptListener
+{
+    /// <summary><paramref name="user"/>'s <paramref name="seen"/> or <paramref name="delivered"/> marker (null: unchanged) on <paramref name="channel"/> moved.</summary>
+    ValueTask OnReceiptAsync(string channel, string user, ReadMarker? seen, ReadMarker? delivered, CancellationToken cancellationToken = default);
+}

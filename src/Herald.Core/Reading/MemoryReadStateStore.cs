@@ -3,24 +3,45 @@ using Herald.Engine;
 
 namespace Herald.Reading;
 
-/// <summary>Read markers and mentions in process memory: the memory engine's store, and the model every other store is checked against.</summary>
+/// <summary>Read markers, receipts and mentions in process memory: the memory engine's store, and the model every other store is checked against.</summary>
 public sealed class MemoryReadStateStore : IReadStateStore
 {
     private readonly ConcurrentDictionary<string, Dictionary<string, Entry>> _users = new(StringComparer.Ordinal);
 
-    public ValueTask<MarkerUpdate> SetMarkerAsync(string user, string channel, ReadMarker marker, bool allowBackward, CancellationToken cancellationToken = default)
+    /// <summary>Per channel, the users with an entry for it.</summary>
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, byte>> _members = new(StringComparer.Ordinal);
+
+    public ValueTask<MarkerUpdate> SetMarkerAsync(string user, string channel, ReadMarker marker, MarkerWrite write, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(marker);
         var entries = EntriesOf(user);
         lock (entries)
         {
-            var entry = GetOrAdd(entries, channel);
-            if (!ReadMarkers.Advances(entry.Marker, marker, allowBackward))
-                return ValueTask.FromResult(new MarkerUpdate(entry.Marker!, Changed: false));
+            var entry = GetOrAdd(entries, channel, user);
+            var stored = write switch
+            {
+                MarkerWrite.Seen => entry.Seen,
+                MarkerWrite.Delivered => entry.Delivered,
+                _ => entry.Marker,
+            };
+            if (!ReadMarkers.Advances(stored, marker, write == MarkerWrite.ReadBackward))
+                return ValueTask.FromResult(new MarkerUpdate(stored!, Changed: false));
 
-            entry.Marker = marker;
-            entry.Mentions = ReadMarkers.After(marker, entry.Mentions);
-            Touch(entry);
+            switch (write)
+            {
+                case MarkerWrite.Seen:
+                    entry.Seen = marker;
+                    break;
+                case MarkerWrite.Delivered:
+                    entry.Delivered = marker;
+                    break;
+                default:
+                    entry.Marker = marker;
+                    entry.Mentions = ReadMarkers.After(marker, entry.Mentions);
+                    Touch(entry);
+                    break;
+            }
+
             return ValueTask.FromResult(new MarkerUpdate(marker, Changed: true));
         }
     }
@@ -49,7 +70,7 @@ public sealed class MemoryReadStateStore : IReadStateStore
             var entries = EntriesOf(user);
             lock (entries)
             {
-                var entry = GetOrAdd(entries, channel);
+                var entry = GetOrAdd(entries, channel, user);
                 if (ReadMarkers.WithMention(entry.Marker, entry.Mentions, position, keep) is { } mentions)
                 {
                     entry.Mentions = mentions;
@@ -68,7 +89,7 @@ public sealed class MemoryReadStateStore : IReadStateStore
         {
             var entries = EntriesOf(user);
             lock (entries)
-                GetOrAdd(entries, channel);
+                GetOrAdd(entries, channel, user);
         }
 
         return ValueTask.CompletedTask;
@@ -79,7 +100,35 @@ public sealed class MemoryReadStateStore : IReadStateStore
         if (!_users.TryGetValue(user, out var entries))
             return ValueTask.FromResult(false);
         lock (entries)
-            return ValueTask.FromResult(entries.Remove(channel));
+        {
+            if (!entries.Remove(channel))
+                return ValueTask.FromResult(false);
+            if (_members.TryGetValue(channel, out var members))
+                members.TryRemove(user, out _);
+            return ValueTask.FromResult(true);
+        }
+    }
+
+    public ValueTask<IReadOnlyList<MemberReceipt>> GetReceiptsAsync(string channel, int limit, CancellationToken cancellationToken = default)
+    {
+        if (!_members.TryGetValue(channel, out var members) || limit <= 0)
+            return ValueTask.FromResult<IReadOnlyList<MemberReceipt>>([]);
+
+        var receipts = new List<MemberReceipt>();
+        foreach (var user in members.Keys.Order(StringComparer.Ordinal))
+        {
+            if (receipts.Count == limit)
+                break;
+            if (!_users.TryGetValue(user, out var entries))
+                continue;
+            lock (entries)
+            {
+                if (entries.TryGetValue(channel, out var entry))
+                    receipts.Add(new MemberReceipt(user, entry.Seen, entry.Delivered));
+            }
+        }
+
+        return ValueTask.FromResult<IReadOnlyList<MemberReceipt>>(receipts);
     }
 
     private Dictionary<string, Entry> EntriesOf(string user) =>
@@ -87,13 +136,14 @@ public sealed class MemoryReadStateStore : IReadStateStore
 
     private long _clock;
 
-    /// <summary>The entry, created (and so changed) when missing.</summary>
-    private Entry GetOrAdd(Dictionary<string, Entry> entries, string channel)
+    /// <summary>The entry, created (and so changed, and the user one of the channel's members) when missing.</summary>
+    private Entry GetOrAdd(Dictionary<string, Entry> entries, string channel, string user)
     {
         if (!entries.TryGetValue(channel, out var entry))
         {
             entries[channel] = entry = new Entry();
             Touch(entry);
+            _members.GetOrAdd(channel, static _ => new ConcurrentDictionary<string, byte>(StringComparer.Ordinal))[user] = 0;
         }
 
         return entry;
@@ -104,6 +154,10 @@ public sealed class MemoryReadStateStore : IReadStateStore
     private sealed class Entry
     {
         public ReadMarker? Marker { get; set; }
+
+        public ReadMarker? Seen { get; set; }
+
+        public ReadMarker? Delivered { get; set; }
 
         /// <summary>Oldest first, all of one epoch (<see cref="ReadMarkers.WithMention"/>).</summary>
         public List<Position> Mentions { get; set; } = [];

@@ -38,13 +38,23 @@ public sealed record UnreadResponse(IReadOnlyList<UnreadChannelJson> Channels, l
 /// <summary>The answer of <c>PUT …/read</c>: whether the marker moved, and the channel's count with the marker stored.</summary>
 public sealed record MarkReadResponse(bool Changed, UnreadChannelJson State);
 
-/// <summary>The body of <c>PUT …/read</c> (optional): <c>offset</c> (absent: the top), <c>epoch</c> (checked when given), <c>unread: true</c> to move the marker back.</summary>
+/// <summary>The body of <c>PUT …/read</c> (optional): <c>offset</c> (absent: the top), <c>epoch</c> (checked when given), <c>unread: true</c> to move the marker back, <c>private: true</c> to show no receipt.</summary>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
-public sealed record MarkReadRequest(long? Offset, string? Epoch, bool? Unread);
+public sealed record MarkReadRequest(long? Offset, string? Epoch, bool? Unread, bool? Private = null);
+
+/// <summary>The body of <c>PUT …/delivered</c> (optional): <c>offset</c> (absent: the top), <c>epoch</c> (checked when given).</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed record DeliveredRequest(long? Offset, string? Epoch);
+
+/// <summary>The answer of <c>PUT …/delivered</c>: whether the marker moved, and the marker stored (absent when the channel was never written).</summary>
+public sealed record DeliveredResponse(string Channel, bool Changed, ReadMarkerJson? Delivered);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(UnreadResponse))]
 [JsonSerializable(typeof(UnreadChannelJson))]
 [JsonSerializable(typeof(MarkReadResponse))]
 [JsonSerializable(typeof(MarkReadRequest))]
+[JsonSerializable(typeof(ReadMarkerJson))]
+[JsonSerializable(typeof(DeliveredRequest))]
+[JsonSerializable(typeof(DeliveredResponse))]
 internal sealed partial class ReadingJsonContext : JsonSerializerContext;

@@ -18,7 +18,8 @@ public sealed partial class UnreadService(
     IOptions<HeraldOptions> options,
     ReadSync? sync = null,
     TimeProvider? time = null,
-    ILogger<UnreadService>? logger = null)
+    ILogger<UnreadService>? logger = null,
+    IReceiptListener? receipts = null)
 {
     private readonly HeraldOptions _options = options.Value;
     private readonly TimeProvider _time = time ?? TimeProvider.System;
@@ -33,16 +34,16 @@ public sealed partial class UnreadService(
     /// Sets <paramref name="user"/>'s marker on <paramref name="channel"/> at <paramref name="offset"/>
     /// (null: the top — "read everything"). A lower offset than the stored one is ignored unless
     /// <paramref name="markUnread"/>. <paramref name="epoch"/>, when given, must be the channel's.
+    /// On a channel with receipts the marker is shown to the other members as the user's seen
+    /// marker, unless <paramref name="isPrivate"/>: a private read moves the unread count only.
     /// </summary>
-    public async ValueTask<MarkOutcome> MarkAsync(string user, string channel, long? offset, string? epoch, bool markUnread, CancellationToken cancellationToken = default)
+    public async ValueTask<MarkOutcome> MarkAsync(string user, string channel, long? offset, string? epoch, bool markUnread, bool isPrivate = false, CancellationToken cancellationToken = default)
     {
         await SettledAsync(user, cancellationToken).ConfigureAwait(false);
         var state = await log.GetStateAsync(channel, cancellationToken).ConfigureAwait(false);
-        if (epoch is not null && epoch != state.Epoch)
-            return MarkOutcome.Failed(MarkError.EpochMismatch, $"The channel's epoch is '{state.Epoch}', not '{epoch}': its history was reset. Read it again and mark a position of the current epoch.", state);
+        if (Check(state, offset, epoch) is { } failed)
+            return failed;
         var at = offset ?? state.Top;
-        if (at < 0 || at > state.Top)
-            return MarkOutcome.Failed(MarkError.InvalidOffset, $"'offset' must be from 0 to the channel's top ({state.Top}).", state);
 
         if (state.Epoch.Length == 0)
         {
@@ -52,10 +53,57 @@ public sealed partial class UnreadService(
         }
 
         var n = await OrdinalAtAsync(channel, state, at, cancellationToken).ConfigureAwait(false);
-        var update = await store.SetMarkerAsync(user, channel, new ReadMarker(state.Epoch, at, n, _time.GetUtcNow()), markUnread, cancellationToken).ConfigureAwait(false);
+        var update = await store.SetMarkerAsync(user, channel, new ReadMarker(state.Epoch, at, n, _time.GetUtcNow()), markUnread ? MarkerWrite.ReadBackward : MarkerWrite.Read, cancellationToken).ConfigureAwait(false);
         if (update.Changed)
             sync?.Enqueue(user, channel, update.Marker);
+        if (!isPrivate)
+            await ShowAsync(user, channel, update.Marker, MarkerWrite.Seen, cancellationToken).ConfigureAwait(false);
         return new MarkOutcome(Count(channel, state, new ReadEntry(channel, update.Marker, [])), update.Changed, MarkError.None, string.Empty, state);
+    }
+
+    /// <summary>
+    /// Sets <paramref name="user"/>'s delivered marker on a channel with receipts, at
+    /// <paramref name="offset"/> (null: the top): the user's device received the publications up to
+    /// it. Forward only; checked like a read marker.
+    /// </summary>
+    public async ValueTask<DeliveredOutcome> MarkDeliveredAsync(string user, string channel, long? offset, string? epoch, CancellationToken cancellationToken = default)
+    {
+        if (receipts is null || _options.ReceiptsOf(channel) == ReceiptsMode.Off)
+            return new DeliveredOutcome(null, false, MarkError.ReceiptsDisabled, $"'{channel}' keeps no receipts: its namespace's Receipts is Off (Herald:Namespaces:{ChannelName.NamespaceOf(channel)}:Receipts).");
+        var state = await log.GetStateAsync(channel, cancellationToken).ConfigureAwait(false);
+        if (Check(state, offset, epoch) is { } failed)
+            return new DeliveredOutcome(null, false, failed.Error, failed.Message);
+        if (state.Epoch.Length == 0)
+            return new DeliveredOutcome(null, false, MarkError.None, string.Empty);
+
+        var at = offset ?? state.Top;
+        var n = await OrdinalAtAsync(channel, state, at, cancellationToken).ConfigureAwait(false);
+        var update = await ShowAsync(user, channel, new ReadMarker(state.Epoch, at, n, _time.GetUtcNow()), MarkerWrite.Delivered, cancellationToken).ConfigureAwait(false);
+        return new DeliveredOutcome(update?.Marker, update?.Changed ?? false, MarkError.None, string.Empty);
+    }
+
+    /// <summary>Stores a receipt marker on a channel with receipts and, when it moved, tells the channel's subscribers; null when the channel has none.</summary>
+    private async ValueTask<MarkerUpdate?> ShowAsync(string user, string channel, ReadMarker marker, MarkerWrite write, CancellationToken cancellationToken)
+    {
+        if (receipts is null || _options.ReceiptsOf(channel) == ReceiptsMode.Off)
+            return null;
+        var update = await store.SetMarkerAsync(user, channel, marker, write, cancellationToken).ConfigureAwait(false);
+        if (update.Changed)
+        {
+            await receipts.OnReceiptAsync(channel, user, write == MarkerWrite.Seen ? update.Marker : null, write == MarkerWrite.Delivered ? update.Marker : null, cancellationToken).ConfigureAwait(false);
+        }
+
+        return update;
+    }
+
+    private static MarkOutcome? Check(StreamState state, long? offset, string? epoch)
+    {
+        if (epoch is not null && epoch != state.Epoch)
+            return MarkOutcome.Failed(MarkError.EpochMismatch, $"The channel's epoch is '{state.Epoch}', not '{epoch}': its history was reset. Read it again and mark a position of the current epoch.", state);
+        var at = offset ?? state.Top;
+        if (at < 0 || at > state.Top)
+            return MarkOutcome.Failed(MarkError.InvalidOffset, $"'offset' must be from 0 to the channel's top ({state.Top}).", state);
+        return null;
     }
 
     /// <summary>
@@ -153,9 +201,10 @@ public sealed partial class UnreadService(
         {
             if (publisher is { } from)
             {
-                var update = await store.SetMarkerAsync(from, publication.Channel, new ReadMarker(publication.Epoch, publication.Offset, publication.N, publication.Time), false, cancellationToken).ConfigureAwait(false);
+                var update = await store.SetMarkerAsync(from, publication.Channel, new ReadMarker(publication.Epoch, publication.Offset, publication.N, publication.Time), MarkerWrite.Read, cancellationToken).ConfigureAwait(false);
                 if (update.Changed)
                     sync?.Enqueue(from, publication.Channel, update.Marker);
+                await ShowAsync(from, publication.Channel, update.Marker, MarkerWrite.Seen, cancellationToken).ConfigureAwait(false);
             }
 
             if (mentioned is { Count: > 0 })
@@ -240,7 +289,11 @@ public enum MarkError
     None,
     InvalidOffset,
     EpochMismatch,
+    ReceiptsDisabled,
 }
+
+/// <param name="Marker">The delivered marker stored after the call; null when the channel was never written.</param>
+public sealed record DeliveredOutcome(ReadMarker? Marker, bool Changed, MarkError Error, string Message);
 
 /// <param name="Unread">The channel's count after the call, with the stored marker (which may be further than the one asked for).</param>
 /// <param name="Changed">Whether the marker moved.</param>

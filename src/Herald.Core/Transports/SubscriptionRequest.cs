@@ -17,13 +17,15 @@ namespace Herald.Transports;
 /// <param name="Presence">The presence asked for with <c>?presence=</c> (every channel of the request); null: the default.</param>
 /// <param name="PresenceSince">Per channel, the presence position a list subscriber resumes from (<c>?presenceSince=&lt;epoch&gt;.&lt;seq&gt;.&lt;channel&gt;</c>).</param>
 /// <param name="TypingSeen">Polls only: per channel, the tag of the typing set the poller has (<c>?typing=&lt;tag&gt;.&lt;channel&gt;</c>, <c>0</c> for none).</param>
+/// <param name="Receipts">SSE and streaming: <c>?receipts=true</c> — every channel's receipts, a snapshot and then diffs.</param>
 internal sealed record SubscriptionRequest(
     IReadOnlyList<string> Channels,
     IReadOnlyDictionary<string, Position> Positions,
     Caller Caller,
     Presence.PresenceMode? Presence = null,
     IReadOnlyDictionary<string, Presence.PresencePosition>? PresenceSince = null,
-    IReadOnlyDictionary<string, string>? TypingSeen = null)
+    IReadOnlyDictionary<string, string>? TypingSeen = null,
+    bool Receipts = false)
 {
     /// <summary>Parses and authorizes the request; on failure <paramref name="problem"/> is the answer to send.</summary>
     /// <param name="personal">Adds the caller's auto-subscribed personal channels (<see cref="PersonalChannels"/>) after the named ones: the push transports.</param>
@@ -101,7 +103,16 @@ internal sealed record SubscriptionRequest(
             (typingSeen ??= new(StringComparer.Ordinal))[value[(dot + 1)..]] = value[..dot];
         }
 
-        return (new SubscriptionRequest(channels, positions, caller, presence, presenceSince, typingSeen), null);
+        var receipts = false;
+        var receiptsText = query["receipts"];
+        if (receiptsText.Count > 0)
+        {
+            if (receiptsText.Count > 1 || receiptsText[0] is not ("true" or "false"))
+                return (null, Problems.InvalidQuery("'receipts' must be true or false."));
+            receipts = receiptsText[0] == "true";
+        }
+
+        return (new SubscriptionRequest(channels, positions, caller, presence, presenceSince, typingSeen, receipts), null);
     }
 
     public Presence.PresencePosition? PresencePositionOf(string channel) =>

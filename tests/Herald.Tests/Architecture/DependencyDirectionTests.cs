@@ -30,6 +30,7 @@ public sealed class DependencyDirectionTests
     private const string Presence = "Herald.Presence";
     private const string Typing = "Herald.Typing";
     private const string Reading = "Herald.Reading";
+    private const string Receipts = "Herald.Receipts";
 
     public static TheoryData<string, string[]> Rules => new()
     {
@@ -46,7 +47,8 @@ public sealed class DependencyDirectionTests
         // Chat facets on the node: they hook the hub and use the engine's stores; no entry point.
         { Presence, [Publishing, Typing, Http, Api, Transports, Webhooks, Stats, "Microsoft.AspNetCore"] },
         { Typing, [Publishing, Presence, Http, Api, Transports, Webhooks, Stats, "Microsoft.AspNetCore"] },
-        { Reading, [Hub, Publishing, Presence, Typing, Http, Api, Transports, Webhooks, Stats, "Microsoft.AspNetCore"] },
+        { Reading, [Hub, Publishing, Presence, Typing, Receipts, Http, Api, Transports, Webhooks, Stats, "Microsoft.AspNetCore"] },
+        { Receipts, [Publishing, Presence, Typing, Http, Api, Transports, Webhooks, Stats, "Microsoft.AspNetCore"] },
 
         // HTTP helpers (problem documents, bodies, entity tags) serve every endpoint and depend on none.
         { Http, [Api, Transports, Webhooks, Stats] },

@@ -172,10 +172,10 @@ public sealed class UnreadServiceTests
 
         public void Reset() => MarkerWrites = MentionWrites = JoinWrites = 0;
 
-        public ValueTask<MarkerUpdate> SetMarkerAsync(string user, string channel, ReadMarker marker, bool allowBackward, CancellationToken cancellationToken = default)
+        public ValueTask<MarkerUpdate> SetMarkerAsync(string user, string channel, ReadMarker marker, MarkerWrite write, CancellationToken cancellationToken = default)
         {
             Interlocked.Increment(ref MarkerWrites);
-            return inner.SetMarkerAsync(user, channel, marker, allowBackward, cancellationToken);
+            return inner.SetMarkerAsync(user, channel, marker, write, cancellationToken);
         }
 
         public ValueTask<IReadOnlyList<ReadEntry>> GetAsync(string user, IReadOnlyList<string>? channels, int limit, CancellationToken cancellationToken = default) =>
@@ -195,5 +195,8 @@ public sealed class UnreadServiceTests
 
         public ValueTask<bool> RemoveAsync(string user, string channel, CancellationToken cancellationToken = default) =>
             inner.RemoveAsync(user, channel, cancellationToken);
+
+        public ValueTask<IReadOnlyList<MemberReceipt>> GetReceiptsAsync(string channel, int limit, CancellationToken cancellationToken = default) =>
+            inner.GetReceiptsAsync(channel, limit, cancellationToken);
     }
 }

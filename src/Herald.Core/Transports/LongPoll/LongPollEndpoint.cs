@@ -76,6 +76,8 @@ internal static class LongPollEndpoint
         var (request, problem) = await SubscriptionRequest.ParseAsync(context, authenticator, settings);
         if (request is null)
             return problem!;
+        if (request.Receipts)
+            return Problems.InvalidQuery("Receipts are pushed on WebSocket, SSE and streaming; a poller reads them with GET /v1/channels/{channel}/receipts.");
 
         var aborted = context.RequestAborted;
         var since = request.Channels.Select(request.PositionOf).ToArray();

@@ -30,6 +30,7 @@ internal sealed partial class PushHost(
     ConnectionRegistry registry,
     Authenticator authenticator,
     Presence.PresenceService presence,
+    Receipts.ReceiptService receipts,
     UserCommands userCommands,
     IOptions<HeraldOptions> options,
     ILogger<Session> sessionLogger,
@@ -84,6 +85,8 @@ internal sealed partial class PushHost(
                 await session.SubscribeAsync(channel, since, log, SubscribeReply.For(channel, since), aborted);
                 var mode = presence.Allowed(channel, request.Caller, request.Presence ?? Presence.PresenceMode.Enter);
                 await presence.AttachAsync(session, channel, mode, request.PresencePositionOf(channel), announce: request.Presence is not null, aborted);
+                if (request.Receipts)
+                    await receipts.AttachAsync(session, channel, aborted);
             }
 
             await session.Completion.WaitAsync(aborted);

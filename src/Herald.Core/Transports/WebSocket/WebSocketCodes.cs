@@ -37,4 +37,5 @@ internal static class WebSocketCodes
     public const string InvalidMentions = "invalid_mentions";
     public const string InvalidOffset = "invalid_offset";
     public const string EpochMismatch = "epoch_mismatch";
+    public const string ReceiptsDisabled = "receipts_disabled";
 }

@@ -59,8 +59,9 @@ internal sealed partial class WebSocketConnection
                 WebSocketOp.Typing => await TypingAsync(session, request, typing: true, cancellationToken),
                 WebSocketOp.TypingStop => await TypingAsync(session, request, typing: false, cancellationToken),
                 WebSocketOp.Read => await ReadAsync(request, cancellationToken),
+                WebSocketOp.Delivered => await DeliveredAsync(request, cancellationToken),
                 _ => WebSocketReplies.Error(request.Id, WebSocketCodes.UnknownOp,
-                    $"Unknown op '{request.OpText}': expected subscribe, unsubscribe, publish, history, signal, status, typing, typing_stop, read, ping or pong."),
+                    $"Unknown op '{request.OpText}': expected subscribe, unsubscribe, publish, history, signal, status, typing, typing_stop, read, delivered, ping or pong."),
             };
         }
         catch (Exception e) when (e is OperationCanceledException or InvalidOperationException
@@ -131,6 +132,8 @@ internal sealed partial class WebSocketConnection
         // Present by default where the namespace has presence; the messages asked for follow.
         var mode = presence.Allowed(channel, _caller, request.Presence ?? Presence.PresenceMode.Enter);
         await presence.AttachAsync(session, channel, mode, request.PresenceSince, announce: request.Presence is not null, cancellationToken);
+        if (request.Receipts)
+            await _services.Receipts.AttachAsync(session, channel, cancellationToken);
         return null;
     }
 

@@ -128,6 +128,21 @@ internal static class WebSocketReplies
         return Finish(buffer, writer);
     }
 
+    /// <summary>The <c>delivered</c> op's reply: whether the marker moved, and the marker stored (absent when the channel was never written).</summary>
+    public static ReadOnlyMemory<byte> Delivered(RequestId id, string channel, Reading.ReadMarker? marker, bool changed)
+    {
+        var (buffer, writer) = Start(id, "delivered", 160);
+        writer.WriteString("channel"u8, channel);
+        writer.WriteBoolean("changed"u8, changed);
+        if (marker is not null)
+        {
+            writer.WritePropertyName("delivered"u8);
+            JsonSerializer.Serialize(writer, new Reading.ReadMarkerJson(marker.Epoch, marker.Offset, marker.N, marker.UpdatedAt.UtcDateTime), Reading.ReadingJsonContext.Default.ReadMarkerJson);
+        }
+
+        return Finish(buffer, writer);
+    }
+
     public static ReadOnlyMemory<byte> Error(RequestId id, string code, string message, string? canonical = null)
     {
         var (buffer, writer) = Start(id, "error", 160);

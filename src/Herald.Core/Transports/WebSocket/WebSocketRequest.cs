@@ -19,6 +19,7 @@ internal enum WebSocketOp
     Typing,
     TypingStop,
     Read,
+    Delivered,
 }
 
 /// <summary>
@@ -49,7 +50,7 @@ internal readonly record struct RequestId(long? Number, string? Text)
 internal sealed class WebSocketRequest
 {
     private static readonly HashSet<string> s_members =
-        new(["id", "op", "channel", "cursor", "type", "idempotencyKey", "since", "data", "after", "limit", "reverse", "name", "presence", "presenceSince", "status", "mentions", "offset", "epoch", "unread", "mode", "view"], StringComparer.Ordinal);
+        new(["id", "op", "channel", "cursor", "type", "idempotencyKey", "since", "data", "after", "limit", "reverse", "name", "presence", "presenceSince", "status", "mentions", "offset", "epoch", "unread", "mode", "view", "private", "receipts"], StringComparer.Ordinal);
 
     private WebSocketRequest()
     {
@@ -107,6 +108,13 @@ internal sealed class WebSocketRequest
 
     /// <summary>The <c>read</c> op's <c>unread: true</c>: move the marker back ("mark unread").</summary>
     public bool MarkUnread { get; private set; }
+
+    /// <summary>The <c>read</c> op's <c>private: true</c>: move the unread count without showing other members (no receipt).</summary>
+    public bool Private { get; private set; }
+
+    /// <summary>A subscribe's <c>receipts: true</c>: the channel's receipts snapshot, then diffs.</summary>
+    public bool Receipts { get; private set; }
+
     /// <summary>The <c>history</c> op's view: <c>raw</c> or <c>latest</c> (checked by the op).</summary>
     public string? View { get; private set; }
 
@@ -203,6 +211,7 @@ internal sealed class WebSocketRequest
                     "typing" => WebSocketOp.Typing,
                     "typing_stop" => WebSocketOp.TypingStop,
                     "read" => WebSocketOp.Read,
+                    "delivered" => WebSocketOp.Delivered,
                     _ => WebSocketOp.Unknown,
                 };
                 return OpText is not null;
@@ -287,6 +296,16 @@ internal sealed class WebSocketRequest
                 if (RequireBoolean(ref reader, name, out error) is not { } unreadValue)
                     return false;
                 MarkUnread = unreadValue;
+                return true;
+            case "private":
+                if (RequireBoolean(ref reader, name, out error) is not { } privateValue)
+                    return false;
+                Private = privateValue;
+                return true;
+            case "receipts":
+                if (RequireBoolean(ref reader, name, out error) is not { } receiptsValue)
+                    return false;
+                Receipts = receiptsValue;
                 return true;
             default:
                 error = $"Unknown member '{name}'; see docs/protocol.md for each op's members.";

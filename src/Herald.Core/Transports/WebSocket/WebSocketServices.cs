@@ -22,8 +22,11 @@ internal sealed class WebSocketServices(
     UserCommands userCommands,
     Reading.UnreadService unread,
     SummaryHub summaries,
+    Receipts.ReceiptService receipts,
     ILoggerFactory loggers)
 {
+    public Receipts.ReceiptService Receipts { get; } = receipts;
+
     public SummaryHub Summaries { get; } = summaries;
 
     public Reading.UnreadService Unread { get; } = unread;

@@ -59,26 +59,16 @@ rm -f "$results"
 
 # Deployment: the .NET tool packed and installed with dotnet tool install, the release binary,
 # and nginx in front of herald (tests/deploy/*.test.sh: exit 0 passed, 77 skipped, else failed).
-# They run side by side — the nginx test spends a minute holding a long poll open while the
-# release build keeps the cores busy — each into its own log, printed when it ends.
-log "test tests/deploy (side by side)"
+# They run in the background, side by side with each other and with the TypeScript SDK's tests
+# below — the nginx test spends a minute holding a long poll open, the others mostly pack and
+# publish — each into its own log, printed when it ends.
+log "test tests/deploy (in the background, beside clients/js)"
 deploy_logs=$(mktemp -d)
 deploy_pids=()
 for script in tests/deploy/*.test.sh; do
   bash "$script" >"$deploy_logs/$(basename "$script").log" 2>&1 &
   deploy_pids+=("$!:$script")
 done
-for entry in "${deploy_pids[@]}"; do
-  pid=${entry%%:*}; script=${entry#*:}
-  wait "$pid"; code=$?
-  echo "-- $script (exit $code, at $SECONDS s)"; cat "$deploy_logs/$(basename "$script").log"
-  case $code in
-    0) passed=$((passed + 1)) ;;
-    77) skipped=$((skipped + 1)) ;;
-    *) status=1; failed=$((failed + 1)) ;;
-  esac
-done
-rm -rf "$deploy_logs"
 
 # The TypeScript SDK: type check, then vitest — unit tests and integration tests against the
 # Release herald built above — counted from vitest's JSON report.
@@ -99,6 +89,20 @@ if [ -f clients/js/package.json ]; then
   [ "$vitest_status" = 0 ] || status=1
   rm -f "$report"
 fi
+
+# The deployment tests started before the SDK's: their results.
+log "results of tests/deploy"
+for entry in "${deploy_pids[@]}"; do
+  pid=${entry%%:*}; script=${entry#*:}
+  wait "$pid"; code=$?
+  echo "-- $script (exit $code, at $SECONDS s)"; cat "$deploy_logs/$(basename "$script").log"
+  case $code in
+    0) passed=$((passed + 1)) ;;
+    77) skipped=$((skipped + 1)) ;;
+    *) status=1; failed=$((failed + 1)) ;;
+  esac
+done
+rm -rf "$deploy_logs"
 
 # Browser end-to-end tests: Debian's chromium driven by playwright-core against the herald just
 # built (tests/e2e/README.md); node:test's TAP summary is counted like the suites above.

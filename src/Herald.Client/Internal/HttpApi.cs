@@ -120,8 +120,10 @@ internal sealed class HttpApi : IDisposable
             using var response = await http.GetAsync(new Uri(BaseAddress, "healthz"), deadline.Token).ConfigureAwait(false);
             return true;
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException or System.Net.Sockets.SocketException)
         {
+            // A connection the network cuts while it opens can surface as the socket's own exception
+            // (SocketsHttpHandler reads the remote end point of a socket already reset): still "no answer".
             return false;
         }
     }

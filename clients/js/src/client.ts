@@ -15,6 +15,7 @@ import type { TransportSettings } from './transports/transport.js';
 import {
   ALL_TRANSPORTS,
   DEFAULT_TRANSPORTS,
+  type ActionOptions,
   type ClientEvents,
   type ConnectionState,
   type DirectChannel,
@@ -22,6 +23,7 @@ import {
   type HeraldOptions,
   type HistoryOptions,
   type HistoryPage,
+  type LatestPage,
   type Position,
   type PublishOptions,
   type PresenceMode,
@@ -290,11 +292,36 @@ export class Herald extends Emitter<ClientEvents> {
     throw last ?? new HeraldError('network', 'The publish failed.');
   }
 
-  /** Reads a window of a channel's history (over the WebSocket when one is open, else HTTP). */
-  async history<T = unknown>(channel: string, options: HistoryOptions = {}): Promise<HistoryPage<T>> {
+  /**
+   * Reads a window of a channel's history (over the WebSocket when one is open, else HTTP);
+   * `view: 'latest'` answers its messages with their edits, deletes, reactions and threads folded in.
+   */
+  history<T = unknown>(channel: string, options: HistoryOptions & { readonly view: 'latest' }): Promise<LatestPage<T>>;
+  history<T = unknown>(channel: string, options?: HistoryOptions): Promise<HistoryPage<T>>;
+  async history<T = unknown>(channel: string, options: HistoryOptions = {}): Promise<HistoryPage<T> | LatestPage<T>> {
     this.checkOpen();
     checkChannel(channel);
     return readHistory<T>(this.http, this.connector.webSocket, channel, options);
+  }
+
+  /** Replaces the data of the message at offset `ref` (`herald.edit`; by default its author only): a publish. */
+  edit(channel: string, ref: number, data: unknown, options: ActionOptions = {}): Promise<PublishResult> {
+    return this.publish(channel, { ref, data }, { ...options, type: 'herald.edit' });
+  }
+
+  /** Tombstones the message at offset `ref` (`herald.delete`; by default its author only): a publish. */
+  deleteMessage(channel: string, ref: number, options: ActionOptions = {}): Promise<PublishResult> {
+    return this.publish(channel, { ref }, { ...options, type: 'herald.delete' });
+  }
+
+  /** Reacts to the message at offset `ref` with `key` (`herald.react`, needs a user token): a publish. */
+  react(channel: string, ref: number, key: string, options: ActionOptions = {}): Promise<PublishResult> {
+    return this.publish(channel, { ref, key }, { ...options, type: 'herald.react' });
+  }
+
+  /** Takes the reaction `key` to the message at offset `ref` back (`herald.unreact`): a publish. */
+  unreact(channel: string, ref: number, key: string, options: ActionOptions = {}): Promise<PublishResult> {
+    return this.publish(channel, { ref, key }, { ...options, type: 'herald.unreact' });
   }
 
   /**

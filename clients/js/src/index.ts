@@ -7,8 +7,11 @@ export { UnreadTracker } from './tracker.js';
 export { HeraldError } from './errors.js';
 export { directChannel } from './direct.js';
 export { PresenceList } from './presence.js';
+export { LatestView } from './latest.js';
+export type { LatestViewOptions } from './latest.js';
 export { ALL_TRANSPORTS, DEFAULT_TRANSPORTS } from './types.js';
 export type {
+  ActionOptions,
   BackoffOptions,
   ClientEvents,
   ConnectedEvent,
@@ -23,6 +26,8 @@ export type {
   HeraldOptions,
   HistoryOptions,
   HistoryPage,
+  LatestMessage,
+  LatestPage,
   Position,
   PresenceEvent,
   PresenceMember,
@@ -31,12 +36,15 @@ export type {
   Publication,
   PublishOptions,
   PublishResult,
+  ReactionCount,
+  ReactionPolicy,
   RecoveredEvent,
   ResetEvent,
   SignalEvent,
   SubscribedEvent,
   SubscribeOptions,
   SubscriptionEvents,
+  ThreadSummary,
   TokenSource,
   TransportName,
   UnsubscribedEvent,

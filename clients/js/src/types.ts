@@ -80,6 +80,11 @@ export interface HistoryOptions {
   readonly limit?: number;
   /** True: the newest `limit` after `after`, newest first. */
   readonly reverse?: boolean;
+  /**
+   * `raw` (the default): the log as it is, edits, deletes and reactions included. `latest`: the
+   * messages only, each with its actions folded in (`LatestMessage`), paged over messages.
+   */
+  readonly view?: 'raw' | 'latest';
   readonly signal?: AbortSignal;
 }
 
@@ -95,6 +100,52 @@ export interface HistoryPage<T = unknown> {
   readonly n?: number;
   readonly publications: readonly Publication<T>[];
 }
+
+/** A page of `view: 'latest'` history: the messages, each with its actions folded in. */
+export interface LatestPage<T = unknown> extends Omit<HistoryPage<T>, 'publications'> {
+  readonly publications: readonly LatestMessage<T>[];
+}
+
+/** How a namespace counts reactions (its `Reactions` setting; the server's default is `Distinct`). */
+export type ReactionPolicy = 'Distinct' | 'Unique' | 'Multiple' | 'Off';
+
+/** One reaction key of a message: how many count, and the first users who reacted with it. */
+export interface ReactionCount {
+  readonly key: string;
+  readonly count: number;
+  /** At most the namespace's `ReactionUsersListed` (20), earliest first. */
+  readonly users: readonly string[];
+}
+
+/** The summary of a message's thread (the channel `<channel>=<offset>`), as the server publishes it. */
+export interface ThreadSummary {
+  /** The thread's messages (its countable ordinal). */
+  readonly replies: number;
+  /** The newest of them. */
+  readonly last?: { readonly offset: number; readonly time: string; readonly from?: string };
+}
+
+/**
+ * A message with its edits, delete, reactions and thread folded in: what `view: 'latest'` history
+ * answers and `LatestView` keeps. The members of the original publication, but `data`.
+ */
+export interface LatestMessage<T = unknown> extends Omit<Publication<T>, 'data'> {
+  /** The newest edit's data (the original's when never edited); null when deleted. */
+  readonly data: T | null;
+  /** 1 plus the number of edits applied. */
+  readonly version: number;
+  /** When the newest edit was appended; absent when never edited. */
+  readonly editedAt?: string;
+  /** A `herald.delete` tombstoned it: later edits and reactions are ignored. */
+  readonly deleted?: boolean;
+  /** The keys with a count above 0, in the order they first got one; absent when none. */
+  readonly reactions?: readonly ReactionCount[];
+  /** Its thread's newest summary; absent when it has none. */
+  readonly thread?: ThreadSummary;
+}
+
+/** The options of the action helpers (`edit`, `deleteMessage`, `react`, `unreact`): as a publish's. */
+export type ActionOptions = Pick<PublishOptions, 'idempotencyKey' | 'signal'>;
 
 export interface SubscribeOptions {
   /**

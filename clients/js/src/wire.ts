@@ -2,7 +2,7 @@
 // malformed one fails loudly (invalid_response) instead of corrupting positions.
 
 import { HeraldError } from './errors.js';
-import type { HistoryPage, Publication, PublishResult, TypingTimings } from './types.js';
+import type { HistoryPage, LatestMessage, LatestPage, Publication, PublishResult, ReactionCount, ThreadSummary, TypingTimings } from './types.js';
 import type { ChannelSummary, ChannelUnread } from './read-types.js';
 import type { SubscribeReply } from './position.js';
 
@@ -123,20 +123,37 @@ export function toChannelReplies(o: JsonObject): Map<string, SubscribeReply> {
   return replies;
 }
 
-export function toHistoryPage<T>(o: JsonObject): HistoryPage<T> {
+/** A history answer; with `latest`, of `view: 'latest'` (each message with the members of the fold). */
+export function toHistoryPage<T>(o: JsonObject, latest: boolean): HistoryPage<T> | LatestPage<T> {
   const channel = str(o, 'channel');
   const list = o['publications'];
   if (!Array.isArray(list)) throw invalid(`'publications' is not an array`);
+  const publications = list.map((p: unknown) => {
+    if (!isObject(p)) throw invalid('a publication is not an object');
+    return latest ? toLatestMessage<T>(p, channel) : toPublication<T>(p, channel);
+  });
   return {
     channel,
     epoch: str(o, 'epoch'),
     top: num(o, 'top'),
     first: num(o, 'first'),
     ...optionalNum(o, 'n'),
-    publications: list.map((p: unknown) => {
-      if (!isObject(p)) throw invalid('a publication is not an object');
-      return toPublication<T>(p, channel);
-    }),
+    publications: publications as Publication<T>[],
+  };
+}
+
+/** A message of the latest view: a publication with `version` and, when they apply, `editedAt`, `deleted`, `reactions`, `thread`. */
+function toLatestMessage<T>(o: JsonObject, channel: string): LatestMessage<T> {
+  const editedAt = optionalStr(o, 'editedAt');
+  const reactions = o['reactions'];
+  const thread = o['thread'];
+  return {
+    ...toPublication<T>(o, channel),
+    version: num(o, 'version'),
+    ...(editedAt === undefined ? {} : { editedAt }),
+    ...(o['deleted'] === true ? { deleted: true } : {}),
+    ...(Array.isArray(reactions) ? { reactions: reactions as ReactionCount[] } : {}),
+    ...(isObject(thread) ? { thread: thread as unknown as ThreadSummary } : {}),
   };
 }
 

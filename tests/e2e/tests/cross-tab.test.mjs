@@ -75,7 +75,7 @@ describe('one connection per browser (SharedHerald)', () => {
     if (transport === 'poll') {
       // Short polling holds no connection: count the polls of a quiet while instead. One poller
       // makes at most one every POLL_INTERVAL_MS; three would make three times as many.
-      const windowMs = 3_000;
+      const windowMs = 1_500;
       const before = (await server.stats()).totals.shortPolls;
       await new Promise((r) => setTimeout(r, windowMs));
       const polls = (await server.stats()).totals.shortPolls - before;

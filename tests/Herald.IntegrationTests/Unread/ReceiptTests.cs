@@ -240,6 +240,30 @@ public sealed class ReceiptTests
         Assert.Equal("bad_request", notBoolean.GetProperty("code").GetString());
     }
 
+    [Fact]
+    public async Task Changes_are_conflated_the_first_at_once_then_at_most_one_diff_per_interval_with_the_newest_markers()
+    {
+        var settings = Settings();
+        settings["Herald:Namespaces:dm:ReceiptsInterval"] = "00:00:02";
+        await using var server = await TestServer.StartAsync("memory", settings);
+        using var alice = As(server, "alice");
+        using var bob = As(server, "bob");
+        for (var i = 0; i < 6; i++)
+            await PublishAsync(alice, Dm, $"m{i}");
+
+        await using var aliceWs = await WsClient.ConnectAsync(server, bearer: Tokens.Mint("alice"));
+        Assert.Equal("subscribed", (await aliceWs.RequestAsync($$"""{"id":1,"op":"subscribe","channel":"{{Dm}}","receipts":true}""")).GetProperty("type").GetString());
+        var receipts = new Receipts();
+        await UntilAsync(aliceWs, receipts, r => r.Messages > 0);
+
+        // Six delivered markers one after another: the first diff at once, the other five in one more (two on a machine slow enough to spread them over the interval).
+        for (var offset = 1; offset <= 6; offset++)
+            Assert.Equal(HttpStatusCode.OK, (await PutAsync(bob, $"v1/channels/{Dm}/delivered", $$"""{"offset":{{offset}}}""")).Status);
+        await UntilAsync(aliceWs, receipts, r => r.Of("bob").Delivered == 6);
+
+        Assert.InRange(receipts.Messages - 1, 1, 3);
+    }
+
     /// <summary>Two nodes on one Redis: a read on one node reaches a receipts subscriber on the other.</summary>
     [Fact]
     public async Task A_read_on_one_node_reaches_a_receipts_subscriber_on_another()

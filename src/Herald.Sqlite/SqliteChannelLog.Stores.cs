@@ -23,4 +23,7 @@ public sealed partial class SqliteChannelLog
         ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
         return Open(writable: false);
     }
+
+    /// <summary>The log's clock, in unix milliseconds: what its retention (the first retained offset under a TTL) is computed against.</summary>
+    internal long NowMs => time.GetUtcNow().ToUnixTimeMilliseconds();
 }

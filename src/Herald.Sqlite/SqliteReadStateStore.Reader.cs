@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
+using Herald.Engine;
 using Herald.Reading;
 using Microsoft.Data.Sqlite;
 
@@ -23,6 +24,29 @@ public sealed partial class SqliteReadStateStore
     private const string SelectReceiptsSql = "SELECT user_id, seen, delivered FROM read_state WHERE channel = $channel ORDER BY user_id LIMIT $limit";
 
     private const string SelectRecentSql = $"SELECT {Columns} FROM read_state WHERE user_id = $user ORDER BY changed DESC LIMIT $limit";
+
+    /// <summary>The first retained offset of channel <c>c</c> under its history size and TTL, as the log computes it (<c>SqliteChannelLog</c>'s states).</summary>
+    private const string FirstRetained = """
+        (SELECT p.seq FROM publications p
+         WHERE p.channel = c.name AND p.seq > c.top - c.history AND p.time_ms > $now - c.ttl_ms
+         ORDER BY p.seq LIMIT 1)
+        """;
+
+    /// <summary>The user's most recently changed entries with their channels' states: the read-state index in order, one channel lookup each.</summary>
+    private const string SelectRecentWithStatesSql = $"""
+        SELECT rs.channel, rs.epoch, rs.seq, rs.n, rs.updated_ms, rs.mention_epoch, rs.mentions, c.epoch, c.top, c.n, {FirstRetained}
+        FROM read_state rs LEFT JOIN channels c ON c.name = rs.channel
+        WHERE rs.user_id = $user ORDER BY rs.changed DESC LIMIT $limit
+        """;
+
+    /// <summary>Every listed channel, in order, with the user's entry (if any) and its state.</summary>
+    private const string SelectChannelsWithStatesSql = $"""
+        SELECT j.value, rs.epoch, rs.seq, rs.n, rs.updated_ms, rs.mention_epoch, rs.mentions, c.epoch, c.top, c.n, {FirstRetained}
+        FROM json_each($channels) j
+        LEFT JOIN read_state rs ON rs.user_id = $user AND rs.channel = j.value
+        LEFT JOIN channels c ON c.name = j.value
+        ORDER BY j.key
+        """;
 
     private readonly ConcurrentQueue<Reader> readers = new();
     private int pooledReaders;
@@ -54,6 +78,20 @@ public sealed partial class SqliteReadStateStore
             return [];
         await Schema().ConfigureAwait(false);
         return WithReader(reader => reader.Receipts(channel, limit));
+    }
+
+    public async ValueTask<IReadOnlyList<(ReadEntry Entry, StreamState State)>> GetWithStatesAsync(string user, IReadOnlyList<string>? channels, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(user);
+        cancellationToken.ThrowIfCancellationRequested();
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
+        if (channels is { Count: 0 } || (channels is null && limit <= 0))
+            return [];
+        var schemaTask = Schema();
+        if (!schemaTask.IsCompletedSuccessfully)
+            await schemaTask.ConfigureAwait(false);
+        var now = log.NowMs;
+        return WithReader(reader => reader.WithStates(user, channels, limit, now));
     }
 
     private List<ReadEntry> Read(string user, IReadOnlyList<string>? channels, int limit) =>
@@ -102,6 +140,10 @@ public sealed partial class SqliteReadStateStore
         private readonly SqliteParameter[] recentParameters;
         private readonly SqliteCommand receipts;
         private readonly SqliteParameter[] receiptsParameters;
+        private readonly SqliteCommand recentWithStates;
+        private readonly SqliteParameter[] recentWithStatesParameters;
+        private readonly SqliteCommand namedWithStates;
+        private readonly SqliteParameter[] namedWithStatesParameters;
         private readonly StringBuilder json = new();
 
         public Reader(SqliteConnection connection)
@@ -110,6 +152,9 @@ public sealed partial class SqliteReadStateStore
             named = SqliteChannelLog.Prepare(connection, SelectChannelsSql, out namedParameters, "$user", "$channels");
             recent = SqliteChannelLog.Prepare(connection, SelectRecentSql, out recentParameters, "$user", "$limit");
             receipts = SqliteChannelLog.Prepare(connection, SelectReceiptsSql, out receiptsParameters, "$channel", "$limit");
+            recentWithStates = SqliteChannelLog.Prepare(connection, SelectRecentWithStatesSql, out recentWithStatesParameters, "$user", "$limit", "$now");
+            namedWithStates = SqliteChannelLog.Prepare(connection, SelectChannelsWithStatesSql, out namedWithStatesParameters, "$user", "$channels", "$now");
+            namedWithStatesParameters[1].SqliteType = SqliteType.Text;
             // TEXT, not BLOB: json_each reads a BLOB as SQLite's binary JSONB.
             namedParameters[1].SqliteType = SqliteType.Text;
         }
@@ -119,6 +164,41 @@ public sealed partial class SqliteReadStateStore
             namedParameters[0].Value = user;
             namedParameters[1].Value = JsonArray(channels);
             return Entries(named, Math.Min(channels.Count, 1024));
+        }
+
+        public List<(ReadEntry Entry, StreamState State)> WithStates(string user, IReadOnlyList<string>? channels, int limit, long nowMs)
+        {
+            SqliteCommand command;
+            if (channels is null)
+            {
+                recentWithStatesParameters[0].Value = user;
+                recentWithStatesParameters[1].Value = limit;
+                recentWithStatesParameters[2].Value = nowMs;
+                command = recentWithStates;
+            }
+            else
+            {
+                namedWithStatesParameters[0].Value = user;
+                namedWithStatesParameters[1].Value = JsonArray(channels);
+                namedWithStatesParameters[2].Value = nowMs;
+                command = namedWithStates;
+            }
+
+            var rows = new List<(ReadEntry, StreamState)>(Math.Min(channels?.Count ?? limit, 1024));
+            using var row = command.ExecuteReader();
+            while (row.Read())
+            {
+                var state = StreamState.Empty;
+                if (!row.IsDBNull(7))
+                {
+                    var top = row.GetInt64(8);
+                    state = new StreamState(row.GetString(7), top, row.IsDBNull(10) ? top + 1 : row.GetInt64(10), row.GetInt64(9));
+                }
+
+                rows.Add((new ReadEntry(row.GetString(0), MarkerAt(row, 1), MentionsAt(row, 5)), state));
+            }
+
+            return rows;
         }
 
         public List<MemberReceipt> Receipts(string channel, int limit)
@@ -178,6 +258,8 @@ public sealed partial class SqliteReadStateStore
             named.Dispose();
             recent.Dispose();
             receipts.Dispose();
+            recentWithStates.Dispose();
+            namedWithStates.Dispose();
             connection.Dispose();
         }
     }

@@ -18,7 +18,7 @@ namespace Herald.Sqlite;
 /// ordered by <c>changed</c>, the user's own change counter (the next is one above the user's
 /// highest), so entries changed within one millisecond, or one group commit, keep their order.
 /// </remarks>
-public sealed partial class SqliteReadStateStore : IReadStateStore, IDisposable
+public sealed partial class SqliteReadStateStore : IReadStateStore, IReadStateWithStates, IDisposable
 {
     /// <summary>
     /// The read marker's columns are NULL when the entry has none (a join or a mention made it); the mentions

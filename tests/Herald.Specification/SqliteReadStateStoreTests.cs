@@ -59,6 +59,47 @@ public sealed class SqliteReadStateStoreTests : ReadStateStoreSpec
     }
 
     [Fact]
+    public async Task Entries_with_states_in_one_read_answer_what_the_two_reads_answer()
+    {
+        var small = new Retention(3, TimeSpan.FromHours(1), TimeSpan.FromMinutes(10));
+        for (var i = 0; i < 5; i++)
+        {
+            await log.AppendAsync(new AppendRequest("chat:a", "1"u8.ToArray(), Retention.Default, Countable: i % 2 == 0)).AsTask().WaitAsync(Timeout);
+            await log.AppendAsync(new AppendRequest("chat:trimmed", "1"u8.ToArray(), small)).AsTask().WaitAsync(Timeout);
+        }
+
+        var state = await log.GetStateAsync("chat:a").AsTask().WaitAsync(Timeout);
+        await Set("alice", "chat:a", new ReadMarker(state.Epoch, 2, 1, Noon));
+        await Mention("chat:a", ["alice"], new Position(state.Epoch, 4));
+        await Set("alice", "chat:trimmed", new ReadMarker(state.Epoch, 1, 1, Noon));
+        await Join("chat:never", ["alice"]);
+
+        foreach (IReadOnlyList<string>? channels in new IReadOnlyList<string>?[] { null, ["chat:trimmed", "chat:none", "chat:a", "chat:never"] })
+        {
+            var together = await store.GetWithStatesAsync("alice", channels, 10).AsTask().WaitAsync(Timeout);
+            var entries = channels is null
+                ? await Get("alice", null, 10)
+                : [.. channels.Select(c => new ReadEntry(c, null, []))];
+            var names = channels ?? [.. entries.Select(e => e.Channel)];
+            var found = (await Get("alice", names)).ToDictionary(e => e.Channel);
+            var states = await log.GetStatesAsync(names).AsTask().WaitAsync(Timeout);
+
+            Assert.Equal(names, together.Select(t => t.Entry.Channel));
+            for (var i = 0; i < names.Count; i++)
+            {
+                Assert.Equal(states[i], together[i].State);
+                var expected = found.GetValueOrDefault(names[i]);
+                Assert.Equal(expected?.Marker?.Offset, together[i].Entry.Marker?.Offset);
+                Assert.Equal(expected?.Mentions ?? [], together[i].Entry.Mentions);
+            }
+        }
+
+        var trimmed = await store.GetWithStatesAsync("alice", ["chat:trimmed"], 10).AsTask().WaitAsync(Timeout);
+        Assert.Equal((5L, 3L), (trimmed[0].State.Top, trimmed[0].State.First));
+        Assert.Equal(3L, (await store.GetWithStatesAsync("alice", ["chat:a"], 10).AsTask().WaitAsync(Timeout))[0].State.N);
+    }
+
+    [Fact]
     public async Task Read_state_survives_a_restart()
     {
         var marker = new ReadMarker(E1, 12, 9, Noon);

@@ -97,3 +97,20 @@ public interface IReceiptListener
     /// <summary><paramref name="user"/>'s <paramref name="seen"/> or <paramref name="delivered"/> marker (null: unchanged) on <paramref name="channel"/> moved.</summary>
     ValueTask OnReceiptAsync(string channel, string user, ReadMarker? seen, ReadMarker? delivered, CancellationToken cancellationToken = default);
 }
+
+/// <summary>
+/// Implemented by a read-state store kept in the channel log's own database (SQLite): a user's
+/// entries and their channels' log states in one read — one statement, one snapshot — instead of
+/// <see cref="IReadStateStore.GetAsync"/> and then the states. <see cref="UnreadService"/> uses it
+/// when the store has it. The answers are those of the two reads.
+/// </summary>
+public interface IReadStateWithStates
+{
+    /// <summary>
+    /// As <see cref="IReadStateStore.GetAsync"/>, each entry with its channel's state
+    /// (<see cref="StreamState.Empty"/> for a channel never written) — except that, for
+    /// <paramref name="channels"/>, every channel is answered, in order (an entry without a marker
+    /// or mentions when the user has none).
+    /// </summary>
+    ValueTask<IReadOnlyList<(ReadEntry Entry, Engine.StreamState State)>> GetWithStatesAsync(string user, IReadOnlyList<string>? channels, int limit, CancellationToken cancellationToken = default);
+}

@@ -115,7 +115,13 @@ public sealed partial class UnreadService(
         await SettledAsync(user, cancellationToken).ConfigureAwait(false);
         IReadOnlyList<ReadEntry> all;
         StreamState[] states;
-        if (channels is null)
+        if (store is IReadStateWithStates together)
+        {
+            var read = await together.GetWithStatesAsync(user, channels?.Distinct(StringComparer.Ordinal).ToList(), Settings.MaxChannels, cancellationToken).ConfigureAwait(false);
+            all = read.Select(r => r.Entry).ToList();
+            states = read.Select(r => r.State).ToArray();
+        }
+        else if (channels is null)
         {
             all = await store.GetAsync(user, null, Settings.MaxChannels, cancellationToken).ConfigureAwait(false);
             states = await log.GetStatesAsync(all.Select(e => e.Channel).ToList(), cancellationToken).ConfigureAwait(false);

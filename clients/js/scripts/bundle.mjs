@@ -107,12 +107,15 @@ export const browserSharedOptions = {
  * subscriptions (about 3 KiB, two thirds of it the unread tracker), for the same reason: a chat's
  * room list needs its badges. It went to 18 KiB with the action helpers and the latest view (about
  * 1.2 KiB, the client's fold, LatestView, nearly all of it): a chat with edits and reactions folds
- * every room it shows.
+ * every room it shows. It went to 19 KiB (the worker to 21: it was 40 bytes short of 19 already,
+ * and came to 20.2) with receipts (about 1.3 KiB: the receipt tracker's merge, the delivered
+ * marker coalesced per channel, the polls' reads of receipts), for the same reason: a direct
+ * message shows "Delivered" and "Seen" on every transport.
  */
 export const browserBundles = [
-  { options: browserOptions, path: browserBundlePath, budgetKiB: 18 },
+  { options: browserOptions, path: browserBundlePath, budgetKiB: 19 },
   { options: browserSharedOptions, path: resolve(wwwroot, 'herald-shared.js'), budgetKiB: 8 },
-  { options: workerOptions, path: resolve(wwwroot, 'herald-worker.js'), budgetKiB: 19 },
+  { options: workerOptions, path: resolve(wwwroot, 'herald-worker.js'), budgetKiB: 21 },
 ];
 
 /** Everything `prepare` and `build` write into dist/ (the worker's bytes are written by the caller). */

@@ -5,8 +5,9 @@ import { asHeraldError, HeraldError, isTransient } from './errors.js';
 import { sendJson, TokenProvider, type HttpContext } from './http.js';
 import { Planner } from './planner.js';
 import type { SubscribeReply } from './position.js';
-import type { MarkReadOptions, MarkReadResult, UnreadReport, UnreadTrackerOptions } from './read-types.js';
-import { fetchUnread, markRead } from './reading.js';
+import type { ChannelReceipts, MarkDeliveredOptions, MarkDeliveredResult, MarkReadOptions, MarkReadResult, UnreadReport, UnreadTrackerOptions } from './read-types.js';
+import { fetchUnread, markRead, putMarker } from './reading.js';
+import { DeliveredSender, readReceipts, ReceiptTracker } from './receipts.js';
 import { publishOnce, requestDirect, sendSignal, sendTyping } from './requests.js';
 import { Subscription } from './subscription.js';
 import { SummarySubscription } from './summary.js';
@@ -35,7 +36,7 @@ import {
 } from './types.js';
 import { abortable, checkPosition, newIdempotencyKey, positive, resolveBase, sleep, utf8Length, wholeNumber } from './util.js';
 import { readHistory } from './history.js';
-import { checkChannel, invalid, str, toPublishResult, toSummary, toTimings } from './wire.js';
+import { checkChannel, isObject, toMarker, toSummary, type JsonObject } from './wire.js';
 
 /**
  * A connection to one Herald server, shared by all of a page's subscriptions.
@@ -55,6 +56,14 @@ export class Herald extends Emitter<ClientEvents> {
   private readonly subscriptions = new Map<string, Subscription<unknown>>();
   private readonly summaries = new Map<string, SummarySubscription>();
   private tracker: UnreadTracker | null = null;
+  /**
+   * The receipts of the channels subscribed with `receipts: true`: `seenBy`, `deliveredTo`, and a
+   * `change` event (each subscription has its own `receipts` event too).
+   */
+  readonly receipts = new ReceiptTracker();
+  private readonly delivered = new DeliveredSender((channel, at) => putMarker(this.http, this.connector.webSocket, 'delivered', channel, at));
+  /** Polled channels whose receipts are being read: true when another read is due after it. */
+  private readonly receiptReads = new Map<string, boolean>();
   /** Channels the server subscribed on its own at least once (a personal channel, `AutoSubscribe`). */
   private readonly serverChannels = new Set<string>();
   private readonly hasWebSocket: boolean;
@@ -105,9 +114,14 @@ export class Herald extends Emitter<ClientEvents> {
           const list = this.subscriptions.get(channel)?.presence;
           return list == null ? null : { mode: list.asked, since: list.position };
         },
+        receipts: (channel) => this.subscriptions.get(channel)?.withReceipts === true,
       },
       subscribed: (channel, reply, transport, byServer) => this.confirm(channel, reply, transport, byServer),
-      publication: (publication) => this.subscriptions.get(publication.channel)?.deliver(publication) ?? true,
+      publication: (publication, transport) => {
+        // Polls carry no receipts: they are read after an answer that brought the channel's publications.
+        if (transport.endsWith('poll')) this.pollReceipts(publication.channel);
+        return this.subscriptions.get(publication.channel)?.deliver(publication) ?? true;
+      },
       event: (message) => {
         if (message['type'] !== 'summary') return this.subscriptions.get(String(message['channel']))?.handle(message) ?? true;
         const summary = toSummary(message);
@@ -165,7 +179,7 @@ export class Herald extends Emitter<ClientEvents> {
     if (presence !== undefined && !['off', 'enter', 'count', 'list'].includes(presence)) {
       throw new HeraldError('bad_request', "'presence' is one of 'off', 'enter', 'count', 'list'.");
     }
-    const subscription = this.add<T>(channel, since, presence);
+    const subscription = this.add<T>(channel, since, presence, options.receipts === true);
     this.connector.channelsChanged();
     return subscription;
   }
@@ -198,6 +212,7 @@ export class Herald extends Emitter<ClientEvents> {
   /**
    * Sets the user's read marker on `channel` at `offset` (absent: the channel's top, "all read");
    * it only moves forward unless `unread: true`. Resolves with the channel's count after it.
+   * `private: true` moves the count without showing the others (receipts' `seen` stays).
    * Over the open WebSocket (`read` op), else `PUT /v1/channels/{channel}/read`; needs a user token.
    */
   async markRead(channel: string, options: MarkReadOptions = {}): Promise<MarkReadResult> {
@@ -214,6 +229,33 @@ export class Herald extends Emitter<ClientEvents> {
       void tracker?.refresh([channel]).catch(() => undefined);
       throw error;
     }
+  }
+
+  /**
+   * Sets the user's delivered marker on a channel with receipts at `offset` (absent: its top); it
+   * only moves forward. A subscription with `receipts: true` does it by itself for what it
+   * delivers; this is for what reached the application otherwise (a history page). Over the open
+   * WebSocket (`delivered` op), else `PUT /v1/channels/{channel}/delivered`; needs a user token.
+   */
+  async markDelivered(channel: string, options: MarkDeliveredOptions = {}): Promise<MarkDeliveredResult> {
+    this.checkOpen();
+    checkChannel(channel);
+    const answer = await putMarker(this.http, this.connector.webSocket, 'delivered', channel, options);
+    const marker = answer['delivered'];
+    return { changed: answer['changed'] === true, ...(isObject(marker) ? { delivered: toMarker(marker) } : {}) };
+  }
+
+  /**
+   * Reads a channel's receipts (`GET /v1/channels/{channel}/receipts`) and merges them into
+   * `herald.receipts` (and the subscription's `receipts` event): what a client on polling calls to
+   * see a read that came with no new publication.
+   */
+  async readReceipts(channel: string, options: { signal?: AbortSignal } = {}): Promise<ChannelReceipts> {
+    this.checkOpen();
+    checkChannel(channel);
+    const message = await readReceipts(this.http, channel, options.signal);
+    // Not followed with receipts: answered, not kept.
+    return this.takeReceipts(message) ?? (new ReceiptTracker().apply(message) as ChannelReceipts);
   }
 
   /**
@@ -355,6 +397,7 @@ export class Herald extends Emitter<ClientEvents> {
     if (this.closed) return;
     this.closed = true;
     this.tracker?.close();
+    this.delivered.close();
     const subscriptions = [...this.subscriptions.values(), ...this.summaries.values()];
     this.subscriptions.clear();
     this.summaries.clear();
@@ -382,21 +425,29 @@ export class Herald extends Emitter<ClientEvents> {
     }
   }
 
-  private add<T>(channel: string, since: Position | undefined, presence?: PresenceMode): Subscription<T> {
+  private add<T>(channel: string, since: Position | undefined, presence?: PresenceMode, receipts = false): Subscription<T> {
     const subscription = new Subscription<T>(
       channel,
       since,
       {
         unsubscribe: (s) => {
-          if (this.subscriptions.get(channel) !== s) return;
-          this.subscriptions.delete(channel);
-          this.connector.channelsChanged();
+          if (this.subscriptions.get(channel) === s) this.gone(channel);
         },
         typing: (ch, typing) => this.sendTyping(ch, typing),
         signal: (ch, name, data) => this.signal(ch, name, data),
-        delivered: (publication) => this.tracker?.publication(publication),
+        delivered: (publication) => {
+          this.tracker?.publication(publication);
+          // What the user's devices received, for the others' "delivered": never for the user's own messages.
+          if (receipts && (publication.from === undefined || publication.from !== this.http.token.subject)) this.delivered.handed(channel, { epoch: publication.epoch, offset: publication.offset });
+        },
+        receipts: (message) => {
+          const event = this.receipts.apply(message);
+          if (event?.off !== undefined) this.delivered.stop(channel);
+          return event;
+        },
       },
       presence,
+      receipts,
     );
     this.subscriptions.set(channel, subscription as unknown as Subscription<unknown>);
     return subscription;
@@ -419,6 +470,7 @@ export class Herald extends Emitter<ClientEvents> {
     if (byServer || subscription === undefined) this.serverChannels.add(channel);
     if (subscription !== undefined) {
       subscription.confirm(reply, transport);
+      if (transport.endsWith('poll')) this.pollReceipts(channel);
       return;
     }
     if (known || this.closed) return;
@@ -426,6 +478,44 @@ export class Herald extends Emitter<ClientEvents> {
     const created = this.add<unknown>(channel, undefined);
     this.emit('serverSubscribed', created);
     created.confirm(reply, transport);
+  }
+
+  /** A subscription is over: its channel leaves the connection, its receipts and its pending delivered marker go. */
+  private gone(channel: string): void {
+    this.subscriptions.delete(channel);
+    this.connector.channelsChanged();
+    this.receipts.forget(channel);
+    this.delivered.forget(channel);
+  }
+
+  /** A `receipts` message for the channel's subscription (which merges it into `receipts` if it asked for them); the channel's receipts after it. */
+  private takeReceipts(message: JsonObject): ChannelReceipts | undefined {
+    const channel = String(message['channel']);
+    this.subscriptions.get(channel)?.handle(message);
+    return this.receipts.get(channel);
+  }
+
+  /**
+   * Reads a polled channel's receipts (polls carry none), if it asked for them: one read at a
+   * time per channel, and at most one more after it however many were asked meanwhile (the
+   * publications of one answer cost one read).
+   */
+  private pollReceipts(channel: string): void {
+    if (this.subscriptions.get(channel)?.withReceipts !== true) return;
+    if (this.receiptReads.has(channel)) {
+      this.receiptReads.set(channel, true);
+      return;
+    }
+    this.receiptReads.set(channel, false);
+    void (async () => {
+      await null;
+      do {
+        this.receiptReads.set(channel, false);
+        // A failed read is retried with the next answer that brings a publication.
+        await readReceipts(this.http, channel).then((m) => this.takeReceipts(m), () => undefined);
+      } while (this.receiptReads.get(channel) === true && !this.closed);
+      this.receiptReads.delete(channel);
+    })();
   }
 
   /** The server took the client off a channel (its server API): the subscription ends, and is not renewed. */
@@ -437,8 +527,7 @@ export class Herald extends Emitter<ClientEvents> {
     }
     const subscription = this.subscriptions.get(channel);
     if (subscription === undefined) return;
-    this.subscriptions.delete(channel);
-    this.connector.channelsChanged();
+    this.gone(channel);
     subscription.unsubscribedByServer({ transport, reason });
   }
 
@@ -451,8 +540,7 @@ export class Herald extends Emitter<ClientEvents> {
     }
     const subscription = this.subscriptions.get(channel);
     if (subscription === undefined) return;
-    this.subscriptions.delete(channel);
-    this.connector.channelsChanged();
+    this.gone(channel);
     subscription.fail(error);
   }
 

@@ -8,6 +8,7 @@ import type { TokenSource } from './types.js';
  */
 export class TokenProvider {
   private cached: Promise<string | undefined> | undefined;
+  private last: string | undefined;
 
   constructor(private readonly source: TokenSource | undefined) {}
 
@@ -25,11 +26,22 @@ export class TokenProvider {
     return typeof this.source === 'function';
   }
 
+  /** The `sub` of the token last loaded when it is a JWT — read, not verified: only to tell the user's own publications. */
+  get subject(): string | undefined {
+    try {
+      const payload = atob((this.last ?? '').split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'));
+      const sub: unknown = JSON.parse(new TextDecoder().decode(Uint8Array.from(payload, (c) => c.charCodeAt(0))))['sub'];
+      return typeof sub === 'string' ? sub : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   private async load(): Promise<string | undefined> {
     const source = this.source;
-    if (source === undefined || typeof source === 'string') return source || undefined;
+    if (source === undefined || typeof source === 'string') return (this.last = source || undefined);
     try {
-      return (await source()) || undefined;
+      return (this.last = (await source()) || undefined);
     } catch (error) {
       this.cached = undefined;
       throw new HeraldError('token', `The token function failed: ${error instanceof Error ? error.message : String(error)}`);

@@ -4,6 +4,7 @@ export { Herald } from './client.js';
 export { Subscription } from './subscription.js';
 export { SummarySubscription } from './summary.js';
 export { UnreadTracker } from './tracker.js';
+export { ReceiptTracker } from './receipts.js';
 export { HeraldError } from './errors.js';
 export { directChannel } from './direct.js';
 export { PresenceList } from './presence.js';
@@ -54,11 +55,17 @@ export type {
   WebSocketLike,
 } from './types.js';
 export type {
+  ChannelReceipts,
   ChannelSummary,
   ChannelUnread,
+  MarkDeliveredOptions,
+  MarkDeliveredResult,
   MarkReadOptions,
   MarkReadResult,
+  MemberReceipts,
   ReadMarker,
+  ReceiptsEvent,
+  ReceiptTrackerEvents,
   SummaryEvents,
   SummarySubscribedEvent,
   UnreadCount,

@@ -48,6 +48,11 @@ export interface MarkReadOptions {
   readonly epoch?: string;
   /** True: move the marker back ("mark unread"); without it a lower offset is ignored. */
   readonly unread?: boolean;
+  /**
+   * True: a private read — the unread count and the user's other devices move, and on a channel
+   * with receipts the others are shown nothing (the user's `seen` stays where it was).
+   */
+  readonly private?: boolean;
   readonly signal?: AbortSignal;
 }
 
@@ -56,6 +61,52 @@ export interface MarkReadResult {
   readonly changed: boolean;
   /** The channel's count with the stored marker. */
   readonly state: ChannelUnread;
+}
+
+/** One member's receipts on a channel (docs/protocol.md, "Receipts"); a marker is absent until it was first set. */
+export interface MemberReceipts {
+  /** How far the others are shown the member read (a private read does not move it). */
+  readonly seen?: ReadMarker;
+  /** What the member's devices received. */
+  readonly delivered?: ReadMarker;
+}
+
+/** A channel's receipts as the client holds them: every member's markers, merged from the snapshot and the diffs. */
+export interface ChannelReceipts {
+  readonly channel: string;
+  /** By user id; a member with neither marker is listed with `{}`. */
+  readonly members: Readonly<Record<string, MemberReceipts>>;
+  /** Why the channel shows none: `disabled` (its namespace keeps no receipts) or `too_many_members`; absent when it shows them. */
+  readonly off?: string;
+}
+
+/** A change of a channel's receipts: the whole state after it, and who changed. */
+export interface ReceiptsEvent extends ChannelReceipts {
+  /** The members whose markers moved (after a snapshot: whoever differs from before). */
+  readonly changed: readonly string[];
+}
+
+/** Events of the receipt tracker. */
+export interface ReceiptTrackerEvents {
+  /** A channel's receipts changed (or a snapshot arrived: a subscription started or resumed). */
+  readonly change: ReceiptsEvent;
+}
+
+/** The options of `herald.markDelivered()`. */
+export interface MarkDeliveredOptions {
+  /** The newest offset received (0 to the top); absent: the channel's top. */
+  readonly offset?: number;
+  /** The epoch `offset` belongs to; the server refuses another (`epoch_mismatch`). */
+  readonly epoch?: string;
+  readonly signal?: AbortSignal;
+}
+
+/** The answer of `herald.markDelivered()`. */
+export interface MarkDeliveredResult {
+  /** False when the marker did not move (it was there or further already). */
+  readonly changed: boolean;
+  /** The stored marker. */
+  readonly delivered?: ReadMarker;
 }
 
 /** The newest state of a channel followed with `subscribeSummary`. */

@@ -1,5 +1,6 @@
-// Read markers and unread counts on the wire: the WebSocket `read` op or `PUT …/read`, and
-// `GET /v1/me/unread` (docs/protocol.md, "Read markers and unread counts").
+// Read markers and unread counts on the wire: the WebSocket `read` op or `PUT …/read` (and the
+// `delivered` marker of receipts, the same way), and `GET /v1/me/unread` (docs/protocol.md,
+// "Read markers and unread counts").
 
 import { asHeraldError } from './errors.js';
 import { sendBody, sendJson, type HttpContext } from './http.js';
@@ -10,24 +11,40 @@ import { invalid, num, toChannelUnread, type JsonObject } from './wire.js';
 
 /** Sets the user's marker: over the open WebSocket, else (or when it closes meanwhile) HTTP. */
 export async function markRead(http: HttpContext, socket: WebSocketSession | null, channel: string, options: MarkReadOptions): Promise<MarkReadResult> {
-  if (options.offset !== undefined) wholeNumber(options.offset, 0, 0, 'markRead offset');
+  const { unread, private: hidden } = options;
+  return toMarkRead(await putMarker(http, socket, 'read', channel, options, { ...(unread === undefined ? {} : { unread }), ...(hidden === undefined ? {} : { private: hidden }) }));
+}
+
+/**
+ * Moves a marker of the user's (`read` or `delivered`): the WebSocket op when one is open, else
+ * `PUT /v1/channels/{channel}/{op}`. Resolves with the answer's object.
+ */
+export async function putMarker(
+  http: HttpContext,
+  socket: WebSocketSession | null,
+  op: 'read' | 'delivered',
+  channel: string,
+  options: { readonly offset?: number; readonly epoch?: string; readonly signal?: AbortSignal },
+  extra: object = {},
+): Promise<JsonObject> {
+  if (options.offset !== undefined) wholeNumber(options.offset, 0, 0, `${op} offset`);
   const body = {
     ...(options.offset === undefined ? {} : { offset: options.offset }),
     ...(options.epoch === undefined ? {} : { epoch: options.epoch }),
-    ...(options.unread === undefined ? {} : { unread: options.unread }),
+    ...extra,
   };
   if (socket !== null) {
     try {
-      return toMarkRead(await abortable(socket.request({ op: 'read', channel, ...body }), options.signal));
+      return await abortable(socket.request({ op, channel, ...body }), options.signal);
     } catch (error) {
       const failure = asHeraldError(error);
       // A marker is idempotent: one that may or may not have landed is simply sent again.
       if (failure.code !== 'disconnected' && failure.code !== 'timeout') throw failure;
     }
   }
-  const answer = await sendBody(http, `/v1/channels/${channel}/read`, body, { method: 'PUT', signal: options.signal });
-  if (answer.body === null) throw invalid('read answered 304');
-  return toMarkRead(answer.body);
+  const answer = await sendBody(http, `/v1/channels/${channel}/${op}`, body, { method: 'PUT', signal: options.signal });
+  if (answer.body === null) throw invalid(`${op} answered 304`);
+  return answer.body;
 }
 
 /** `GET /v1/me/unread`: the listed channels, or (absent) every channel of the user's. */

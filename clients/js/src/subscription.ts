@@ -3,6 +3,7 @@ import { HeraldError } from './errors.js';
 import { ChannelPosition, type SubscribeReply } from './position.js';
 import { PresenceList } from './presence.js';
 import { Typist } from './typing.js';
+import type { ReceiptsEvent } from './read-types.js';
 import type { Position, PresenceMode, Publication, SubscribedEvent, SubscriptionEvents, TransportName, TypingTimings, UnsubscribedEvent } from './types.js';
 import { str, type JsonObject } from './wire.js';
 
@@ -13,8 +14,10 @@ interface Owner {
   /** Says typing or stopped; resolves with the server's timings when its answer carries them. */
   typing?(channel: string, typing: boolean): Promise<TypingTimings | undefined>;
   signal?(channel: string, name: string, data: unknown): Promise<void>;
-  /** A publication is about to reach the application (the unread tracker counts it). */
+  /** A publication is about to reach the application (the unread tracker counts it, the delivered marker follows it). */
   delivered?(publication: Publication): void;
+  /** A `receipts` message of the channel: merged into the client's receipts; the change, or null. */
+  receipts?(message: JsonObject): ReceiptsEvent | null;
 }
 
 /**
@@ -53,6 +56,8 @@ export class Subscription<T = unknown> extends Emitter<SubscriptionEvents<T>> im
     since: Position | undefined,
     private readonly owner: Owner,
     presence?: PresenceMode,
+    /** @internal The subscription asked for the channel's receipts. */
+    readonly withReceipts = false,
   ) {
     super();
     this.channel = channel;
@@ -165,7 +170,7 @@ export class Subscription<T = unknown> extends Emitter<SubscriptionEvents<T>> im
     this.end();
   }
 
-  /** @internal A presence, typing or signal message; false when the presence list has a gap (the caller resumes it). */
+  /** @internal A presence, typing, signal or receipts message; false when the presence list has a gap (the caller resumes it). */
   handle(message: JsonObject): boolean {
     if (this.status !== 'active') return true;
     const type = message['type'];
@@ -175,6 +180,9 @@ export class Subscription<T = unknown> extends Emitter<SubscriptionEvents<T>> im
     } else if (type === 'signal') {
       const { from, data } = message;
       this.emit('signal', { channel: this.channel, name: str(message, 'name'), ...(typeof from === 'string' ? { from } : {}), ...(data === undefined ? {} : { data }) });
+    } else if (type === 'receipts') {
+      const event = this.withReceipts ? this.owner.receipts?.(message) : null;
+      if (event != null) this.emit('receipts', event);
     } else if (this.list !== null) {
       const event = this.list.apply(message);
       if (event === 'gap') return false;

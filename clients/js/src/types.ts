@@ -1,6 +1,7 @@
 // The public types of herald-realtime. The wire contract they mirror is docs/protocol.md.
 
 import type { HeraldError } from './errors.js';
+import type { ReceiptsEvent } from './read-types.js';
 import type { Subscription } from './subscription.js';
 
 /** The five ways the SDK can reach Herald, named as the server names them (`herald tail --transport`). */
@@ -161,6 +162,14 @@ export interface SubscribeOptions {
    * presence), and no `presence` events.
    */
   readonly presence?: PresenceMode;
+  /**
+   * The channel's receipts — each member's `seen` and `delivered` — as `receipts` events and in
+   * `herald.receipts` (direct channels keep them by default). Pushed on WebSocket, SSE and
+   * streaming; on long and short polling read (`GET …/receipts`) when the subscription starts and
+   * after each answer that brought publications of the channel. With it the SDK also marks what
+   * it hands to the application delivered (at most once a second per channel).
+   */
+  readonly receipts?: boolean;
 }
 
 /** How a subscription takes part in presence (docs/protocol.md#presence). */
@@ -320,6 +329,8 @@ export interface SubscriptionEvents<T = unknown> {
   readonly typing: TypingEvent;
   /** A signal arrived (on namespaces with signals; not on long or short polling). */
   readonly signal: SignalEvent;
+  /** The channel's receipts changed (with `receipts: true` in the subscribe options). */
+  readonly receipts: ReceiptsEvent;
 }
 
 export interface UnsubscribedEvent {

@@ -3,7 +3,7 @@
 
 import { HeraldError } from './errors.js';
 import type { HistoryPage, LatestMessage, LatestPage, Publication, PublishResult, ReactionCount, ThreadSummary, TypingTimings } from './types.js';
-import type { ChannelSummary, ChannelUnread } from './read-types.js';
+import type { ChannelSummary, ChannelUnread, ReadMarker } from './read-types.js';
 import type { SubscribeReply } from './position.js';
 
 export type JsonObject = { readonly [key: string]: unknown };
@@ -81,12 +81,17 @@ export function toChannelUnread(o: unknown): ChannelUnread {
     epoch: str(o, 'epoch'),
     top: num(o, 'top'),
     n: num(o, 'n'),
-    ...(isObject(read) ? { read: { epoch: str(read, 'epoch'), offset: num(read, 'offset'), n: num(read, 'n'), updatedAt: str(read, 'updatedAt') } } : {}),
+    ...(isObject(read) ? { read: toMarker(read) } : {}),
     unread: num(o, 'unread'),
     mentions: Array.isArray(mentions) ? mentions.filter((m): m is number => typeof m === 'number') : [],
     ...optionalNum(o, 'firstUnread'),
     ...(o['reset'] === true ? { reset: true } : {}),
   };
+}
+
+/** A marker of the user's (`read`, a receipt's `seen` or `delivered`): `{epoch, offset, n, updatedAt}`. */
+export function toMarker(o: JsonObject): ReadMarker {
+  return { epoch: str(o, 'epoch'), offset: num(o, 'offset'), n: num(o, 'n'), updatedAt: str(o, 'updatedAt') };
 }
 
 /** A summary push (`{type: 'summary', channel, epoch, offset, n, time, from?}`). */
@@ -108,8 +113,8 @@ export function toTimings(o: JsonObject): TypingTimings {
   return { resend: num(o, 'resend'), idle: num(o, 'idle'), expire: num(o, 'expire') };
 }
 
-/** The push messages a subscription handles besides publications: presence, typing, signals, and a summary subscription's summaries. */
-export const CHANNEL_EVENTS = ['presence_state', 'presence_snapshot', 'presence', 'presence_count', 'typing', 'signal', 'summary'];
+/** The push messages a subscription handles besides publications: presence, typing, signals, receipts, and a summary subscription's summaries. */
+export const CHANNEL_EVENTS = ['presence_state', 'presence_snapshot', 'presence', 'presence_count', 'typing', 'signal', 'receipts', 'summary'];
 
 /** The `channels` member of an SSE/stream `subscribed` message or a poll answer. */
 export function toChannelReplies(o: JsonObject): Map<string, SubscribeReply> {

@@ -144,8 +144,8 @@ export class SharedHerald extends Emitter<ClientEvents> {
     if (this.held.has(channel)) {
       throw new HeraldError('already_subscribed', `Already subscribed to '${channel}': use that subscription, or unsubscribe first.`);
     }
-    // The tabs' protocol carries publications only: presence, typing and signals need a Herald of their own.
-    if (options.presence !== undefined) throw new HeraldError('unsupported', 'Presence is not offered through SharedHerald: use Herald for that channel.');
+    // The tabs' protocol carries publications only: presence, receipts, typing and signals need a Herald of their own.
+    if (options.presence !== undefined || options.receipts !== undefined) throw new HeraldError('unsupported', 'Presence and receipts are not offered through SharedHerald: use Herald for that channel.');
     const since = options.since === undefined ? undefined : checkPosition(options.since);
     const sub = new Subscription<T>(channel, since, {
       unsubscribe: (s) => {

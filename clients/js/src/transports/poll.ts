@@ -68,7 +68,7 @@ export class PollSession extends SessionBase {
       for (const channel of [...this.confirmed]) if (!channels.includes(channel)) this.confirmed.delete(channel);
       const fresh = channels.some((c) => !this.confirmed.has(c));
       const wait = this.long && !fresh ? this.settings.longPollWaitSeconds : 0;
-      const query = [...channelQuery(this.source), ...channels.map((c) => ['typing', `${this.typingTags.get(c) ?? '0'}.${c}`] as const), ['wait', String(wait)] as const];
+      const query = [...channelQuery(this.source, false), ...channels.map((c) => ['typing', `${this.typingTags.get(c) ?? '0'}.${c}`] as const), ['wait', String(wait)] as const];
       const conditional = !this.long && !fresh && channels.length === 1 && this.etag !== undefined;
       const controller = (this.controller = new AbortController());
       this.holding = wait > 0;

@@ -10,15 +10,19 @@ const MODES = ['off', 'enter', 'count', 'list'] as const;
 /**
  * The query of an SSE, streaming or poll request: every channel, a cursor holding the positions
  * the client knows (a channel without one starts live), and presence. The server takes one
- * presence mode for all the channels of a request: the highest any of them asks for.
+ * presence mode for all the channels of a request: the highest any of them asks for. `receipts`
+ * too is for every channel of a push request, asked when one of them wants it (a poll takes none:
+ * the client reads them).
  */
-export function channelQuery(source: ChannelSource): Query {
+export function channelQuery(source: ChannelSource, push = true): Query {
   const channels = source.channels();
   const query: (readonly [string, string])[] = channels.map((c) => ['channel', c] as const);
   const known: (readonly [string, Position])[] = [];
   const resume: (readonly [string, string])[] = [];
   let mode = -1;
+  let receipts = false;
   for (const channel of channels) {
+    receipts ||= push && source.receipts?.(channel) === true;
     const position = source.position(channel);
     if (position !== null) known.push([channel, position]);
     const presence = source.presence(channel);
@@ -28,11 +32,12 @@ export function channelQuery(source: ChannelSource): Query {
   }
   if (known.length > 0) query.push(['cursor', encodeCursor(known)]);
   if (mode >= 0) query.push(['presence', MODES[mode] as string], ...(mode === 3 ? resume : []));
+  if (receipts) query.push(['receipts', 'true']);
   return query;
 }
 
 /**
- * Hands a `subscribed`, `publication`, `unsubscribed`, presence, typing, signal or `disconnect` message to the
+ * Hands a `subscribed`, `publication`, `unsubscribed`, presence, typing, signal, receipts or `disconnect` message to the
  * sink, the same for SSE and NDJSON. Returns the close to report for a `disconnect`, else undefined.
  */
 export function dispatchPush(sink: TransportSink, type: string, message: JsonObject): CloseInfo | undefined {

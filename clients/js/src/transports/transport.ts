@@ -20,6 +20,8 @@ export interface ChannelSource {
   byServer?(channel: string): boolean;
   /** The presence the channel asks for and where its list stands; null: nothing asked. */
   presence(channel: string): { readonly mode: PresenceMode; readonly since: PresencePosition | null } | null;
+  /** Whether the channel asks for its receipts. */
+  receipts?(channel: string): boolean;
 }
 
 export interface CloseInfo {
@@ -38,7 +40,7 @@ export interface TransportSink {
   /** `byServer`: the server subscribed the connection on its own (a WebSocket's personal channel). */
   subscribed(channel: string, reply: SubscribeReply, byServer?: boolean): void;
   publication(publication: Publication): void;
-  /** A presence, typing or signal message of a channel (`type` and `channel` are there). */
+  /** A presence, typing, signal or receipts message of a channel (`type` and `channel` are there). */
   event(message: JsonObject): void;
   /** The server refused one channel (the connection carries on with the others). */
   channelError(channel: string, error: HeraldError): void;

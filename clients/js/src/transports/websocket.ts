@@ -102,6 +102,7 @@ export class WebSocketSession extends SessionBase {
         ...(since === null ? {} : { since: { epoch: since.epoch, offset: since.offset } }),
         ...(presence === null ? {} : { presence: presence.mode }),
         ...(presence?.mode === 'list' && presence.since !== null ? { presenceSince: presence.since } : {}),
+        ...(this.source.receipts?.(channel) === true ? { receipts: true } : {}),
       });
       this.track(channel, id);
     }

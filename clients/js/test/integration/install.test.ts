@@ -42,7 +42,7 @@ function run(command: string, args: readonly string[], cwd: string): Promise<str
 }
 
 /** TypeScript that uses the public API, checked against the installed declarations. */
-const CONSUMER = `import { Herald, HeraldError, directChannel, type ChannelSummary, type HeraldOptions, type PresenceEvent, type Publication, type UnreadCount } from '${NAME}';
+const CONSUMER = `import { Herald, HeraldError, directChannel, type ChannelSummary, type HeraldOptions, type PresenceEvent, type Publication, type ReceiptsEvent, type UnreadCount } from '${NAME}';
 import { SharedHerald } from '${NAME}/shared';
 const options: HeraldOptions = { transports: ['sse', 'longpoll'], awaitSubscriptionsMs: 5000 };
 const herald = new Herald('http://127.0.0.1:9', options);
@@ -60,6 +60,11 @@ const counts = herald.unreadTracker({ user: 'alice' });
 counts.on('change', (c: UnreadCount) => console.log(c.channel, c.unread, c.mentions.length));
 export const side: Promise<ChannelSummary> = herald.subscribeSummary('chat:side').ready;
 export const marked: Promise<number> = herald.markRead('chat:lobby', { offset: 3 }).then((r) => r.state.unread);
+const dm = herald.subscribe(directChannel(['alice', 'carol']), { receipts: true });
+dm.on('receipts', (e: ReceiptsEvent) => console.log(e.changed, e.members['carol']?.seen?.offset));
+export const seen: string[] = herald.receipts.seenBy('dm:alice~carol', 3, 'E');
+export const privately: Promise<boolean> = herald.markRead('dm:alice~carol', { private: true }).then((r) => r.changed);
+export const delivered: Promise<number | undefined> = herald.markDelivered('dm:alice~carol', { offset: 3 }).then((r) => r.delivered?.offset);
 `;
 
 /** A new project that depends on `spec` the way a user adds it, with TypeScript code using it. */
@@ -115,7 +120,7 @@ describe(`npm install of ${NAME}`, () => {
     const installed = JSON.parse(readFileSync(join(dir, 'node_modules', NAME, 'package.json'), 'utf8')) as { name: string };
     expect(installed.name).toBe(NAME);
     const seen = await consume(dir);
-    expect(seen.exports).toEqual(['ALL_TRANSPORTS', 'DEFAULT_TRANSPORTS', 'Herald', 'HeraldError', 'PresenceList', 'Subscription', 'SummarySubscription', 'UnreadTracker', 'directChannel']);
+    expect(seen.exports).toEqual(['ALL_TRANSPORTS', 'DEFAULT_TRANSPORTS', 'Herald', 'HeraldError', 'LatestView', 'PresenceList', 'ReceiptTracker', 'Subscription', 'SummarySubscription', 'UnreadTracker', 'directChannel']);
     expect(seen.state).toBe('disconnected');
     expect(seen.shared).toBe('function');
     expect(seen.worker).toBe(true);

@@ -81,6 +81,9 @@ export function redraw(list, log, message) {
   if (old === null) return;
   const focused = old.contains(document.activeElement) ? document.activeElement : null;
   const fresh = render(log.byKey.get(messageKey(message)) ?? { kind: 'message', message }, log);
+  // The line under the user's newest message in a direct message ("Seen", chat-receipts.js) stays.
+  const receipt = old.querySelector(':scope > .receipt');
+  if (receipt !== null) fresh.append(receipt);
   old.replaceWith(fresh);
   if (focused === null) return;
   if (focused.id === 'edit-input') {

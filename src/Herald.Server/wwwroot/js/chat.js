@@ -4,14 +4,17 @@
 // SDK's unread tracker (read markers kept by the server, synced across the user's devices). Edits,
 // deletes, reactions and thread summaries are publications of the room too, folded into its
 // messages by the SDK's LatestView (chat-messages.js); the buttons that make them and the thread
-// panel are chat-actions.js's. Everything that moves goes through herald-client.js (the SDK);
-// these files only draw it. This one: the connection, the rooms, read markers, the forms.
+// panel are chat-actions.js's. A direct message shows whether the user's newest message was
+// delivered and seen (receipts, chat-receipts.js). Everything that moves goes through
+// herald-client.js (the SDK); these files only draw it. This one: the connection, the rooms, read
+// markers, the forms.
 
 import { Herald, DEFAULT_TRANSPORTS, directChannel } from './herald-client.js';
 import { $, signedIn, state, technical, token } from './chat-state.js';
 import { addMessage, addNote, createLog, drawLog, foldPublication } from './chat-messages.js';
 import { renderPeople as drawPeople, renderTyping } from './chat-people.js';
 import { roomMessageChanged, roomShown } from './chat-actions.js';
+import { drawReceipt } from './chat-receipts.js';
 import './chat-composer.js';
 
 const TRANSPORTS = {
@@ -157,16 +160,26 @@ async function follow({ room, peer, channel }, visible) {
     for (const publication of [...page.publications].reverse()) entry.view.add(publication);
     for (const message of entry.view.messages.slice(-HISTORY_ON_JOIN)) addMessage(entry, message, null);
     since = { epoch: page.epoch, offset: page.top };
+    // What history brought reached this device too: the other members are shown it delivered (the
+    // subscription marks what it delivers by itself).
+    if (peer !== null && page.publications.some((p) => p.from !== undefined && p.from !== state.me)) {
+      state.herald.markDelivered(entry.channel, { offset: page.top, epoch: page.epoch }).catch(() => undefined);
+    }
   } catch (error) {
     addNote(entry, 'Earlier messages could not be loaded, so only new ones are shown.', technical(error), null);
   }
   const shown = () => (state.current === entry.channel ? $('messages') : null);
-  const subscription = state.herald.subscribe(entry.channel, { since, presence: 'list' });
+  // Direct messages show "Delivered" and "Seen": their receipts come with the subscription.
+  const subscription = state.herald.subscribe(entry.channel, { since, presence: 'list', ...(peer === null ? {} : { receipts: true }) });
   entry.subscription = subscription;
   subscription.on('publication', (publication) => {
     const change = foldPublication(entry, publication, shown());
     if (change?.added && state.current === entry.channel) markShown();
     else if (change !== null) roomMessageChanged(entry.channel, change.message);
+    if (change !== null && state.current === entry.channel) drawReceipt($('messages'), entry);
+  });
+  subscription.on('receipts', () => {
+    if (state.current === entry.channel) drawReceipt($('messages'), entry);
   });
   subscription.on('reset', () => addNote(entry, 'Some messages are no longer in history and could not be shown.', '', shown()));
   subscription.on('error', (error) => addNote(entry, roomRefusal(error), technical(error), shown()));
@@ -365,7 +378,9 @@ function badge(button, count) {
 // ---- messages -------------------------------------------------------------------------------
 
 function renderMessages() {
-  drawLog($('messages'), state.rooms.get(state.current), 'No messages yet — say hello!');
+  const entry = state.rooms.get(state.current);
+  drawLog($('messages'), entry, 'No messages yet — say hello!');
+  drawReceipt($('messages'), entry);
 }
 
 // ---- forms ----------------------------------------------------------------------------------

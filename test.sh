@@ -42,12 +42,22 @@ log "build (Release, warnings as errors)"
 dotnet build Herald.slnx -c Release -warnaserror -nologo -clp:NoSummary -v:q || { echo "Tests: 0 passed, 1 failed (build)"; exit 1; }
 
 # --- tests ---------------------------------------------------------------------------------
+# The three .NET suites run side by side (the integration tests, the longest, mostly wait on
+# processes, sockets and timers), each into its own log, printed and counted as each ends.
 passed=0; failed=0; skipped=0; status=0
-results=$(mktemp)
+dotnet_logs=$(mktemp -d)
+dotnet_pids=()
+log "test tests/Herald.Tests, tests/Herald.Specification and tests/Herald.IntegrationTests (side by side)"
 for project in tests/Herald.Tests tests/Herald.Specification tests/Herald.IntegrationTests; do
-  log "test $project"
-  dotnet test "$project" -c Release --no-build --nologo -v:q --logger "console;verbosity=minimal" --blame-hang-timeout 5m 2>&1 | tee "$results"
-  [ "${PIPESTATUS[0]}" = 0 ] || status=1
+  dotnet test "$project" -c Release --no-build --nologo -v:q --logger "console;verbosity=minimal" --blame-hang-timeout 5m \
+    >"$dotnet_logs/$(basename "$project").log" 2>&1 &
+  dotnet_pids+=("$!:$project")
+done
+for entry in "${dotnet_pids[@]}"; do
+  pid=${entry%%:*}; project=${entry#*:}
+  wait "$pid" || status=1
+  results="$dotnet_logs/$(basename "$project").log"
+  echo "-- $project (at $SECONDS s)"; cat "$results"
   line=$(grep -E '(Passed|Failed)! +- +Failed: +[0-9]+' "$results" | tail -n 1)
   if [ -z "$line" ]; then status=1; failed=$((failed + 1)); continue; fi
   f=$(sed -E 's/.*Failed: +([0-9]+).*/\1/' <<<"$line")
@@ -55,7 +65,7 @@ for project in tests/Herald.Tests tests/Herald.Specification tests/Herald.Integr
   s=$(sed -E 's/.*Skipped: +([0-9]+).*/\1/' <<<"$line")
   passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
 done
-rm -f "$results"
+rm -rf "$dotnet_logs"
 
 # Deployment: the .NET tool packed and installed with dotnet tool install, the release binary,
 # and nginx in front of herald (tests/deploy/*.test.sh: exit 0 passed, 77 skipped, else failed).

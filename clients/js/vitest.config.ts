@@ -3,8 +3,11 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // One file at a time: the integration files start real servers, and the machine has 2 cores.
-    fileParallelism: false,
+    // Two files at a time: the integration files start real servers (each its own, on an ephemeral
+    // port) and mostly wait on them; the machine has 2 cores.
+    fileParallelism: true,
+    maxWorkers: 2,
+    minWorkers: 1,
     testTimeout: 60_000,
     hookTimeout: 120_000,
   },

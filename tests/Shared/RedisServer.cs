@@ -52,9 +52,21 @@ public sealed class RedisServer : IAsyncDisposable
             "rdb" => ["--appendonly", "no", "--save", "3600 1 300 100 60 10000"],
             _ => ["--appendonly", "yes", "--appendfsync", appendFsync, "--save", ""],
         };
-        var server = new RedisServer(FreePort(), directory, [.. settings, .. extra]);
-        await server.StartProcessAsync();
-        return server;
+        for (var attempt = 1; ; attempt++)
+        {
+            var server = new RedisServer(FreePort(), directory, [.. settings, .. extra]);
+            try
+            {
+                await server.StartProcessAsync();
+                return server;
+            }
+            catch (InvalidOperationException) when (attempt < 5)
+            {
+                // The free port was taken between the probe and redis-server's bind (another test,
+                // or another suite running beside this one): another port.
+                server.Kill();
+            }
+        }
     }
 
     /// <summary>A connection to this server for a test's own commands (checks, FLUSHALL, CLIENT KILL).</summary>

@@ -123,11 +123,15 @@ describe('the chat, for a newcomer', () => {
       await page.selectOption('#transport', 'ws');
       await page.fill('#name', 'behind a proxy');
       await page.press('#name', 'Enter');
-      await page.waitForFunction(() => document.getElementById('banner').textContent.includes('The server cannot be reached.'), null, { timeout: TIMEOUT_MS });
-      const banner = await shown(page, '#banner');
+      // The banner's words and tooltip read together, in the page, when it says so: the next
+      // attempt ("Reconnecting…") replaces them within seconds, sooner than a second read could come.
+      const said = await page.waitForFunction(() => {
+        const banner = document.getElementById('banner');
+        return banner.textContent.includes('The server cannot be reached.') ? { text: banner.innerText, title: banner.getAttribute('title') } : null;
+      }, null, { timeout: TIMEOUT_MS });
+      const { text: banner, title: tooltip } = await said.jsonValue();
       assert.match(banner, /^The server cannot be reached\. Trying again in \d+ s — messages sent meanwhile will appear\.$/);
       assert.doesNotMatch(banner, /1006|failed to open/);
-      const tooltip = await page.getAttribute('#banner', 'title');
       assert.match(tooltip, /^Details: failed to open \(1006\)$/);
       assert.deepEqual(errors, []);
     } finally {

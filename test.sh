@@ -115,12 +115,12 @@ done
 rm -rf "$deploy_logs"
 
 # Browser end-to-end tests: Debian's chromium driven by playwright-core against the herald just
-# built (tests/e2e/README.md), two files at once (each file starts its own herald and browser on
-# ephemeral ports); node:test's TAP summary is counted like the suites above.
+# built (tests/e2e/README.md), one file at a time; node:test's TAP summary is counted like the
+# suites above.
 if [ -f tests/e2e/package.json ]; then
   log "test tests/e2e (chromium)"
   tap=$(mktemp)
-  (cd tests/e2e && node --test --test-concurrency=2 --test-timeout=600000 \
+  (cd tests/e2e && node --test --test-concurrency=1 --test-timeout=600000 \
     --test-reporter=spec --test-reporter-destination=stdout \
     --test-reporter=tap --test-reporter-destination="$tap" tests/) || status=1
   count() { sed -nE "s/^# $1 ([0-9]+)$/\1/p" "$tap" | tail -n 1; }

@@ -135,6 +135,8 @@ describe('the chat: unread and mention badges', () => {
       await open(alice.page, 'side');
       await alice.page.locator('#message').pressSequentially('@bob, ping', { delay: 20 });
       await alice.page.press('#message', 'Enter');
+      // Sent once the input is cleared: typing the next one sooner would be wiped by that clearing.
+      await alice.page.waitForFunction(() => document.getElementById('message').value === '', null, { timeout: TIMEOUT_MS });
       await send(alice.page, 'no mention here');
       await waitBadge(bob.page, 'side', 2, 1);
       await open(alice.page, 'desk');

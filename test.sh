@@ -41,6 +41,19 @@ done
 log "build (Release, warnings as errors)"
 dotnet build Herald.slnx -c Release -warnaserror -nologo -clp:NoSummary -v:q || { echo "Tests: 0 passed, 1 failed (build)"; exit 1; }
 
+# Deployment: the .NET tool packed and installed with dotnet tool install, the release binary,
+# and nginx in front of herald (tests/deploy/*.test.sh: exit 0 passed, 77 skipped, else failed).
+# They run in the background from here, beside each other and the .NET suites below (which mostly
+# wait on processes, sockets and timers) — the nginx test spends a minute holding a long poll
+# open, the others mostly pack and publish — each into its own log, printed after the SDK's tests.
+log "test tests/deploy (in the background, beside the .NET suites)"
+deploy_logs=$(mktemp -d)
+deploy_pids=()
+for script in tests/deploy/*.test.sh; do
+  bash "$script" >"$deploy_logs/$(basename "$script").log" 2>&1 &
+  deploy_pids+=("$!:$script")
+done
+
 # --- tests ---------------------------------------------------------------------------------
 # The three .NET suites run side by side (the integration tests, the longest, mostly wait on
 # processes, sockets and timers), each into its own log, printed and counted as each ends.
@@ -67,19 +80,6 @@ for entry in "${dotnet_pids[@]}"; do
 done
 rm -rf "$dotnet_logs"
 
-# Deployment: the .NET tool packed and installed with dotnet tool install, the release binary,
-# and nginx in front of herald (tests/deploy/*.test.sh: exit 0 passed, 77 skipped, else failed).
-# They run in the background, side by side with each other and with the TypeScript SDK's tests
-# below — the nginx test spends a minute holding a long poll open, the others mostly pack and
-# publish — each into its own log, printed when it ends.
-log "test tests/deploy (in the background, beside clients/js)"
-deploy_logs=$(mktemp -d)
-deploy_pids=()
-for script in tests/deploy/*.test.sh; do
-  bash "$script" >"$deploy_logs/$(basename "$script").log" 2>&1 &
-  deploy_pids+=("$!:$script")
-done
-
 # The TypeScript SDK: type check, then vitest — unit tests and integration tests against the
 # Release herald built above — counted from vitest's JSON report.
 if [ -f clients/js/package.json ]; then
@@ -100,7 +100,7 @@ if [ -f clients/js/package.json ]; then
   rm -f "$report"
 fi
 
-# The deployment tests started before the SDK's: their results.
+# The deployment tests started before the .NET suites: their results.
 log "results of tests/deploy"
 for entry in "${deploy_pids[@]}"; do
   pid=${entry%%:*}; script=${entry#*:}

@@ -3,14 +3,12 @@
 // server's `view=latest` answers — also for a client that was cut off while they happened and
 // resumed (docs/protocol.md: "resume covers edits, deletes and reactions with no extra mechanism").
 
-import { createHmac } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LatestView, type Herald, type HeraldError, type TransportName } from '../../src/index.js';
-import { HeraldServer, until } from './herald-server.js';
+import { HeraldServer, until, jwt, SECRET } from './herald-server.js';
 import { client, freshChannel } from './recorder.js';
 import { TcpProxy } from './tcp-proxy.js';
 
-const SECRET = 'a-test-hmac-secret-of-at-least-32-bytes!';
 
 let server: HeraldServer;
 let proxy: TcpProxy;
@@ -30,12 +28,6 @@ afterAll(async () => {
   await proxy?.close();
   await server?.dispose();
 });
-
-function jwt(sub: string): string {
-  const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const body = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode({ sub, exp: Math.floor(Date.now() / 1000) + 600 })}`;
-  return `${body}.${createHmac('sha256', SECRET).update(body).digest('base64url')}`;
-}
 
 function user(sub: string, transport: TransportName = 'ws', url = server.url): Herald {
   const herald = client(url, [transport], { token: jwt(sub) });

@@ -1,14 +1,12 @@
 // Many subscriptions on one connection: added and removed while publications flow, one refused
 // channel among good ones, and a token that has to be refreshed.
 
-import { createHmac } from 'node:crypto';
 import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Herald, TransportName, WebSocketConstructor } from '../../src/index.js';
-import { HeraldServer, within } from './herald-server.js';
+import { HeraldServer, within, jwt, SECRET } from './herald-server.js';
 import { client, freshChannel, range, Received } from './recorder.js';
 
-const SECRET = 'a-test-hmac-secret-of-at-least-32-bytes!';
 const TRANSPORTS: readonly TransportName[] = ['ws', 'sse', 'stream', 'longpoll', 'poll'];
 
 let server: HeraldServer;
@@ -31,12 +29,6 @@ afterEach(() => {
 afterAll(async () => {
   await server?.dispose();
 });
-
-function jwt(sub: string, secret = SECRET): string {
-  const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const body = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode({ sub, exp: Math.floor(Date.now() / 1000) + 600 })}`;
-  return `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`;
-}
 
 /** Counts the requests and sockets a client opens. */
 function counting() {

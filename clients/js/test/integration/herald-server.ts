@@ -3,11 +3,22 @@
 // port and data directory.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const API_KEY = 'test-api-key-0123456789abcdef';
+
+/** The HMAC secret the tests that sign users in start their server with (`--Herald:Auth:HmacSecret`). */
+export const SECRET = 'a-test-hmac-secret-of-at-least-32-bytes!';
+
+/** A user token (HS256, ten minutes) for `sub`, signed with `secret`. */
+export function jwt(sub: string, secret = SECRET): string {
+  const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const body = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode({ sub, exp: Math.floor(Date.now() / 1000) + 600 })}`;
+  return `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`;
+}
 
 const repositoryRoot = resolve(import.meta.dirname, '../../../..');
 const dll = join(repositoryRoot, 'src/Herald.Server/bin/Release/net10.0/herald.dll');

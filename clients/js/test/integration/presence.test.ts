@@ -1,13 +1,11 @@
 // Presence, typing and signals against a real herald, on every transport: a watcher on the
 // transport under test and a WebSocket peer, with user tokens.
 
-import { createHmac } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Herald, PresenceEvent, SignalEvent, TransportName, TypingEvent } from '../../src/index.js';
-import { HeraldServer, until } from './herald-server.js';
+import { HeraldServer, until, jwt, SECRET } from './herald-server.js';
 import { client } from './recorder.js';
 
-const SECRET = 'a-test-hmac-secret-of-at-least-32-bytes!';
 const TRANSPORTS: readonly TransportName[] = ['ws', 'sse', 'stream', 'longpoll', 'poll'];
 
 let server: HeraldServer;
@@ -38,12 +36,6 @@ afterEach(() => {
 afterAll(async () => {
   await server?.dispose();
 });
-
-function jwt(sub: string): string {
-  const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const body = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode({ sub, exp: Math.floor(Date.now() / 1000) + 600 })}`;
-  return `${body}.${createHmac('sha256', SECRET).update(body).digest('base64url')}`;
-}
 
 const urls: string[] = [];
 const recording: typeof fetch = (input, init) => {

@@ -3,13 +3,11 @@
 // over WebSocket and over SSE; a private markRead shows her nothing; a client on long polling
 // reads the receipts when it subscribes.
 
-import { createHmac } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { directChannel, type Herald, type ReceiptsEvent, type TransportName } from '../../src/index.js';
-import { HeraldServer, until } from './herald-server.js';
+import { HeraldServer, until, jwt, SECRET } from './herald-server.js';
 import { client } from './recorder.js';
 
-const SECRET = 'a-test-hmac-secret-of-at-least-32-bytes!';
 const WAIT_MS = 15_000;
 
 let server: HeraldServer;
@@ -27,12 +25,6 @@ afterEach(() => {
 afterAll(async () => {
   await server?.dispose();
 });
-
-function jwt(sub: string): string {
-  const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const body = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode({ sub, exp: Math.floor(Date.now() / 1000) + 600 })}`;
-  return `${body}.${createHmac('sha256', SECRET).update(body).digest('base64url')}`;
-}
 
 function user(sub: string, transport: TransportName): Herald {
   const herald = client(server.url, [transport], { token: jwt(sub) });

@@ -7,14 +7,12 @@
 // Assertions are on counts and order; "nothing arrived" is checked against later pushes of another
 // channel that the server can only have sent after the interval in question ran out.
 
-import { createHmac } from 'node:crypto';
 import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ChannelSummary, Herald, HeraldError, SummarySubscription, TransportName, UnreadCount, WebSocketConstructor } from '../../src/index.js';
-import { HeraldServer, until, within } from './herald-server.js';
+import { HeraldServer, until, within, jwt, SECRET } from './herald-server.js';
 import { client, clientLog, freshChannel, Received } from './recorder.js';
 
-const SECRET = 'a-test-hmac-secret-of-at-least-32-bytes!';
 const MAX_SUMMARIES = 3;
 
 let server: HeraldServer;
@@ -39,12 +37,6 @@ afterEach(() => {
 afterAll(async () => {
   await server?.dispose();
 });
-
-function jwt(sub: string): string {
-  const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const body = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode({ sub, exp: Math.floor(Date.now() / 1000) + 600 })}`;
-  return `${body}.${createHmac('sha256', SECRET).update(body).digest('base64url')}`;
-}
 
 let users = 0;
 const someone = (name: string) => `${name}${process.pid}x${++users}`;

@@ -2,13 +2,11 @@
 // Herald: the SDK's markRead (WebSocket `read` op and HTTP PUT), unread (GET /v1/me/unread),
 // publish with mentions, and the unread tracker on two devices of one user.
 
-import { createHmac } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Herald, HeraldError, TransportName, UnreadTracker } from '../../src/index.js';
-import { HeraldServer, until } from './herald-server.js';
+import { HeraldServer, until, jwt, SECRET } from './herald-server.js';
 import { client, freshChannel, Received } from './recorder.js';
 
-const SECRET = 'a-test-hmac-secret-of-at-least-32-bytes!';
 
 let server: HeraldServer;
 const clients: Herald[] = [];
@@ -24,12 +22,6 @@ afterEach(() => {
 afterAll(async () => {
   await server?.dispose();
 });
-
-function jwt(sub: string): string {
-  const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const body = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode({ sub, exp: Math.floor(Date.now() / 1000) + 600 })}`;
-  return `${body}.${createHmac('sha256', SECRET).update(body).digest('base64url')}`;
-}
 
 function user(sub: string | null, transport: TransportName = 'ws'): Herald {
   const herald = client(server.url, [transport], sub === null ? {} : { token: jwt(sub) });

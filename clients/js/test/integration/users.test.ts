@@ -1,13 +1,11 @@
 // The server acting on its own against a real Herald: a personal channel subscribed at connect,
 // the server API unsubscribing a channel and disconnecting the user (3503: the client stays away).
 
-import { createHmac } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Herald, Subscription, TransportName } from '../../src/index.js';
-import { API_KEY, HeraldServer, until } from './herald-server.js';
+import { API_KEY, HeraldServer, until, jwt, SECRET } from './herald-server.js';
 import { client, freshChannel } from './recorder.js';
 
-const SECRET = 'a-test-hmac-secret-of-at-least-32-bytes!';
 
 let server: HeraldServer;
 const clients: Herald[] = [];
@@ -23,12 +21,6 @@ afterEach(() => {
 afterAll(async () => {
   await server?.dispose();
 });
-
-function jwt(sub: string): string {
-  const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const body = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode({ sub, exp: Math.floor(Date.now() / 1000) + 600 })}`;
-  return `${body}.${createHmac('sha256', SECRET).update(body).digest('base64url')}`;
-}
 
 async function users(user: string, action: 'disconnect' | 'unsubscribe', body?: object): Promise<void> {
   const response = await fetch(`${server.url}/v1/users/${user}/${action}`, {

@@ -69,10 +69,11 @@ public sealed class RedisReadStateStore : IReadStateStore
     /// </summary>
     private RedisKey MembersKey(string channel) => _membersPrefix + channel + "}:m";
 
-    private Task<RedisResult> WithMemberAsync(IDatabase db, string channel, string user, Task<RedisResult> write)
+    private async Task<RedisResult> WithMemberAsync(IDatabase db, string channel, string user, Task<RedisResult> write)
     {
         var added = db.SortedSetAddAsync(MembersKey(channel), user, 0, SortedSetWhen.NotExists);
-        return Task.WhenAll(added, write).ContinueWith(_ => write, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).Unwrap();
+        await Task.WhenAll(added, write).ConfigureAwait(false);
+        return await write.ConfigureAwait(false);
     }
 
     public async ValueTask<IReadOnlyList<MemberReceipt>> GetReceiptsAsync(string channel, int limit, CancellationToken cancellationToken = default)

@@ -91,10 +91,17 @@ internal static class ReadEndpoints
         return outcome.Error switch
         {
             MarkError.None => TypedResults.Json(new MarkReadResponse(outcome.Changed, UnreadChannelJson.From(outcome.Unread!)), ReadingJsonContext.Default.MarkReadResponse),
-            MarkError.EpochMismatch => Problems.Make(409, "epoch_mismatch", "Epoch mismatch", outcome.Message),
-            _ => Problems.Make(400, "invalid_offset", "Invalid offset", outcome.Message),
+            _ => Refused(outcome.Error, outcome.Message),
         };
     }
+
+    /// <summary>The answer to a marker (read or delivered) the service refused.</summary>
+    internal static IResult Refused(MarkError error, string message) => error switch
+    {
+        MarkError.EpochMismatch => Problems.Make(409, "epoch_mismatch", "Epoch mismatch", message),
+        MarkError.ReceiptsDisabled => Problems.Make(403, "receipts_disabled", "Receipts are off", message),
+        _ => Problems.Make(400, "invalid_offset", "Invalid offset", message),
+    };
 
     /// <summary>Reads an optional JSON body of at most <see cref="MaxBodyBytes"/>: <paramref name="empty"/> when there is none.</summary>
     internal static async Task<(T? Body, IResult? Problem)> ReadBodyAsync<T>(HttpContext context, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, T empty, string shape)

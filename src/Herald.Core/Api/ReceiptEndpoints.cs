@@ -59,9 +59,7 @@ internal static class ReceiptEndpoints
             MarkError.None => TypedResults.Json(
                 new DeliveredResponse(channel, outcome.Changed, outcome.Marker is { } m ? new ReadMarkerJson(m.Epoch, m.Offset, m.N, m.UpdatedAt.UtcDateTime) : null),
                 ReadingJsonContext.Default.DeliveredResponse),
-            MarkError.EpochMismatch => Problems.Make(409, "epoch_mismatch", "Epoch mismatch", outcome.Message),
-            MarkError.ReceiptsDisabled => Problems.Make(403, "receipts_disabled", "Receipts are off", outcome.Message),
-            _ => Problems.Make(400, "invalid_offset", "Invalid offset", outcome.Message),
+            _ => ReadEndpoints.Refused(outcome.Error, outcome.Message),
         };
     }
 
@@ -74,7 +72,7 @@ internal static class ReceiptEndpoints
             return denied;
         if (!receipts.IsEnabled(channel))
         {
-            return Problems.Make(403, "receipts_disabled", "Receipts are off",
+            return ReadEndpoints.Refused(MarkError.ReceiptsDisabled,
                 $"'{channel}' keeps no receipts: its namespace's Receipts is Off (Herald:Namespaces:{ChannelName.NamespaceOf(channel)}:Receipts).");
         }
 

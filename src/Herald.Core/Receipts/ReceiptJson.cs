@@ -104,9 +104,9 @@ internal static class ReceiptJson
         return buffer.WrittenSpan.ToArray();
     }
 
-    public static (string User, ReadMarker? Seen, ReadMarker? Delivered) ReadChange(ReadOnlySpan<byte> payload)
+    public static (string User, ReadMarker? Seen, ReadMarker? Delivered) ReadChange(ReadOnlyMemory<byte> payload)
     {
-        using var document = JsonDocument.Parse(payload.ToArray());
+        using var document = JsonDocument.Parse(payload);
         var root = document.RootElement;
         var user = root.TryGetProperty("user", out var u) ? u.GetString() ?? string.Empty : string.Empty;
         return (user, MarkerOf(root, "seen"), MarkerOf(root, "delivered"));

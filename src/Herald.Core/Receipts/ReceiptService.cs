@@ -155,7 +155,7 @@ public sealed class ReceiptService : IReceiptListener, IAsyncDisposable
         if (!string.Equals(channelEvent.Kind, ChangeKind, StringComparison.Ordinal))
             return false;
 
-        var (user, seen, delivered) = ReceiptJson.ReadChange(channelEvent.Payload.Span);
+        var (user, seen, delivered) = ReceiptJson.ReadChange(channelEvent.Payload);
         if (user.Length == 0)
             return true;
         lock (_lock)

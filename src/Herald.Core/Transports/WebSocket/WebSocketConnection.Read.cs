@@ -21,8 +21,7 @@ internal sealed partial class WebSocketConnection
         return outcome.Error switch
         {
             MarkError.None => WebSocketReplies.Read(id, outcome.Unread!, outcome.Changed),
-            MarkError.EpochMismatch => WebSocketReplies.Error(id, WebSocketCodes.EpochMismatch, outcome.Message),
-            _ => WebSocketReplies.Error(id, WebSocketCodes.InvalidOffset, outcome.Message),
+            _ => Refused(id, outcome.Error, outcome.Message),
         };
     }
 
@@ -42,9 +41,15 @@ internal sealed partial class WebSocketConnection
         return outcome.Error switch
         {
             MarkError.None => WebSocketReplies.Delivered(id, request.Channel!, outcome.Marker, outcome.Changed),
-            MarkError.EpochMismatch => WebSocketReplies.Error(id, WebSocketCodes.EpochMismatch, outcome.Message),
-            MarkError.ReceiptsDisabled => WebSocketReplies.Error(id, WebSocketCodes.ReceiptsDisabled, outcome.Message),
-            _ => WebSocketReplies.Error(id, WebSocketCodes.InvalidOffset, outcome.Message),
+            _ => Refused(id, outcome.Error, outcome.Message),
         };
     }
+
+    /// <summary>The error reply to a marker (read or delivered) the service refused.</summary>
+    private static ReadOnlyMemory<byte> Refused(RequestId id, MarkError error, string message) => WebSocketReplies.Error(id, error switch
+    {
+        MarkError.EpochMismatch => WebSocketCodes.EpochMismatch,
+        MarkError.ReceiptsDisabled => WebSocketCodes.ReceiptsDisabled,
+        _ => WebSocketCodes.InvalidOffset,
+    }, message);
 }

@@ -23,7 +23,7 @@ internal static class WebPages
 
     private const string ResourcePrefix = "wwwroot/";
 
-    // Read and compressed once per process: the files are part of the assembly and never change.
+    // Read once per process (each compressed form at its first request): the files are part of the assembly and never change.
     private static readonly Lazy<FrozenDictionary<string, WebAsset>> s_assets = new(Load);
 
     /// <summary>Every embedded file, by its path under wwwroot.</summary>

@@ -49,7 +49,8 @@ public sealed class ClientPresenceTests : IAsyncLifetime
         await using var bob = Clients.Create(server.BaseAddress, [HeraldTransport.WebSocket], o => o.Token = Tokens.Mint("bob"));
         var bobRoom = await bob.SubscribeAsync(channel, new SubscribeOptions { Presence = PresenceMode.Enter }).WaitAsync(Timeout);
         await Clients.Until(() => Users(room).SequenceEqual(["alice", "bob"]), Timeout, () => $"bob joined: {string.Join(",", Users(room))}");
-        Assert.Contains(events, e => e.Joined.Any(m => m.User == "bob"));
+        // The list changes before the event is raised (on the client's receive loop): wait for the event too.
+        await Clients.Until(() => events.Any(e => e.Joined.Any(m => m.User == "bob")), Timeout, () => "the event of bob's join");
         var position = room.Presence!.Position;
         Assert.NotNull(position);
 
@@ -61,7 +62,7 @@ public sealed class ClientPresenceTests : IAsyncLifetime
         await Clients.Until(() => Users(room).SequenceEqual(["alice"]), Timeout, () => $"bob left: {string.Join(",", Users(room))}");
         Assert.Equal(position.Epoch, room.Presence.Position!.Epoch);
         Assert.True(room.Presence.Position.Seq > position.Seq);
-        Assert.Contains(events, e => e.Left.Any(m => m.User == "bob"));
+        await Clients.Until(() => events.Any(e => e.Left.Any(m => m.User == "bob")), Timeout, () => "the event of bob's leave");
     }
 
     [Fact]

@@ -35,34 +35,46 @@ internal static class RedisReadStateScripts
         """;
 
     /// <summary>
-    /// ARGV: channel, epoch, offset, n, updated ms, '1' when backward is allowed.
-    /// Returns {1, the stored value} when the marker was stored, {0, the stored value} when not.
+    /// KEYS[4] the receipts hash; ARGV: channel, epoch, offset, n, updated ms, and '1' when backward
+    /// is allowed, '2' when the seen marker follows the read marker (read and seen in one call).
+    /// Returns {1, the stored value} when the marker was stored, {0, the stored value} when not; with
+    /// '2', a third element: 1 when the seen marker moved to the stored read marker, 0 when not.
     /// </summary>
     public const string SetMarker = Prelude + """
         local ch, epoch, offset = ARGV[1], ARGV[2], tonumber(ARGV[3])
         local raw, storedOffset, storedEpoch = marker(ch)
-        if raw and ARGV[6] ~= '1' and storedEpoch == epoch and offset <= storedOffset then
-          return {0, raw}
-        end
-        local value = ARGV[3] .. ' ' .. ARGV[4] .. ' ' .. ARGV[5] .. ' ' .. epoch
-        redis.call('HSET', markers, ch, value)
-        local list = redis.call('HGET', mentions, ch)
-        if list then
-          local offsets, e = string.match(list, '^([%d,]+) (.*)$')
-          local kept = {}
-          if e == epoch then
-            for o in string.gmatch(offsets, '%d+') do
-              if tonumber(o) > offset then kept[#kept + 1] = o end
+        local changed, value = 0, raw
+        if not (raw and ARGV[6] ~= '1' and storedEpoch == epoch and offset <= storedOffset) then
+          changed = 1
+          value = ARGV[3] .. ' ' .. ARGV[4] .. ' ' .. ARGV[5] .. ' ' .. epoch
+          redis.call('HSET', markers, ch, value)
+          local list = redis.call('HGET', mentions, ch)
+          if list then
+            local offsets, e = string.match(list, '^([%d,]+) (.*)$')
+            local kept = {}
+            if e == epoch then
+              for o in string.gmatch(offsets, '%d+') do
+                if tonumber(o) > offset then kept[#kept + 1] = o end
+              end
+            end
+            if #kept == 0 then
+              redis.call('HDEL', mentions, ch)
+            else
+              redis.call('HSET', mentions, ch, table.concat(kept, ',') .. ' ' .. epoch)
             end
           end
-          if #kept == 0 then
-            redis.call('HDEL', mentions, ch)
-          else
-            redis.call('HSET', mentions, ch, table.concat(kept, ',') .. ' ' .. epoch)
-          end
+          touch(ch)
         end
-        touch(ch)
-        return {1, value}
+        if ARGV[6] ~= '2' then return {changed, value} end
+        local readOffset, readEpoch = string.match(value, '^(%d+) %-?%d+ %-?%d+ (.*)$')
+        local field = ch .. '|s'
+        local seen = redis.call('HGET', KEYS[4], field)
+        if seen then
+          local o, e = string.match(seen, '^(%d+) %-?%d+ %-?%d+ (.*)$')
+          if e == readEpoch and tonumber(readOffset) <= tonumber(o) then return {changed, value, 0} end
+        end
+        redis.call('HSET', KEYS[4], field, value)
+        return {changed, value, 1}
         """;
 
     /// <summary>

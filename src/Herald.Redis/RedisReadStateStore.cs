@@ -54,11 +54,12 @@ public sealed class RedisReadStateStore : IReadStateStore
             MarkerWrite.Seen => (RedisReadStateScripts.SetReceipt, "s"),
             MarkerWrite.Delivered => (RedisReadStateScripts.SetReceipt, "d"),
             MarkerWrite.ReadBackward => (RedisReadStateScripts.SetMarker, "1"),
+            MarkerWrite.ReadAndSeen => (RedisReadStateScripts.SetMarker, "2"),
             _ => (RedisReadStateScripts.SetMarker, "0"),
         };
         RedisValue[] values = [channel, marker.Epoch, Text(marker.Offset), Text(marker.N), Text(marker.UpdatedAt.ToUnixTimeMilliseconds()), mode];
         var result = (RedisResult[])(await RunAsync(db => WithMemberAsync(db, channel, user, db.ScriptEvaluateAsync(script, Keys(user), values))).ConfigureAwait(false))!;
-        return new MarkerUpdate(ParseMarker((string)result[1]!), Changed: (long)result[0] == 1);
+        return new MarkerUpdate(ParseMarker((string)result[1]!), Changed: (long)result[0] == 1, SeenChanged: result.Length > 2 && (long)result[2] == 1);
     }
 
     /// <summary>

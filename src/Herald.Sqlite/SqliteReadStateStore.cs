@@ -131,6 +131,12 @@ public sealed partial class SqliteReadStateStore : IReadStateStore, IReadStateWi
                 {
                     batch.Add(next);
                     var row = w.Load(next.User, next.Channel);
+                    if (next.Write == MarkerWrite.ReadAndSeen)
+                    {
+                        next.Result = SetReadAndSeen(w, next, row);
+                        continue;
+                    }
+
                     var stored = next.Write switch
                     {
                         MarkerWrite.Seen => row?.Seen,
@@ -168,6 +174,19 @@ public sealed partial class SqliteReadStateStore : IReadStateStore, IReadStateWi
 
         foreach (var done in batch)
             done.TrySetResult(done.Result);
+    }
+
+    /// <summary>The read marker and then the seen marker, one entry's two columns in one work item of the writer.</summary>
+    private static MarkerUpdate SetReadAndSeen(WriterStatements w, PendingMarker next, (ReadMarker? Marker, IReadOnlyList<Position> Mentions, ReadMarker? Seen, ReadMarker? Delivered)? row)
+    {
+        var changed = ReadMarkers.Advances(row?.Marker, next.Marker, allowBackward: false);
+        if (changed)
+            w.Upsert(next.User, next.Channel, next.Marker, row is null ? s_none : ReadMarkers.After(next.Marker, row.Value.Mentions));
+        var read = changed ? next.Marker : row!.Value.Marker!;
+        var seenChanged = ReadMarkers.Advances(row?.Seen, read, allowBackward: false);
+        if (seenChanged)
+            w.UpsertReceipt(next.User, next.Channel, MarkerWrite.Seen, read, created: false); // the read marker made the entry when there was none
+        return new MarkerUpdate(read, changed, seenChanged);
     }
 
     public ValueTask MentionAsync(string channel, IReadOnlyList<string> users, Position position, int keep, CancellationToken cancellationToken = default)

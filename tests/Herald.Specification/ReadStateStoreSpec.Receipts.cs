@@ -41,6 +41,44 @@ public abstract partial class ReadStateStoreSpec
     }
 
     [Fact]
+    public async Task Read_and_seen_moves_both_markers_in_one_write_and_says_which_moved()
+    {
+        // A first write makes the entry, with both markers, and drops the mentions at or below it.
+        await Mention("dm:alice~erin", ["erin"], new Position(E1, 4));
+        await Mention("dm:alice~erin", ["erin"], new Position(E1, 9));
+        var first = await SetReceipt("erin", "dm:alice~erin", new ReadMarker(E1, 5, 5, Noon), MarkerWrite.ReadAndSeen);
+        Assert.Equal((true, true), (first.Changed, first.SeenChanged));
+        AssertMarker(new ReadMarker(E1, 5, 5, Noon), first.Marker);
+        var entry = await Entry("erin", "dm:alice~erin");
+        AssertMarker(new ReadMarker(E1, 5, 5, Noon), entry.Marker);
+        Assert.Equal([new Position(E1, 9)], entry.Mentions);
+        AssertMarker(new ReadMarker(E1, 5, 5, Noon), Assert.Single(await Receipts("dm:alice~erin")).Seen);
+
+        // Not forward: neither moves, and the stored read marker is answered.
+        var lower = await SetReceipt("erin", "dm:alice~erin", new ReadMarker(E1, 3, 3, Noon.AddSeconds(1)), MarkerWrite.ReadAndSeen);
+        Assert.Equal((false, false), (lower.Changed, lower.SeenChanged));
+        AssertMarker(new ReadMarker(E1, 5, 5, Noon), lower.Marker);
+
+        // A private read moved the read marker alone: the next one moves only the seen marker, to it.
+        await Set("erin", "dm:alice~erin", new ReadMarker(E1, 8, 7, Noon.AddSeconds(2)));
+        var seenOnly = await SetReceipt("erin", "dm:alice~erin", new ReadMarker(E1, 6, 6, Noon.AddSeconds(3)), MarkerWrite.ReadAndSeen);
+        Assert.Equal((false, true), (seenOnly.Changed, seenOnly.SeenChanged));
+        AssertMarker(new ReadMarker(E1, 8, 7, Noon.AddSeconds(2)), seenOnly.Marker);
+        AssertMarker(new ReadMarker(E1, 8, 7, Noon.AddSeconds(2)), Assert.Single(await Receipts("dm:alice~erin")).Seen);
+
+        // A seen marker ahead of the read one (set on its own) stays: only the read marker moves.
+        await SetReceipt("erin", "dm:alice~erin", new ReadMarker(E1, 20, 18, Noon.AddSeconds(4)), MarkerWrite.Seen);
+        var readOnly = await SetReceipt("erin", "dm:alice~erin", new ReadMarker(E1, 12, 11, Noon.AddSeconds(5)), MarkerWrite.ReadAndSeen);
+        Assert.Equal((true, false), (readOnly.Changed, readOnly.SeenChanged));
+        AssertMarker(new ReadMarker(E1, 20, 18, Noon.AddSeconds(4)), Assert.Single(await Receipts("dm:alice~erin")).Seen);
+
+        // Another epoch moves both, even at a lower offset.
+        var reset = await SetReceipt("erin", "dm:alice~erin", new ReadMarker(E2, 1, 1, Noon.AddSeconds(6)), MarkerWrite.ReadAndSeen);
+        Assert.Equal((true, true), (reset.Changed, reset.SeenChanged));
+        AssertMarker(new ReadMarker(E2, 1, 1, Noon.AddSeconds(6)), Assert.Single(await Receipts("dm:alice~erin")).Seen);
+    }
+
+    [Fact]
     public async Task A_receipt_creates_the_entry_and_leaves_an_existing_ones_place_in_the_users_list()
     {
         await SetReceipt("carol", "chat:new", new ReadMarker(E1, 1, 1, Noon), MarkerWrite.Delivered);

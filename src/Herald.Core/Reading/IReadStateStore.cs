@@ -20,7 +20,10 @@ public interface IReadStateStore
     /// every marker of its kind stored before it. <see cref="ReadMarker.UpdatedAt"/> may be kept to
     /// the millisecond. Any write creates the entry when there is none.
     /// </summary>
-    /// <returns>The marker of that kind stored after the call, and whether this call changed it.</returns>
+    /// <returns>
+    /// The marker of that kind stored after the call, and whether this call changed it; for
+    /// <see cref="MarkerWrite.ReadAndSeen"/>, the read marker, and whether the seen marker moved too.
+    /// </returns>
     ValueTask<MarkerUpdate> SetMarkerAsync(string user, string channel, ReadMarker marker, MarkerWrite write, CancellationToken cancellationToken = default);
 
     /// <summary>
@@ -65,7 +68,10 @@ public sealed record ReadMarker(string Epoch, long Offset, long N, DateTimeOffse
 
 /// <param name="Marker">The marker stored after the call.</param>
 /// <param name="Changed">Whether the call changed it (false: it was not forward of the stored one).</param>
-public readonly record struct MarkerUpdate(ReadMarker Marker, bool Changed);
+/// <param name="SeenChanged">
+/// For <see cref="MarkerWrite.ReadAndSeen"/>: whether the seen marker moved (to <paramref name="Marker"/>); false for every other write.
+/// </param>
+public readonly record struct MarkerUpdate(ReadMarker Marker, bool Changed, bool SeenChanged = false);
 
 /// <summary>One of a user's channels: the marker (null when the user never read it) and the positions of the publications that mention the user, oldest first.</summary>
 public sealed record ReadEntry(string Channel, ReadMarker? Marker, IReadOnlyList<Engine.Position> Mentions);
@@ -84,6 +90,14 @@ public enum MarkerWrite
 
     /// <summary>The delivered marker (the user's device received the publications up to it), forward only.</summary>
     Delivered,
+
+    /// <summary>
+    /// The read marker, forward only, and then the seen marker, forward only, to the read marker
+    /// stored after (moved or not) — in one write: a read others are shown, or an author's own
+    /// message. The same as <see cref="Read"/> then <see cref="Seen"/> with the read marker answered;
+    /// <see cref="MarkerUpdate.SeenChanged"/> says whether the seen marker moved.
+    /// </summary>
+    ReadAndSeen,
 }
 
 /// <summary>One member's receipts on a channel: how far others are shown the user has read, and what the user's devices received.</summary>

@@ -18,6 +18,9 @@ public sealed class MemoryReadStateStore : IReadStateStore
         lock (entries)
         {
             var entry = GetOrAdd(entries, channel, user);
+            if (write == MarkerWrite.ReadAndSeen)
+                return ValueTask.FromResult(SetReadAndSeen(entry, marker));
+
             var stored = write switch
             {
                 MarkerWrite.Seen => entry.Seen,
@@ -44,6 +47,23 @@ public sealed class MemoryReadStateStore : IReadStateStore
 
             return ValueTask.FromResult(new MarkerUpdate(marker, Changed: true));
         }
+    }
+
+    private MarkerUpdate SetReadAndSeen(Entry entry, ReadMarker marker)
+    {
+        var changed = ReadMarkers.Advances(entry.Marker, marker, allowBackward: false);
+        if (changed)
+        {
+            entry.Marker = marker;
+            entry.Mentions = ReadMarkers.After(marker, entry.Mentions);
+            Touch(entry);
+        }
+
+        var read = entry.Marker!;
+        var seenChanged = ReadMarkers.Advances(entry.Seen, read, allowBackward: false);
+        if (seenChanged)
+            entry.Seen = read;
+        return new MarkerUpdate(read, changed, seenChanged);
     }
 
     public ValueTask<IReadOnlyList<ReadEntry>> GetAsync(string user, IReadOnlyList<string>? channels, int limit, CancellationToken cancellationToken = default)

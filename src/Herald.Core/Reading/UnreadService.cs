@@ -53,10 +53,12 @@ public sealed partial class UnreadService(
         }
 
         var n = await OrdinalAtAsync(channel, state, at, cancellationToken).ConfigureAwait(false);
-        var update = await store.SetMarkerAsync(user, channel, new ReadMarker(state.Epoch, at, n, _time.GetUtcNow()), markUnread ? MarkerWrite.ReadBackward : MarkerWrite.Read, cancellationToken).ConfigureAwait(false);
+        var update = markUnread
+            ? await store.SetMarkerAsync(user, channel, new ReadMarker(state.Epoch, at, n, _time.GetUtcNow()), MarkerWrite.ReadBackward, cancellationToken).ConfigureAwait(false)
+            : await ReadAsync(user, channel, new ReadMarker(state.Epoch, at, n, _time.GetUtcNow()), shown: !isPrivate, cancellationToken).ConfigureAwait(false);
         if (update.Changed)
             sync?.Enqueue(user, channel, update.Marker);
-        if (!isPrivate)
+        if (markUnread && !isPrivate)
             await ShowAsync(user, channel, update.Marker, MarkerWrite.Seen, cancellationToken).ConfigureAwait(false);
         return new MarkOutcome(Count(channel, state, new ReadEntry(channel, update.Marker, [])), update.Changed, MarkError.None, string.Empty, state);
     }
@@ -80,6 +82,21 @@ public sealed partial class UnreadService(
         var n = await OrdinalAtAsync(channel, state, at, cancellationToken).ConfigureAwait(false);
         var update = await ShowAsync(user, channel, new ReadMarker(state.Epoch, at, n, _time.GetUtcNow()), MarkerWrite.Delivered, cancellationToken).ConfigureAwait(false);
         return new DeliveredOutcome(update?.Marker, update?.Changed ?? false, MarkError.None, string.Empty);
+    }
+
+    /// <summary>
+    /// Moves the read marker forward and, when the read is <paramref name="shown"/> on a channel with
+    /// receipts, the seen marker with it — one store write — telling the channel's subscribers when
+    /// the seen marker moved.
+    /// </summary>
+    private async ValueTask<MarkerUpdate> ReadAsync(string user, string channel, ReadMarker marker, bool shown, CancellationToken cancellationToken)
+    {
+        if (!shown || receipts is null || _options.ReceiptsOf(channel) == ReceiptsMode.Off)
+            return await store.SetMarkerAsync(user, channel, marker, MarkerWrite.Read, cancellationToken).ConfigureAwait(false);
+        var update = await store.SetMarkerAsync(user, channel, marker, MarkerWrite.ReadAndSeen, cancellationToken).ConfigureAwait(false);
+        if (update.SeenChanged)
+            await receipts.OnReceiptAsync(channel, user, update.Marker, null, cancellationToken).ConfigureAwait(false);
+        return update;
     }
 
     /// <summary>Stores a receipt marker on a channel with receipts and, when it moved, tells the channel's subscribers; null when the channel has none.</summary>
@@ -207,10 +224,9 @@ public sealed partial class UnreadService(
         {
             if (publisher is { } from)
             {
-                var update = await store.SetMarkerAsync(from, publication.Channel, new ReadMarker(publication.Epoch, publication.Offset, publication.N, publication.Time), MarkerWrite.Read, cancellationToken).ConfigureAwait(false);
+                var update = await ReadAsync(from, publication.Channel, new ReadMarker(publication.Epoch, publication.Offset, publication.N, publication.Time), shown: true, cancellationToken).ConfigureAwait(false);
                 if (update.Changed)
                     sync?.Enqueue(from, publication.Channel, update.Marker);
-                await ShowAsync(from, publication.Channel, update.Marker, MarkerWrite.Seen, cancellationToken).ConfigureAwait(false);
             }
 
             if (mentioned is { Count: > 0 })

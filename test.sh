@@ -56,6 +56,7 @@ rest_projects=$(dotnet sln Herald.slnx list 2>/dev/null | grep '\.csproj$' | gre
     nice -n 19 dotnet build "$project" -c Release --no-restore -warnaserror -nologo -clp:NoSummary -v:q \
       -p:BuildProjectReferences=false -p:UseSharedCompilation=false -nodeReuse:false -m:1 || exit 1
   done
+  echo "built by $SECONDS s"
 ) >"$rest_log" 2>&1 &
 rest_pid=$!
 
@@ -210,7 +211,7 @@ fi
 # The rest of the solution, built in the background since the build above.
 log "results of the background build (the rest of the solution)"
 if wait "$rest_pid"; then
-  passed=$((passed + 1)); echo "ok: $(grep -c '^-- ' "$rest_log") projects built with warnings as errors"
+  passed=$((passed + 1)); echo "ok: $(grep -c '^-- ' "$rest_log") projects built with warnings as errors, $(tail -n 1 "$rest_log")"
 else
   status=1; failed=$((failed + 1)); cat "$rest_log"; echo "background build of the rest of the solution" >>"$failures"
 fi

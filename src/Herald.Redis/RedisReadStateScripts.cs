@@ -16,7 +16,12 @@ namespace Herald.Redis;
 /// </remarks>
 internal static class RedisReadStateScripts
 {
-    /// <summary>The keys, <c>touch</c> (makes a channel the user's most recently changed one: one above the user's highest change number) and <c>marker</c> (the stored marker, its offset and epoch).</summary>
+    /// <summary>
+    /// The keys, <c>touch</c> (makes a channel the user's most recently changed one: one above the
+    /// user's highest change number), <c>parse</c> (a stored marker's offset and epoch) and
+    /// <c>forward</c> (whether a marker at offset and epoch replaces a stored one, as
+    /// <see cref="Reading.ReadMarkers.Advances"/>).
+    /// </summary>
     private const string Prelude = """
         local chans, markers, mentions = KEYS[1], KEYS[2], KEYS[3]
         local function touch(ch)
@@ -25,11 +30,14 @@ internal static class RedisReadStateScripts
           if top[2] then score = tonumber(top[2]) + 1 end
           redis.call('ZADD', chans, score, ch)
         end
-        local function marker(ch)
-          local raw = redis.call('HGET', markers, ch)
-          if not raw then return nil end
+        local function parse(raw)
           local o, e = string.match(raw, '^(%d+) %-?%d+ %-?%d+ (.*)$')
-          return raw, tonumber(o), e
+          return tonumber(o), e
+        end
+        local function forward(raw, offset, epoch)
+          if not raw then return true end
+          local o, e = parse(raw)
+          return e ~= epoch or offset > o
         end
 
         """;
@@ -42,9 +50,9 @@ internal static class RedisReadStateScripts
     /// </summary>
     public const string SetMarker = Prelude + """
         local ch, epoch, offset = ARGV[1], ARGV[2], tonumber(ARGV[3])
-        local raw, storedOffset, storedEpoch = marker(ch)
+        local raw = redis.call('HGET', markers, ch)
         local changed, value = 0, raw
-        if not (raw and ARGV[6] ~= '1' and storedEpoch == epoch and offset <= storedOffset) then
+        if ARGV[6] == '1' or forward(raw, offset, epoch) then
           changed = 1
           value = ARGV[3] .. ' ' .. ARGV[4] .. ' ' .. ARGV[5] .. ' ' .. epoch
           redis.call('HSET', markers, ch, value)
@@ -66,13 +74,8 @@ internal static class RedisReadStateScripts
           touch(ch)
         end
         if ARGV[6] ~= '2' then return {changed, value} end
-        local readOffset, readEpoch = string.match(value, '^(%d+) %-?%d+ %-?%d+ (.*)$')
-        local field = ch .. '|s'
-        local seen = redis.call('HGET', KEYS[4], field)
-        if seen then
-          local o, e = string.match(seen, '^(%d+) %-?%d+ %-?%d+ (.*)$')
-          if e == readEpoch and tonumber(readOffset) <= tonumber(o) then return {changed, value, 0} end
-        end
+        local field, readOffset, readEpoch = ch .. '|s', parse(value)
+        if not forward(redis.call('HGET', KEYS[4], field), readOffset, readEpoch) then return {changed, value, 0} end
         redis.call('HSET', KEYS[4], field, value)
         return {changed, value, 1}
         """;
@@ -87,10 +90,7 @@ internal static class RedisReadStateScripts
         local ch, epoch, offset = ARGV[1], ARGV[2], tonumber(ARGV[3])
         local field = ch .. '|' .. ARGV[6]
         local raw = redis.call('HGET', KEYS[4], field)
-        if raw then
-          local o, e = string.match(raw, '^(%d+) %-?%d+ %-?%d+ (.*)$')
-          if e == epoch and offset <= tonumber(o) then return {0, raw} end
-        end
+        if not forward(raw, offset, epoch) then return {0, raw} end
         local value = ARGV[3] .. ' ' .. ARGV[4] .. ' ' .. ARGV[5] .. ' ' .. epoch
         redis.call('HSET', KEYS[4], field, value)
         if not redis.call('ZSCORE', chans, ch) then touch(ch) end
@@ -109,8 +109,7 @@ internal static class RedisReadStateScripts
           if not exists then touch(ch) end
           return 0
         end
-        local raw, markerOffset, markerEpoch = marker(ch)
-        if raw and markerEpoch == epoch and offset <= markerOffset then return ignored() end
+        if not forward(redis.call('HGET', markers, ch), offset, epoch) then return ignored() end
         local kept, replaced = {}, false
         local list = redis.call('HGET', mentions, ch)
         if list then

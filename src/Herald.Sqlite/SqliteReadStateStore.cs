@@ -62,11 +62,13 @@ public sealed partial class SqliteReadStateStore : IReadStateStore, IReadStateWi
     /// <summary>The user's highest change number: the last entry of the user's range in <c>read_state_changed</c>, one index seek.</summary>
     private const string LastChangeSql = "SELECT changed FROM read_state WHERE user_id = $user ORDER BY changed DESC LIMIT 1";
 
+    /// <summary>The read marker and mentions; the seen marker too when <c>$seen</c> is not NULL (read and seen in one write), else it stays.</summary>
     private const string UpsertSql = """
-        INSERT INTO read_state (user_id, channel, epoch, seq, n, updated_ms, mention_epoch, mentions, changed)
-        VALUES ($user, $channel, $epoch, $seq, $n, $updated, $mentionEpoch, $mentions, $changed)
+        INSERT INTO read_state (user_id, channel, epoch, seq, n, updated_ms, mention_epoch, mentions, changed, seen)
+        VALUES ($user, $channel, $epoch, $seq, $n, $updated, $mentionEpoch, $mentions, $changed, $seen)
         ON CONFLICT (user_id, channel) DO UPDATE SET epoch = excluded.epoch, seq = excluded.seq, n = excluded.n,
-            updated_ms = excluded.updated_ms, mention_epoch = excluded.mention_epoch, mentions = excluded.mentions, changed = excluded.changed
+            updated_ms = excluded.updated_ms, mention_epoch = excluded.mention_epoch, mentions = excluded.mentions, changed = excluded.changed,
+            seen = COALESCE(excluded.seen, read_state.seen)
         """;
 
     /// <summary>A receipt marker, creating the entry without a read marker when there is none; the user's channel order moves only then.</summary>
@@ -176,16 +178,14 @@ public sealed partial class SqliteReadStateStore : IReadStateStore, IReadStateWi
             done.TrySetResult(done.Result);
     }
 
-    /// <summary>The read marker and then the seen marker, one entry's two columns in one work item of the writer.</summary>
+    /// <summary>The read marker and then the seen marker: one statement when both move (an author's message, a read shown to others).</summary>
     private static MarkerUpdate SetReadAndSeen(WriterStatements w, PendingMarker next, (ReadMarker? Marker, IReadOnlyList<Position> Mentions, ReadMarker? Seen, ReadMarker? Delivered)? row)
     {
-        var changed = ReadMarkers.Advances(row?.Marker, next.Marker, allowBackward: false);
+        var (read, changed, seenChanged) = ReadMarkers.ReadAndSeen(row?.Marker, row?.Seen, next.Marker);
         if (changed)
-            w.Upsert(next.User, next.Channel, next.Marker, row is null ? s_none : ReadMarkers.After(next.Marker, row.Value.Mentions));
-        var read = changed ? next.Marker : row!.Value.Marker!;
-        var seenChanged = ReadMarkers.Advances(row?.Seen, read, allowBackward: false);
-        if (seenChanged)
-            w.UpsertReceipt(next.User, next.Channel, MarkerWrite.Seen, read, created: false); // the read marker made the entry when there was none
+            w.Upsert(next.User, next.Channel, read, row is null ? s_none : ReadMarkers.After(read, row.Value.Mentions), seenChanged ? read : null);
+        else if (seenChanged)
+            w.UpsertReceipt(next.User, next.Channel, MarkerWrite.Seen, read, created: false); // the read marker did not move: the entry exists
         return new MarkerUpdate(read, changed, seenChanged);
     }
 
@@ -376,7 +376,7 @@ public sealed partial class SqliteReadStateStore : IReadStateStore, IReadStateWi
         {
             select = SqliteChannelLog.Prepare(connection, SelectSql, out selectParameters, "$user", "$channel");
             lastChange = SqliteChannelLog.Prepare(connection, LastChangeSql, out lastChangeParameters, "$user");
-            upsert = SqliteChannelLog.Prepare(connection, UpsertSql, out upsertParameters, "$user", "$channel", "$epoch", "$seq", "$n", "$updated", "$mentionEpoch", "$mentions", "$changed");
+            upsert = SqliteChannelLog.Prepare(connection, UpsertSql, out upsertParameters, "$user", "$channel", "$epoch", "$seq", "$n", "$updated", "$mentionEpoch", "$mentions", "$changed", "$seen");
             delete = SqliteChannelLog.Prepare(connection, DeleteSql, out deleteParameters, "$user", "$channel");
             upsertSeen = SqliteChannelLog.Prepare(connection, UpsertSeenSql, out upsertSeenParameters, "$user", "$channel", "$value", "$changed");
             upsertDelivered = SqliteChannelLog.Prepare(connection, UpsertDeliveredSql, out upsertDeliveredParameters, "$user", "$channel", "$value", "$changed");
@@ -410,8 +410,8 @@ public sealed partial class SqliteReadStateStore : IReadStateStore, IReadStateWi
             (write == MarkerWrite.Seen ? upsertSeen : upsertDelivered).ExecuteNonQuery();
         }
 
-        /// <summary>Writes the entry as the user's most recently changed one.</summary>
-        public void Upsert(string user, string channel, ReadMarker? marker, IReadOnlyList<Position> mentions)
+        /// <summary>Writes the entry as the user's most recently changed one; its seen marker too when <paramref name="seen"/> is given.</summary>
+        public void Upsert(string user, string channel, ReadMarker? marker, IReadOnlyList<Position> mentions, ReadMarker? seen = null)
         {
             lastChangeParameters[0].Value = user;
             var changed = lastChange.ExecuteScalar() is long last ? last + 1 : 1;
@@ -424,6 +424,7 @@ public sealed partial class SqliteReadStateStore : IReadStateStore, IReadStateWi
             upsertParameters[6].Value = mentions.Count == 0 ? DBNull.Value : mentions[0].Epoch;
             upsertParameters[7].Value = mentions.Count == 0 ? DBNull.Value : Encode(mentions);
             upsertParameters[8].Value = changed;
+            upsertParameters[9].Value = seen is null ? DBNull.Value : EncodeReceipt(seen);
             upsert.ExecuteNonQuery();
         }
 

@@ -71,10 +71,7 @@ internal static class ReceiptEndpoints
         if (AccessCheck.Check(options.Value, channel, caller, ChannelOperation.Subscribe) is { } denied)
             return denied;
         if (!receipts.IsEnabled(channel))
-        {
-            return ReadEndpoints.Refused(MarkError.ReceiptsDisabled,
-                $"'{channel}' keeps no receipts: its namespace's Receipts is Off (Herald:Namespaces:{ChannelName.NamespaceOf(channel)}:Receipts).");
-        }
+            return ReadEndpoints.Refused(MarkError.ReceiptsDisabled, UnreadService.ReceiptsOffMessage(channel));
 
         var members = await receipts.GetAsync(channel, context.RequestAborted);
         return Results.Bytes(ReceiptJson.Answer(channel, members), "application/json");

@@ -51,16 +51,14 @@ public sealed class MemoryReadStateStore : IReadStateStore
 
     private MarkerUpdate SetReadAndSeen(Entry entry, ReadMarker marker)
     {
-        var changed = ReadMarkers.Advances(entry.Marker, marker, allowBackward: false);
+        var (read, changed, seenChanged) = ReadMarkers.ReadAndSeen(entry.Marker, entry.Seen, marker);
         if (changed)
         {
-            entry.Marker = marker;
-            entry.Mentions = ReadMarkers.After(marker, entry.Mentions);
+            entry.Marker = read;
+            entry.Mentions = ReadMarkers.After(read, entry.Mentions);
             Touch(entry);
         }
 
-        var read = entry.Marker!;
-        var seenChanged = ReadMarkers.Advances(entry.Seen, read, allowBackward: false);
         if (seenChanged)
             entry.Seen = read;
         return new MarkerUpdate(read, changed, seenChanged);

@@ -13,6 +13,19 @@ public static class ReadMarkers
     }
 
     /// <summary>
+    /// What <see cref="MarkerWrite.ReadAndSeen"/> stores over an entry's <paramref name="storedRead"/>
+    /// and <paramref name="storedSeen"/> markers: the read marker forward to <paramref name="next"/>,
+    /// then the seen marker forward to the read marker that leaves (moved or not).
+    /// </summary>
+    /// <returns>The read marker after the write, and whether the read and the seen marker moved (the seen one to <c>Read</c>).</returns>
+    public static (ReadMarker Read, bool ReadChanged, bool SeenChanged) ReadAndSeen(ReadMarker? storedRead, ReadMarker? storedSeen, ReadMarker next)
+    {
+        var readChanged = Advances(storedRead, next, allowBackward: false);
+        var read = readChanged ? next : storedRead!;
+        return (read, readChanged, Advances(storedSeen, read, allowBackward: false));
+    }
+
+    /// <summary>
     /// The mentions a new <paramref name="mention"/> leaves, or null when it changes nothing: it is at
     /// or below <paramref name="marker"/> (same epoch), already kept, or older than the newest
     /// <paramref name="keep"/>. Mentions are of one epoch: one of another epoch than the kept ones

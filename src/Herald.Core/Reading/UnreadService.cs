@@ -53,9 +53,10 @@ public sealed partial class UnreadService(
         }
 
         var n = await OrdinalAtAsync(channel, state, at, cancellationToken).ConfigureAwait(false);
+        var marker = new ReadMarker(state.Epoch, at, n, _time.GetUtcNow());
         var update = markUnread
-            ? await store.SetMarkerAsync(user, channel, new ReadMarker(state.Epoch, at, n, _time.GetUtcNow()), MarkerWrite.ReadBackward, cancellationToken).ConfigureAwait(false)
-            : await ReadAsync(user, channel, new ReadMarker(state.Epoch, at, n, _time.GetUtcNow()), shown: !isPrivate, cancellationToken).ConfigureAwait(false);
+            ? await store.SetMarkerAsync(user, channel, marker, MarkerWrite.ReadBackward, cancellationToken).ConfigureAwait(false)
+            : await ReadAsync(user, channel, marker, shown: !isPrivate, cancellationToken).ConfigureAwait(false);
         if (update.Changed)
             sync?.Enqueue(user, channel, update.Marker);
         if (markUnread && !isPrivate)
@@ -70,8 +71,8 @@ public sealed partial class UnreadService(
     /// </summary>
     public async ValueTask<DeliveredOutcome> MarkDeliveredAsync(string user, string channel, long? offset, string? epoch, CancellationToken cancellationToken = default)
     {
-        if (receipts is null || _options.ReceiptsOf(channel) == ReceiptsMode.Off)
-            return new DeliveredOutcome(null, false, MarkError.ReceiptsDisabled, $"'{channel}' keeps no receipts: its namespace's Receipts is Off (Herald:Namespaces:{ChannelName.NamespaceOf(channel)}:Receipts).");
+        if (ReceiptsFor(channel) is null)
+            return new DeliveredOutcome(null, false, MarkError.ReceiptsDisabled, ReceiptsOffMessage(channel));
         var state = await log.GetStateAsync(channel, cancellationToken).ConfigureAwait(false);
         if (Check(state, offset, epoch) is { } failed)
             return new DeliveredOutcome(null, false, failed.Error, failed.Message);
@@ -91,23 +92,31 @@ public sealed partial class UnreadService(
     /// </summary>
     private async ValueTask<MarkerUpdate> ReadAsync(string user, string channel, ReadMarker marker, bool shown, CancellationToken cancellationToken)
     {
-        if (!shown || receipts is null || _options.ReceiptsOf(channel) == ReceiptsMode.Off)
+        if (!shown || ReceiptsFor(channel) is not { } listener)
             return await store.SetMarkerAsync(user, channel, marker, MarkerWrite.Read, cancellationToken).ConfigureAwait(false);
         var update = await store.SetMarkerAsync(user, channel, marker, MarkerWrite.ReadAndSeen, cancellationToken).ConfigureAwait(false);
         if (update.SeenChanged)
-            await receipts.OnReceiptAsync(channel, user, update.Marker, null, cancellationToken).ConfigureAwait(false);
+            await listener.OnReceiptAsync(channel, user, update.Marker, null, cancellationToken).ConfigureAwait(false);
         return update;
     }
+
+    /// <summary>Why a channel refuses a receipt or a receipts request (<see cref="MarkError.ReceiptsDisabled"/>).</summary>
+    internal static string ReceiptsOffMessage(string channel) =>
+        $"'{channel}' keeps no receipts: its namespace's Receipts is Off (Herald:Namespaces:{ChannelName.NamespaceOf(channel)}:Receipts).";
+
+    /// <summary>Who is told of the channel's receipts; null when it keeps none (no listener, or its namespace's <c>Receipts</c> is Off).</summary>
+    private IReceiptListener? ReceiptsFor(string channel) =>
+        receipts is not null && _options.ReceiptsOf(channel) != ReceiptsMode.Off ? receipts : null;
 
     /// <summary>Stores a receipt marker on a channel with receipts and, when it moved, tells the channel's subscribers; null when the channel has none.</summary>
     private async ValueTask<MarkerUpdate?> ShowAsync(string user, string channel, ReadMarker marker, MarkerWrite write, CancellationToken cancellationToken)
     {
-        if (receipts is null || _options.ReceiptsOf(channel) == ReceiptsMode.Off)
+        if (ReceiptsFor(channel) is not { } listener)
             return null;
         var update = await store.SetMarkerAsync(user, channel, marker, write, cancellationToken).ConfigureAwait(false);
         if (update.Changed)
         {
-            await receipts.OnReceiptAsync(channel, user, write == MarkerWrite.Seen ? update.Marker : null, write == MarkerWrite.Delivered ? update.Marker : null, cancellationToken).ConfigureAwait(false);
+            await listener.OnReceiptAsync(channel, user, write == MarkerWrite.Seen ? update.Marker : null, write == MarkerWrite.Delivered ? update.Marker : null, cancellationToken).ConfigureAwait(false);
         }
 
         return update;

@@ -69,9 +69,9 @@ internal sealed class WebAsset
     /// <summary>The best representation the request accepts: Brotli, then gzip, then the bytes as they are.</summary>
     public Representation Select(IList<StringWithQualityHeaderValue> acceptEncoding)
     {
-        if (brotli is not null && Accepts(acceptEncoding, "br") && Brotli is { } br)
+        if (Accepts(acceptEncoding, "br") && Brotli is { } br)
             return br;
-        if (gzip is not null && Accepts(acceptEncoding, "gzip") && Gzip is { } gz)
+        if (Accepts(acceptEncoding, "gzip") && Gzip is { } gz)
             return gz;
         return Identity;
     }

@@ -80,6 +80,13 @@ passed=0; failed=0; skipped=0; status=0
 # The name of every failing test, gathered from each suite's output and listed again just above
 # the summary line, where a CI log cut to its end still shows them.
 failures=$(mktemp)
+# A failed check: counted, and named in that recap.
+fail_check() { status=1; failed=$((failed + 1)); echo "$1" >>"$failures"; }
+# One check made by one command: passed when it exits 0.
+check() { # check <name> <command...>
+  local name=$1; shift
+  if "$@"; then passed=$((passed + 1)); else fail_check "$name"; fi
+}
 dotnet_logs=$(mktemp -d)
 dotnet_pids=()
 log "test tests/Herald.Tests, tests/Herald.Specification and tests/Herald.IntegrationTests (side by side)"
@@ -95,7 +102,7 @@ for entry in "${dotnet_pids[@]}"; do
   echo "-- $project (at $SECONDS s)"; cat "$results"
   grep -E '^ +Failed ' "$results" | sed -E "s|^ +Failed +|$project: |" >>"$failures"
   line=$(grep -E '(Passed|Failed)! +- +Failed: +[0-9]+' "$results" | tail -n 1)
-  if [ -z "$line" ]; then status=1; failed=$((failed + 1)); continue; fi
+  if [ -z "$line" ]; then fail_check "$project (no summary line)"; continue; fi
   f=$(sed -E 's/.*Failed: +([0-9]+).*/\1/' <<<"$line")
   p=$(sed -E 's/.*Passed: +([0-9]+).*/\1/' <<<"$line")
   s=$(sed -E 's/.*Skipped: +([0-9]+).*/\1/' <<<"$line")
@@ -107,7 +114,7 @@ rm -rf "$dotnet_logs"
 # Release herald built above — counted from vitest's JSON report.
 if [ -f clients/js/package.json ]; then
   log "test clients/js (typecheck + vitest)"
-  (cd clients/js && npm run --silent typecheck) || { status=1; failed=$((failed + 1)); echo "clients/js: typecheck" >>"$failures"; }
+  (cd clients/js && npm run --silent typecheck) || fail_check "clients/js: typecheck"
   report=$(mktemp)
   (cd clients/js && npx vitest run --reporter=default --reporter=json --outputFile="$report")
   vitest_status=$?
@@ -115,9 +122,9 @@ if [ -f clients/js/package.json ]; then
     read -r p f s <<<"$counts"
     passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
     # A file that failed to load counts no test, but vitest still exits non-zero.
-    if [ "$vitest_status" != 0 ] && [ "$f" = 0 ]; then failed=$((failed + 1)); fi
+    if [ "$vitest_status" != 0 ] && [ "$f" = 0 ]; then fail_check "clients/js: a test file that did not load (see above)"; fi
   else
-    failed=$((failed + 1))
+    fail_check "clients/js: no vitest report"
   fi
   [ "$vitest_status" = 0 ] || status=1
   jq -r '.testResults[] | .name as $file | .assertionResults[] | select(.status == "failed") | "clients/js: \($file | sub(".*/clients/js/"; "")) > \(.fullName)"' "$report" >>"$failures" 2>/dev/null
@@ -133,7 +140,7 @@ for entry in "${deploy_pids[@]}"; do
   case $code in
     0) passed=$((passed + 1)) ;;
     77) skipped=$((skipped + 1)) ;;
-    *) status=1; failed=$((failed + 1)); echo "$script (exit $code)" >>"$failures" ;;
+    *) fail_check "$script (exit $code)" ;;
   esac
 done
 rm -rf "$deploy_logs"
@@ -150,7 +157,7 @@ if [ -f tests/e2e/package.json ]; then
   count() { sed -nE "s/^# $1 ([0-9]+)$/\1/p" "$tap" | tail -n 1; }
   p=$(count pass); f=$(count fail); c=$(count cancelled); s=$(count skipped); t=$(count todo)
   if [ -z "$p" ] || [ -z "$f" ]; then
-    status=1; failed=$((failed + 1))
+    fail_check "tests/e2e: no TAP summary"
   else
     passed=$((passed + p)); failed=$((failed + f + ${c:-0})); skipped=$((skipped + ${s:-0} + ${t:-0}))
   fi
@@ -162,50 +169,36 @@ fi
 # replayed in-process through every parser target: a second or two, no AFL needed.
 if [ -d bench/fuzz/corpus ]; then
   log "fuzz corpora replay"
-  if dotnet run -c Release --no-build --project bench/Herald.Fuzz -- replay-all bench/fuzz/corpus; then
-    passed=$((passed + 1))
-  else
-    status=1; failed=$((failed + 1)); echo "fuzz corpora replay" >>"$failures"
-  fi
+  check "fuzz corpora replay" dotnet run -c Release --no-build --project bench/Herald.Fuzz -- replay-all bench/fuzz/corpus
 fi
 
 # The benchmark must stay correct too: a few-second smoke run of the append benchmark.
 if [ -d bench/Herald.AppendBench ]; then
   log "bench smoke (append, 2 s)"
-  if ! dotnet run -c Release --no-build --project bench/Herald.AppendBench -- --publishers 8 --seconds 2 --channels 2; then
-    status=1; failed=$((failed + 1)); echo "bench smoke (append)" >>"$failures"
-  else
-    passed=$((passed + 1))
-  fi
+  check "bench smoke (append)" dotnet run -c Release --no-build --project bench/Herald.AppendBench -- --publishers 8 --seconds 2 --channels 2
 fi
 
 # The webhook benchmark: a real herald delivering to a verifying receiver for a few seconds,
 # failing on any lost delivery, bad signature or reused webhook-id.
 if [ -d bench/Herald.WebhookBench ]; then
   log "bench smoke (outbound webhooks, 2 s)"
-  if dotnet run -c Release --no-build --project bench/Herald.WebhookBench -- --seconds 2 --warmup 1 --rate 500 --publishers 4 --drain 60 --check; then
-    passed=$((passed + 1))
-  else
-    status=1; failed=$((failed + 1)); echo "bench smoke (outbound webhooks)" >>"$failures"
-  fi
+  check "bench smoke (outbound webhooks)" \
+    dotnet run -c Release --no-build --project bench/Herald.WebhookBench -- --seconds 2 --warmup 1 --rate 500 --publishers 4 --drain 60 --check
 fi
 
 # The unread benchmark: a real herald answering GET /v1/me/unread over 50 channels while messages
 # arrive, failing when a count differs from the history's.
 if [ -d bench/Herald.UnreadBench ]; then
   log "bench smoke (unread counts, 50 channels)"
-  if dotnet run -c Release --no-build --project bench/Herald.UnreadBench -- --channels 50 --messages 3 --requests 50 --warmup 10 --rate 20 --check; then
-    passed=$((passed + 1))
-  else
-    status=1; failed=$((failed + 1)); echo "bench smoke (unread counts)" >>"$failures"
-  fi
+  check "bench smoke (unread counts)" \
+    dotnet run -c Release --no-build --project bench/Herald.UnreadBench -- --channels 50 --messages 3 --requests 50 --warmup 10 --rate 20 --check
 fi
 
 # And the load generator: a few seconds of WebSocket and SSE fan-out against a real server,
 # failing on any gap, duplicate or loss.
 if [ -x bench.sh ]; then
   log "bench smoke (load generator, ws + sse)"
-  if NO_BUILD=1 ./bench.sh smoke >/dev/null; then passed=$((passed + 1)); else status=1; failed=$((failed + 1)); echo "bench smoke (load generator)" >>"$failures"; fi
+  check "bench smoke (load generator)" env NO_BUILD=1 ./bench.sh smoke >/dev/null
 fi
 
 # The rest of the solution, built in the background since the build above.
@@ -213,7 +206,7 @@ log "results of the background build (the rest of the solution)"
 if wait "$rest_pid"; then
   passed=$((passed + 1)); echo "ok: $(grep -c '^-- ' "$rest_log") projects built with warnings as errors, $(tail -n 1 "$rest_log")"
 else
-  status=1; failed=$((failed + 1)); cat "$rest_log"; echo "background build of the rest of the solution" >>"$failures"
+  cat "$rest_log"; fail_check "background build of the rest of the solution"
 fi
 rm -f "$rest_log"
 

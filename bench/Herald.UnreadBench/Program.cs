@@ -79,7 +79,7 @@ var writer = rate <= 0 ? Task.CompletedTask : Task.Run(async () =>
 var list = "v1/me/unread?channels=" + string.Join(',', names);
 // The two kinds of request alternate, warm-up included: each is measured under the same
 // conditions (the JIT's tiers, the heap's size, the background writes), not one after the other.
-var (all, listed) = await MeasureAsync(("all of mine", "v1/me/unread"), ($"{channels} listed", list));
+var measured = await MeasureAsync(("all of mine", "v1/me/unread"), ($"{channels} listed", list));
 await stop.CancelAsync();
 await writer;
 Console.WriteLine($"background publications during the measurement: {background}");
@@ -107,17 +107,16 @@ if (check)
 
 Console.WriteLine($"| request | p50 | p90 | p99 | max |");
 Console.WriteLine($"|---|---|---|---|---|");
-foreach (var (name, histogram) in new[] { all, listed })
+foreach (var (name, histogram) in measured)
     Console.WriteLine($"| GET /v1/me/unread, {name} | {Ms(histogram, 50)} | {Ms(histogram, 90)} | {Ms(histogram, 99)} | {histogram.GetMaxValue() / 1000.0:F2} ms |");
 return 0;
 
-async Task<((string Name, LongHistogram Histogram) First, (string Name, LongHistogram Histogram) Second)> MeasureAsync((string Name, string Path) first, (string Name, string Path) second)
+async Task<(string Name, LongHistogram Histogram)[]> MeasureAsync(params (string Name, string Path)[] kinds)
 {
     // Timed: the request until its answer's last byte is in (into a buffer reused across requests,
     // so the client's own allocations and JSON parsing do not count as the server's latency).
     // The answer is parsed, and checked, after the clock stops.
-    var histograms = new[] { new LongHistogram(TimeSpan.FromSeconds(10).Ticks / 10, 3), new LongHistogram(TimeSpan.FromSeconds(10).Ticks / 10, 3) };
-    var kinds = new[] { first, second };
+    var histograms = kinds.Select(_ => new LongHistogram(TimeSpan.FromSeconds(10).Ticks / 10, 3)).ToArray();
     var buffer = new MemoryStream(256 * 1024);
     for (var i = 0; i < warmupRequests + requests; i++)
     {
@@ -143,7 +142,7 @@ async Task<((string Name, LongHistogram Histogram) First, (string Name, LongHist
         }
     }
 
-    return ((first.Name, histograms[0]), (second.Name, histograms[1]));
+    return [.. kinds.Select((kind, k) => (kind.Name, histograms[k]))];
 }
 
 static async Task<JsonElement> GetJsonAsync(HttpClient client, string path)

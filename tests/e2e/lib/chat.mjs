@@ -26,8 +26,10 @@ export async function waitConnected(page, transport) {
   }
 }
 
-export async function send(page, text) {
-  await page.fill('#message', text);
+export async function send(page, text, { typed = false } = {}) {
+  // typed: key by key, as a person types (what the input's key handlers see), not filled at once.
+  if (typed) await page.locator('#message').pressSequentially(text, { delay: 20 });
+  else await page.fill('#message', text);
   await page.press('#message', 'Enter');
   // Sent once the input is cleared: the publish was committed.
   await page.waitForFunction(() => document.getElementById('message').value === '', null, { timeout: TIMEOUT_MS });

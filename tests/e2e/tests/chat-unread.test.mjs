@@ -133,10 +133,8 @@ describe('the chat: unread and mention badges', () => {
     const bob = await enter(browser, server, { name: 'bob', rooms: ['desk', 'side'] });
     try {
       await open(alice.page, 'side');
-      await alice.page.locator('#message').pressSequentially('@bob, ping', { delay: 20 });
-      await alice.page.press('#message', 'Enter');
-      // Sent once the input is cleared: typing the next one sooner would be wiped by that clearing.
-      await alice.page.waitForFunction(() => document.getElementById('message').value === '', null, { timeout: TIMEOUT_MS });
+      // send() returns once the input is cleared: typing the next one sooner would be wiped by that clearing.
+      await send(alice.page, '@bob, ping', { typed: true });
       await send(alice.page, 'no mention here');
       await waitBadge(bob.page, 'side', 2, 1);
       await open(alice.page, 'desk');

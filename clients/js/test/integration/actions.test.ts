@@ -9,7 +9,6 @@ import { HeraldServer, until, jwt, SECRET } from './herald-server.js';
 import { client, freshChannel } from './recorder.js';
 import { TcpProxy } from './tcp-proxy.js';
 
-
 let server: HeraldServer;
 let proxy: TcpProxy;
 const clients: Herald[] = [];

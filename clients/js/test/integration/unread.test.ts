@@ -7,7 +7,6 @@ import type { Herald, HeraldError, TransportName, UnreadTracker } from '../../sr
 import { HeraldServer, until, jwt, SECRET } from './herald-server.js';
 import { client, freshChannel, Received } from './recorder.js';
 
-
 let server: HeraldServer;
 const clients: Herald[] = [];
 

@@ -6,7 +6,6 @@ import type { Herald, Subscription, TransportName } from '../../src/index.js';
 import { API_KEY, HeraldServer, until, jwt, SECRET } from './herald-server.js';
 import { client, freshChannel } from './recorder.js';
 
-
 let server: HeraldServer;
 const clients: Herald[] = [];
 

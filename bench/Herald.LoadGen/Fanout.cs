@@ -140,8 +140,10 @@ internal static class Fanout
                 Published = published.Published,
                 PublishErrors = published.Errors,
                 PublishedPerSecond = Math.Round(published.Published / published.Seconds, 1),
+                TimerLateP99Ms = published.TimerLateP99Ms,
                 Top = top,
             };
+            (step.PublishAnswerP50Ms, step.PublishAnswerP99Ms) = published.AnswerMs();
             step.Add(shares, go, published.Seconds);
             step.AddFrames(shares);
             step.Measure(probe, serverCpu, shares.Sum(s => s.GeneratorCpuSeconds) + (Environment.CpuUsage.TotalTime - ownCpu).TotalSeconds, wall);

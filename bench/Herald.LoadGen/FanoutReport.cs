@@ -17,6 +17,13 @@ internal sealed class FanoutStep : Measurement
     public long Published { get; set; }
     public double PublishedPerSecond { get; set; }
     public long PublishErrors { get; set; }
+
+    /// <summary>Publish timestamp → HTTP answer (the publish's own share of the delivery latency).</summary>
+    public double PublishAnswerP50Ms { get; set; }
+    public double PublishAnswerP99Ms { get; set; }
+
+    /// <summary>How late the generator's timer fired for a due publish (p99; excluded from every latency).</summary>
+    public double TimerLateP99Ms { get; set; }
     public long Top { get; set; }
     public double PublicationsPerFrame { get; set; }
     public double FramesPerSecond { get; set; }

@@ -33,8 +33,11 @@ internal static class Latency
             s_all.Add(histogram);
         }
 
-        histogram.RecordValue(Math.Clamp(stopwatchTicks * 1_000_000 / Stopwatch.Frequency, 1, Highest));
+        histogram.RecordValue(Micros(stopwatchTicks));
     }
+
+    /// <summary>Stopwatch ticks as whole microseconds, within what a histogram holds.</summary>
+    public static long Micros(long stopwatchTicks) => Math.Clamp(stopwatchTicks * 1_000_000 / Stopwatch.Frequency, 1, Highest);
 
     public static void Reset()
     {

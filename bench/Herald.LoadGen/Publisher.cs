@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Http.Headers;
+using HdrHistogram;
 
 namespace Herald.LoadGen;
 
@@ -8,9 +9,12 @@ namespace Herald.LoadGen;
 /// at most one request in flight on each. Open loop at an offered rate R — message k is due at
 /// k/R after the start, whichever connection is free takes it, and it carries its due time as its
 /// timestamp, so a publisher held back by a slow server counts that wait as latency instead of
-/// hiding it — or closed loop (<c>max</c>): every connection sends its next message as soon as the
-/// last one is answered, stamped when sent. Each connection numbers its own messages (SignalR's
-/// sequence check needs that), and the numbering goes on across runs.
+/// hiding it (a connection that was free and waited for the due time stamps the moment its timer
+/// woke it instead: how late the generator's own timer fires is not the server's latency, and is
+/// reported apart as <see cref="PublishResult.TimerLateP99Ms"/>) — or closed loop (<c>max</c>):
+/// every connection sends its next message as soon as the last one is answered, stamped when sent.
+/// Each connection numbers its own messages (SignalR's sequence check needs that), and the
+/// numbering goes on across runs.
 /// </summary>
 internal sealed class Publisher : IDisposable
 {
@@ -54,7 +58,12 @@ internal sealed class Publisher : IDisposable
                     if (stamp >= end)
                         return;
                     if (stamp > now)
+                    {
                         await Task.Delay(TimeSpan.FromSeconds((double)(stamp - now) / Stopwatch.Frequency));
+                        var woke = Stopwatch.GetTimestamp();
+                        result.RecordTimerLate(woke - stamp);
+                        stamp = Math.Max(stamp, woke);
+                    }
                 }
                 else
                 {
@@ -70,7 +79,10 @@ internal sealed class Publisher : IDisposable
                 {
                     using var response = await _client.PostAsync(_path, content);
                     if (response.IsSuccessStatusCode)
+                    {
                         Interlocked.Increment(ref result.Published);
+                        result.RecordAnswer(Stopwatch.GetTimestamp() - stamp);
+                    }
                     else
                         result.Fail($"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
                 }
@@ -94,8 +106,44 @@ internal sealed class Publisher : IDisposable
 
 internal sealed class PublishResult
 {
+    private readonly LongHistogram _answers = Latency.Create();
+    private readonly LongHistogram _timerLate = Latency.Create();
     public long Published;
     public long Errors;
+
+    /// <summary>Records how long a successful publish took from its timestamp to its answer.</summary>
+    public void RecordAnswer(long stopwatchTicks)
+    {
+        lock (_answers)
+            _answers.RecordValue(Latency.Micros(stopwatchTicks));
+    }
+
+    /// <summary>Records how late the generator's timer woke a connection for its due time.</summary>
+    public void RecordTimerLate(long stopwatchTicks)
+    {
+        lock (_timerLate)
+            _timerLate.RecordValue(Latency.Micros(stopwatchTicks));
+    }
+
+    /// <summary>Publish timestamp → HTTP answer, p50 and p99 in ms (what the publish itself costs of the delivery latency).</summary>
+    public (double P50, double P99) AnswerMs()
+    {
+        lock (_answers)
+        {
+            var (p50, p99, _, _) = Latency.Percentiles(_answers);
+            return (p50, p99);
+        }
+    }
+
+    /// <summary>How late the generator's timer fired for a due publish, p99 in ms (not counted as latency).</summary>
+    public double TimerLateP99Ms
+    {
+        get
+        {
+            lock (_timerLate)
+                return Latency.Percentiles(_timerLate).P99;
+        }
+    }
 
     public double Seconds { get; set; }
 

@@ -5,10 +5,16 @@
 #            publishes through node A, then through node B itself for comparison; the publish ->
 #            delivery latency at rising rates (the saturation step tells where 10 % is)
 # A fresh redis-server (AOF, appendfsync REDIS_FSYNC (always), no snapshots) per phase, pinned with the servers
-# to core 0; the load generator on core 1.   bench/redis/run.sh [fanout|latency|all]
+# to core 0; the load generator on core 1 (PIN=0: nothing pinned, every process on both cores as the
+# OS schedules it — the server-core CPU figures then mean nothing).   bench/redis/run.sh [fanout|latency|all]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source bench/lib.sh
+# PIN=0: taskset -c CORE CMD... runs CMD... unpinned. In a background job or a pipeline (a
+# subshell) the function execs it, so $! is the process itself and stopping it stops it.
+if [[ ${PIN:-1} == 0 ]]; then
+  taskset() { shift 2; if (( BASH_SUBSHELL > 0 )); then exec "$@"; else "$@"; fi; }
+fi
 phase=${1:-all}
 step=${STEP_SECONDS:-5}; warmup=${WARMUP_SECONDS:-10}
 [[ ${NO_BUILD:-} == 1 ]] || build_all
@@ -33,6 +39,7 @@ node_b_pid=""; node_b_data=""
 stop_all() { stop_server; [[ -n $node_b_pid ]] && { kill "$node_b_pid" 2>/dev/null || true; wait "$node_b_pid" 2>/dev/null || true; }; [[ -n $node_b_data ]] && rm -rf "$node_b_data"; stop_redis; }
 trap stop_all EXIT INT TERM
 machine
+if [[ ${PIN:-1} == 0 ]]; then echo "PIN=0: nothing pinned after all (the line above does not hold)"; fi
 
 if [[ $phase == fanout || $phase == all ]]; then
   for subscribers in 1000 5000; do

@@ -229,19 +229,28 @@ public static class ChaosRun
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
-            var behind = subscribers.Count(s => s.Channels.Any(c =>
+            bool Behind(ChaosSubscriber s, string c)
             {
                 var top = finalLog.TryGetValue(c, out var entries) && entries.Count > 0 ? entries[^1] : default;
                 if (top.Epoch is null)
                     return false;
                 return !s.Records[c].Events.Any(e => e is Seen seen && seen.Epoch == top.Epoch && seen.Offset >= top.Offset
                     || e is Reset reset && reset.ToEpoch == top.Epoch && reset.ToOffset >= top.Offset);
-            }));
+            }
+
+            var behind = subscribers.Count(s => s.Channels.Any(c => Behind(s, c)));
             if (behind == 0)
                 return;
             if (DateTime.UtcNow > deadline)
             {
                 log($"{behind} subscribers still behind after {timeout}");
+                foreach (var s in subscribers.Where(s => s.Channels.Any(c => Behind(s, c))))
+                {
+                    var where = string.Join(", ", s.Channels.Where(c => Behind(s, c)).Select(c =>
+                        $"{c} at {s.PositionOf(c).Epoch}:{s.PositionOf(c).Offset} (log ends at {finalLog[c][^1].Epoch}:{finalLog[c][^1].Offset})"));
+                    log($"  {s.Name}: {where}; {s.Reconnects} reconnects, last error: {s.LastError ?? "none"}, last answer: {s.LastAnswer ?? "none"}");
+                }
+
                 return;
             }
 

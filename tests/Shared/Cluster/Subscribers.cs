@@ -21,6 +21,12 @@ public abstract class ChaosSubscriber(string name, Uri proxy, IReadOnlyList<stri
 
     public long Reconnects => Interlocked.Read(ref _reconnects);
 
+    /// <summary>Why the last connection (or poll) ended, for a subscriber left behind.</summary>
+    public string? LastError { get; private set; }
+
+    /// <summary>What the last answer held (long polling), for a subscriber left behind.</summary>
+    public string? LastAnswer { get; protected set; }
+
     protected Uri Proxy { get; } = proxy;
 
     /// <summary>Per channel the last position received (or told by a subscribe reply).</summary>
@@ -39,6 +45,7 @@ public abstract class ChaosSubscriber(string name, Uri proxy, IReadOnlyList<stri
             }
             catch (Exception e) when (e is WebSocketException or HttpRequestException or IOException or JsonException or InvalidOperationException or TaskCanceledException or OperationCanceledException)
             {
+                LastError = $"{DateTime.UtcNow:HH:mm:ss.fff} {e.GetType().Name}: {e.Message}";
             }
 
             if (stopping.IsCancellationRequested)
@@ -74,6 +81,13 @@ public abstract class ChaosSubscriber(string name, Uri proxy, IReadOnlyList<stri
                 Positions[channel] = (epoch, offset);
             }
         }
+    }
+
+    /// <summary>Where this subscriber stands on <paramref name="channel"/>.</summary>
+    public (string Epoch, long Offset) PositionOf(string channel)
+    {
+        lock (Positions)
+            return Positions[channel];
     }
 
     protected string Cursor()
@@ -222,7 +236,7 @@ public sealed class LongPollSubscriber(string name, Uri proxy, IReadOnlyList<str
         {
             using var response = await http.GetAsync($"v1/poll?{channelQuery}&cursor={Cursor()}&wait=10", stopping);
             if (!response.IsSuccessStatusCode)
-                throw new HttpRequestException($"poll answered {(int)response.StatusCode}");
+                throw new HttpRequestException($"poll answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(stopping)}");
             using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync(stopping));
             var answer = document.RootElement;
             foreach (var channel in answer.GetProperty("channels").EnumerateObject())
@@ -231,8 +245,10 @@ public sealed class LongPollSubscriber(string name, Uri proxy, IReadOnlyList<str
                     channel.Value.GetProperty("offset").GetInt64(), "poll recovered:false");
             }
 
-            foreach (var publication in answer.GetProperty("publications").EnumerateArray())
+            var publications = answer.GetProperty("publications");
+            foreach (var publication in publications.EnumerateArray())
                 OnPublication(publication);
+            LastAnswer = $"{DateTime.UtcNow:HH:mm:ss.fff} {publications.GetArrayLength()} publications, more {answer.GetProperty("more")}, channels {answer.GetProperty("channels")}";
             Ready.TrySetResult();
         }
     }

@@ -40,7 +40,7 @@ internal sealed class FanoutStep : Measurement
 
     public string Describe() => string.Create(CultureInfo.InvariantCulture,
         $"{Target} {Transport} rate {Rate}: published {Published} ({PublishedPerSecond}/s), delivered {Deliveries}/{Expected} = {DeliveriesPerSecond}/s over {ActiveSeconds} s; "
-        + $"latency p50 {LatencyP50Ms} p99 {LatencyP99Ms} p99.9 {LatencyP999Ms} max {LatencyMaxMs} ms; {PublicationsPerFrame}/frame; "
+        + $"latency p50 {LatencyP50Ms} p99 {LatencyP99Ms} p99.9 {LatencyP999Ms} max {LatencyMaxMs} ms (publish answered p50 {PublishAnswerP50Ms} p99 {PublishAnswerP99Ms} ms); {PublicationsPerFrame}/frame; "
         + $"gaps {Gaps} dups {Duplicates} missing {Missing} resets {Resets} disconnected {Disconnected} errors {PublishErrors}; "
         + $"server CPU {ServerCpuPercent} % ({ServerCpuMicrosPerDelivery} µs/delivery, core {ServerCoreBusyPercent} % busy), RSS {ServerRssMiB} MiB; "
         + $"generator CPU {GeneratorCpuPercent} % ({GeneratorCpuMicrosPerDelivery} µs/delivery; core {GeneratorCoreBusyPercent} % busy){(KeptUp ? "; kept up" : "")}");

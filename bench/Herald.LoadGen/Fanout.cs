@@ -123,6 +123,7 @@ internal static class Fanout
             var ownCpu = Environment.CpuUsage.TotalTime;
             var go = Stopwatch.GetTimestamp();
             var published = await publisher.RunAsync(rate, TimeSpan.FromSeconds(seconds));
+            var answered = published.AnswerMs();
             var top = await target.TopAsync(endpoint, channel, apiKey);
             foreach (var child in children)
                 await child.SendAsync(string.Create(CultureInfo.InvariantCulture, $"drain {top} {drainSeconds}"));
@@ -140,10 +141,11 @@ internal static class Fanout
                 Published = published.Published,
                 PublishErrors = published.Errors,
                 PublishedPerSecond = Math.Round(published.Published / published.Seconds, 1),
+                PublishAnswerP50Ms = answered.P50,
+                PublishAnswerP99Ms = answered.P99,
                 TimerLateP99Ms = published.TimerLateP99Ms,
                 Top = top,
             };
-            (step.PublishAnswerP50Ms, step.PublishAnswerP99Ms) = published.AnswerMs();
             step.Add(shares, go, published.Seconds);
             step.AddFrames(shares);
             step.Measure(probe, serverCpu, shares.Sum(s => s.GeneratorCpuSeconds) + (Environment.CpuUsage.TotalTime - ownCpu).TotalSeconds, wall);

@@ -136,6 +136,9 @@ public sealed class HeraldOptions
     public ReceiptsMode ReceiptsOf(string channel) =>
         PolicyFor(channel).ReceiptsFor(KindOf(ChannelName.NamespaceOf(channel)));
 
+    /// <summary>Whether <paramref name="channel"/> keeps receipts at all (<see cref="ReceiptsOf"/> is not <see cref="ReceiptsMode.Off"/>).</summary>
+    public bool KeepsReceipts(string channel) => ReceiptsOf(channel) != ReceiptsMode.Off;
+
     /// <summary>The kind of namespace <paramref name="ns"/>: its own <c>Kind</c>, else by name (<c>me</c>, <c>dm</c>), else public.</summary>
     public ChannelKind KindOf(string ns) =>
         (Namespaces.TryGetValue(ns, out var policy) ? policy.Kind : null)

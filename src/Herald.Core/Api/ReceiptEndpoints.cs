@@ -70,7 +70,7 @@ internal static class ReceiptEndpoints
         var caller = await authenticator.IdentifyAsync(context.Request);
         if (AccessCheck.Check(options.Value, channel, caller, ChannelOperation.Subscribe) is { } denied)
             return denied;
-        if (!receipts.IsEnabled(channel))
+        if (!options.Value.KeepsReceipts(channel))
             return ReadEndpoints.Refused(MarkError.ReceiptsDisabled, UnreadService.ReceiptsOffMessage(channel));
 
         var members = await receipts.GetAsync(channel, context.RequestAborted);

@@ -106,7 +106,7 @@ public sealed partial class UnreadService(
 
     /// <summary>Who is told of the channel's receipts; null when it keeps none (no listener, or its namespace's <c>Receipts</c> is Off).</summary>
     private IReceiptListener? ReceiptsFor(string channel) =>
-        receipts is not null && _options.ReceiptsOf(channel) != ReceiptsMode.Off ? receipts : null;
+        receipts is not null && _options.KeepsReceipts(channel) ? receipts : null;
 
     /// <summary>Stores a receipt marker on a channel with receipts and, when it moved, tells the channel's subscribers; null when the channel has none.</summary>
     private async ValueTask<MarkerUpdate?> ShowAsync(string user, string channel, ReadMarker marker, MarkerWrite write, CancellationToken cancellationToken)

@@ -53,9 +53,6 @@ public sealed class ReceiptService : IReceiptListener, IAsyncDisposable
 
     internal static TimeSpan TickPeriod { get; } = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>Whether <paramref name="channel"/> keeps receipts (its namespace's <see cref="ChannelPolicy.Receipts"/>).</summary>
-    public bool IsEnabled(string channel) => _options.ReceiptsOf(channel) != ReceiptsMode.Off;
-
     /// <summary>The channel's receipts as the HTTP API answers them; null when the channel has more members than its policy shows.</summary>
     public async ValueTask<IReadOnlyList<MemberReceipt>?> GetAsync(string channel, CancellationToken cancellationToken = default)
     {
@@ -76,7 +73,7 @@ public sealed class ReceiptService : IReceiptListener, IAsyncDisposable
     internal async ValueTask AttachAsync(Session session, string channel, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(session);
-        if (!IsEnabled(channel))
+        if (!_options.KeepsReceipts(channel))
         {
             session.TrySend(Frame(session.Format, channel, ReceiptJson.Off(channel, "disabled")));
             return;

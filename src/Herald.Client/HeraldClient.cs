@@ -210,12 +210,15 @@ public sealed partial class HeraldClient : IAsyncDisposable, SubscriptionBase.IO
         ChannelNames.Check(channel);
         if (subscribeOptions?.Since is { } since && (since.Epoch is null || since.Offset < 0))
             throw new HeraldException("bad_request", "Since must be a position with an epoch and an offset of at least 0.");
-        Subscription<T> subscription;
+        if (GetSubscription(channel) is not null)
+            throw AlreadySubscribed(channel);
+        var subscription = new Subscription<T>(channel, subscribeOptions?.Since, reader, this, subscribeOptions?.Presence);
+        // The application's handlers go on before the server can answer (outside the lock: its code).
+        subscribeOptions?.Configure?.Invoke(subscription);
         lock (gate)
         {
             if (subscriptions.ContainsKey(channel))
-                throw new HeraldException("already_subscribed", $"Already subscribed to '{channel}': use that subscription, or unsubscribe first.");
-            subscription = new Subscription<T>(channel, subscribeOptions?.Since, reader, this, subscribeOptions?.Presence);
+                throw AlreadySubscribed(channel);
             order.Add(subscription);
             Publish();
         }
@@ -223,6 +226,9 @@ public sealed partial class HeraldClient : IAsyncDisposable, SubscriptionBase.IO
         connector.ChannelsChanged();
         return subscription;
     }
+
+    private static HeraldException AlreadySubscribed(string channel) =>
+        new("already_subscribed", $"Already subscribed to '{channel}': use that subscription, or unsubscribe first.");
 
     /// <summary>Publishes the subscription set as snapshots the connection reads without a lock. Under <see cref="gate"/>.</summary>
     private void Publish()

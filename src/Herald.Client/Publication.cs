@@ -124,4 +124,12 @@ public sealed class SubscribeOptions
     /// long or short polling in this client.
     /// </summary>
     public PresenceMode? Presence { get; set; }
+
+    /// <summary>
+    /// Runs on the new subscription before it is sent to the server. Attach <see cref="SubscriptionBase.Subscribed"/>,
+    /// <see cref="SubscriptionBase.Recovered"/>, <see cref="SubscriptionBase.Reset"/> or <see cref="SubscriptionBase.Failed"/>
+    /// handlers here to be sure to see the first confirmation: on an open connection it can arrive before
+    /// <c>Subscribe</c> returns. (Publications need no such care: they are held until the first consumer.)
+    /// </summary>
+    public Action<SubscriptionBase>? Configure { get; set; }
 }

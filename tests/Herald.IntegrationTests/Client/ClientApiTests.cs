@@ -123,7 +123,7 @@ public sealed class ClientApiTests : IAsyncLifetime
         var page = await client.HistoryAsync(channel, new HistoryOptions { Limit = 2, Reverse = true });
         await client.PublishAsync(channel, new Line(5), ChatJson.Default.Line);
 
-        var received = new Received<Line>(client.Subscribe(channel, ChatJson.Default.Line, new SubscribeOptions { Since = new Position(page.Epoch, page.Top) }));
+        var received = Received<Line>.Subscribe(o => client.Subscribe(channel, ChatJson.Default.Line, o), new SubscribeOptions { Since = new Position(page.Epoch, page.Top) });
         await received.Count(1);
         await client.PublishAsync(channel, new Line(6), ChatJson.Default.Line);
         await received.Count(2);
@@ -131,7 +131,7 @@ public sealed class ClientApiTests : IAsyncLifetime
         Assert.Equal([$"subscribed:{transport}:True", $"recovered:{transport}:4"], received.Events);
 
         var other = Clients.FreshChannel("news");
-        var everything = new Received<Line>(client.Subscribe(other, ChatJson.Default.Line, new SubscribeOptions { Since = Position.Start }));
+        var everything = Received<Line>.Subscribe(o => client.Subscribe(other, ChatJson.Default.Line, o), new SubscribeOptions { Since = Position.Start });
         for (var n = 1; n <= 3; n++)
             await client.PublishAsync(other, new Line(n), ChatJson.Default.Line);
         await everything.Count(3);
@@ -158,6 +158,33 @@ public sealed class ClientApiTests : IAsyncLifetime
         Assert.Equal([1, 2, 3], seen);
         Assert.False(subscription.Active);
         await Clients.Until(() => client.State == ConnectionState.Disconnected, TimeSpan.FromSeconds(30), () => $"still {client.State}");
+    }
+
+    [Fact]
+    public async Task Configure_attaches_handlers_before_the_server_can_confirm_so_no_first_confirmation_is_missed()
+    {
+        await using var client = Clients.Create(server.BaseAddress, [HeraldTransport.WebSocket], o => o.ApiKey = TestServer.ApiKey);
+        await client.ConnectAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        var all = new List<Received<JsonData>>();
+        for (var n = 0; n < 20; n++)
+        {
+            var channel = Clients.FreshChannel("news");
+            await client.PublishAsync(channel, JsonData.Null).WaitAsync(TimeSpan.FromSeconds(30));
+            all.Add(Received<JsonData>.Subscribe(o => client.Subscribe(channel, o), new SubscribeOptions { Since = Position.Start }));
+        }
+
+        foreach (var received in all)
+        {
+            await received.Event("recovered:");
+            await received.Count(1);
+            Assert.Equal(["subscribed:WebSocket:True", "recovered:WebSocket:0"], received.Events);
+        }
+
+        // A Configure that throws leaves nothing subscribed.
+        var refused = Clients.FreshChannel("news");
+        Assert.Throws<InvalidOperationException>(() => client.Subscribe(refused, new SubscribeOptions { Configure = _ => throw new InvalidOperationException("app") }));
+        Assert.Null(client.GetSubscription(refused));
+        Assert.NotNull(await client.SubscribeAsync(refused).WaitAsync(TimeSpan.FromSeconds(30)));
     }
 
     [Fact]

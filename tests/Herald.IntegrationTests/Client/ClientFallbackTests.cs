@@ -45,7 +45,7 @@ public sealed class ClientFallbackTests : IAsyncLifetime
         var channel = Clients.FreshChannel();
         await using var client = Clients.Create(proxy.BaseAddress, [.. HeraldTransports.Default]);
         var log = new ClientLog(client);
-        var received = new Received<JsonData>(client.Subscribe(channel));
+        var received = Received<JsonData>.Subscribe(o => client.Subscribe(channel, o));
         await received.Event("subscribed:Sse", 60);
 
         Assert.Equal(3, proxy.WebSocketsSeen);

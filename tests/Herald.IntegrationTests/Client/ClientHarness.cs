@@ -75,21 +75,31 @@ internal sealed class Received<T>
     private readonly List<Publication<T>> publications = [];
     private readonly List<string> events = [];
 
+    /// <summary>Records an existing subscription: its confirmations from now on, its publications from the first.</summary>
     public Received(Subscription<T> subscription)
     {
-        Subscription = subscription;
-        subscription.Received += (_, p) =>
-        {
-            lock (publications)
-                publications.Add(p);
-        };
-        subscription.Subscribed += (_, e) => Add($"subscribed:{e.Transport}:{e.Recovered}");
-        subscription.Recovered += (_, e) => Add($"recovered:{e.Transport}:{e.Position.Offset}");
-        subscription.Reset += (_, e) => Add($"reset:{e.Transport}:{e.Previous?.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"}->{e.Position.Offset}");
-        subscription.Failed += (_, e) => Add($"error:{e.Code}");
+        Watch(subscription);
+        Attach(subscription);
     }
 
-    public Subscription<T> Subscription { get; }
+    private Received()
+    {
+    }
+
+    public Subscription<T> Subscription { get; private set; } = null!;
+
+    /// <summary>
+    /// Subscribes with <paramref name="subscribe"/>, the confirmation handlers attached through
+    /// <see cref="SubscribeOptions.Configure"/>, so even a confirmation that arrives before Subscribe returns is recorded.
+    /// </summary>
+    public static Received<T> Subscribe(Func<SubscribeOptions, Subscription<T>> subscribe, SubscribeOptions? options = null)
+    {
+        var received = new Received<T>();
+        options ??= new SubscribeOptions();
+        options.Configure = received.Watch;
+        received.Attach(subscribe(options));
+        return received;
+    }
 
     public Publication<T>[] Publications
     {
@@ -120,6 +130,24 @@ internal sealed class Received<T>
         () => Events.Any(e => e.StartsWith(prefix, StringComparison.Ordinal)),
         TimeSpan.FromSeconds(seconds),
         () => $"no '{prefix}' event on {Subscription.Channel}; events {string.Join(' ', Events)}");
+
+    private void Attach(Subscription<T> subscription)
+    {
+        Subscription = subscription;
+        subscription.Received += (_, p) =>
+        {
+            lock (publications)
+                publications.Add(p);
+        };
+    }
+
+    private void Watch(SubscriptionBase subscription)
+    {
+        subscription.Subscribed += (_, e) => Add($"subscribed:{e.Transport}:{e.Recovered}");
+        subscription.Recovered += (_, e) => Add($"recovered:{e.Transport}:{e.Position.Offset}");
+        subscription.Reset += (_, e) => Add($"reset:{e.Transport}:{e.Previous?.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"}->{e.Position.Offset}");
+        subscription.Failed += (_, e) => Add($"error:{e.Code}");
+    }
 
     private void Add(string entry)
     {

@@ -31,7 +31,8 @@ trap stop_server EXIT INT TERM
 
 # start_server SYSTEM [extra server args...]
 #   herald (in-memory store) | herald-sqlite | herald-redis | signalr | socketio | socketio-polling | raw | raw-pack
-#   HERALD_SERVER=path/to/herald.dll runs another build of Herald (a before/after comparison).
+#   HERALD_SERVER=path/to/herald.dll runs another build of Herald (a before/after comparison);
+#   SERVER_ENV="NAME=value ..." sets environment variables for the servers only (a runtime knob comparison).
 # Ports come from 10000–32767, below Linux's ephemeral range (32768–60999), so no client socket of
 # this or any other run holds one; a port another server took is retried with the next pick.
 start_server() {
@@ -67,7 +68,9 @@ start_server_on_port() {
     *) echo "unknown system $system" >&2; return 2 ;;
   esac
   # taskset execs timeout, which forks the server: $! is timeout, its child the server.
-  taskset -c "$SERVER_CORE" timeout "$SERVER_TIMEOUT" "${cmd[@]}" "$@" >"$server_log" 2>&1 &
+  # SERVER_ENV="NAME=value ...": environment for the server only (not the generator), for knob comparisons.
+  # shellcheck disable=SC2086
+  taskset -c "$SERVER_CORE" timeout "$SERVER_TIMEOUT" env ${SERVER_ENV-} "${cmd[@]}" "$@" >"$server_log" 2>&1 &
   server=$!
   for _ in $(seq 300); do
     curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break

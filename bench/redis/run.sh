@@ -61,7 +61,8 @@ if [[ $phase == latency || $phase == all ]]; then
   node_a=$port
   node_b_data=$(mktemp -d /tmp/herald-bench-XXXX)
   port_b=$((10000 + RANDOM % 20000))
-  taskset -c "$SERVER_CORE" timeout "$SERVER_TIMEOUT" dotnet "${HERALD_SERVER:-$root/src/Herald.Server/$release/herald.dll}" serve \
+  # shellcheck disable=SC2086
+  taskset -c "$SERVER_CORE" timeout "$SERVER_TIMEOUT" env ${SERVER_ENV-} dotnet "${HERALD_SERVER:-$root/src/Herald.Server/$release/herald.dll}" serve \
     --urls "http://127.0.0.1:$port_b" --data "$node_b_data" --Herald:ApiKeys:0=$key --Logging:LogLevel:Default=Warning \
     --Herald:Connections:MaxConnectionsPerIp=0 --store redis --redis "$HERALD_REDIS" >"$node_b_data.log" 2>&1 &
   node_b_pid=$!

@@ -247,14 +247,25 @@ public sealed partial class Node : IBrokerHandler, IChannelInterest, IAsyncDispo
     {
         try
         {
-            // A lingering subscription being dropped must be gone before this one is made, or the
-            // broker could apply the unsubscribe last.
-            if (leaving is not null)
-                await leaving.ConfigureAwait(false);
-            var token = _stopping.Token;
-            await _broker.SubscribeAsync(entry.Channel, token).ConfigureAwait(false);
-            var state = await _log.GetStateAsync(entry.Channel, token).ConfigureAwait(false);
-            entry.Shard.Post(new Work(WorkKind.Initialized, entry, null, state, null));
+            // Bounded: a subscribe lost in a reconnect must fail (and be retried by the next reader),
+            // not leave the channel's readers on this node waiting for good.
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+            timeout.CancelAfter(_options.FollowTimeout);
+            var token = timeout.Token;
+            try
+            {
+                // A lingering subscription being dropped must be gone before this one is made, or the
+                // broker could apply the unsubscribe last.
+                if (leaving is not null)
+                    await leaving.WaitAsync(token).ConfigureAwait(false);
+                await _broker.SubscribeAsync(entry.Channel, token).ConfigureAwait(false);
+                var state = await _log.GetStateAsync(entry.Channel, token).ConfigureAwait(false);
+                entry.Shard.Post(new Work(WorkKind.Initialized, entry, null, state, null));
+            }
+            catch (OperationCanceledException ex) when (timeout.IsCancellationRequested && !_stopping.IsCancellationRequested)
+            {
+                throw new EngineUnavailableException($"Following channel '{entry.Channel}' took longer than {_options.FollowTimeout.TotalSeconds:0.#} s (Herald:Node:FollowTimeout).", ex);
+            }
         }
         catch (Exception ex)
         {
@@ -331,9 +342,12 @@ public sealed partial class Node : IBrokerHandler, IChannelInterest, IAsyncDispo
     {
         try
         {
-            await _broker.UnsubscribeAsync(channel, _stopping.Token).ConfigureAwait(false);
+            // Bounded as a follow is: a following subscribe of the channel waits for this one.
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+            timeout.CancelAfter(_options.FollowTimeout);
+            await _broker.UnsubscribeAsync(channel, timeout.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
         }
 #pragma warning disable CA1031 // A failed unsubscribe only costs traffic for a channel nobody reads here.

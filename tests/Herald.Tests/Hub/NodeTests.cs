@@ -177,6 +177,35 @@ public sealed class NodeTests : IAsyncDisposable
         Assert.True(backplane.Dropped > 0 && backplane.Duplicated > 0 && backplane.Reordered > 0, "the faults happened");
     }
 
+    [Fact]
+    public async Task A_broker_subscribe_that_hangs_fails_the_follow_after_the_timeout_and_the_next_reader_follows_again()
+    {
+        var log = new MemoryChannelLog();
+        var broker = new HangingBroker();
+        var (node, _) = NewNode(log, broker, new NodeOptions { FollowTimeout = TimeSpan.FromMilliseconds(300) });
+        IChannelInterest interest = node;
+
+        var first = interest.Acquire(Channel);
+        var failure = await Assert.ThrowsAsync<EngineUnavailableException>(() => first.WaitAsync(s_timeout));
+        Assert.Contains("Herald:Node:FollowTimeout", failure.Message, StringComparison.Ordinal);
+        Assert.False(node.IsFollowing(Channel));
+
+        broker.Open.TrySetResult();
+        interest.Release(Channel);
+        await interest.Acquire(Channel).WaitAsync(s_timeout);
+        await WaitUntilAsync(() => node.IsFollowing(Channel), "the second follow");
+        Assert.Equal(2, broker.Subscribes);
+    }
+
+    [Fact]
+    public void The_follow_timeout_is_checked_at_its_bounds()
+    {
+        Assert.Empty(new NodeOptions { FollowTimeout = TimeSpan.FromMilliseconds(100) }.Validate());
+        Assert.Empty(new NodeOptions { FollowTimeout = TimeSpan.FromMinutes(5) }.Validate());
+        Assert.Equal(["Herald:Node:FollowTimeout must be from 100 ms to 5 minutes."], new NodeOptions { FollowTimeout = TimeSpan.FromMilliseconds(99) }.Validate());
+        Assert.Equal(["Herald:Node:FollowTimeout must be from 100 ms to 5 minutes."], new NodeOptions { FollowTimeout = TimeSpan.FromMinutes(5) + TimeSpan.FromTicks(1) }.Validate());
+    }
+
     private (Node Node, PollWaiters Polls) NewNode(IChannelLog log, IBroker broker, NodeOptions? options = null)
     {
         var polls = new PollWaiters();
@@ -204,6 +233,34 @@ public sealed class NodeTests : IAsyncDisposable
                 Assert.Fail($"Timed out waiting for {what}.");
             await Task.Delay(10);
         }
+    }
+
+    /// <summary>A broker whose subscribes wait until <see cref="Open"/> completes (a subscribe lost in a reconnect).</summary>
+    private sealed class HangingBroker : IBroker
+    {
+        private int _subscribes;
+
+        public TaskCompletionSource Open { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public int Subscribes => Volatile.Read(ref _subscribes);
+
+        public bool MayLoseMessages => true;
+
+        public void Start(IBrokerHandler handler)
+        {
+        }
+
+        public async ValueTask SubscribeAsync(string channel, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref _subscribes);
+            await Open.Task.WaitAsync(cancellationToken);
+        }
+
+        public ValueTask UnsubscribeAsync(string channel, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
+
+        public ValueTask PublishEventAsync(ChannelEvent channelEvent, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 
     /// <summary>A broker the test drives: it delivers exactly what the test hands it, and records subscribes.</summary>

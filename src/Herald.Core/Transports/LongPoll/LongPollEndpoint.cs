@@ -156,14 +156,26 @@ internal static class LongPollEndpoint
             object? woken;
             using (var waiter = waiters.Register(channels))
             {
-                if (!waiter.Following.IsCompletedSuccessfully)
-                    await waiter.Following.WaitAsync(aborted);
-                answer = await PollReader.ReadAsync(log, channels, since, maxMessages, aborted);
-                var (presencePart, presenceNews) = readPresence is null ? (null, false) : await readPresence(aborted);
-                var (typingPart, typingNews) = readTyping is null ? (null, false) : readTyping();
-                answer = answer.WithParts(presencePart, typingPart);
-                if (answer.HasNews || presenceNews || typingNews || expiry.IsCancellationRequested)
+                // Read at once: what the log already holds answers the poll even while the node is
+                // still starting to follow a channel (slow after an engine outage, say).
+                (answer, var news) = await ReadAsync(log, channels, since, maxMessages, readPresence, readTyping, aborted);
+                if (news || expiry.IsCancellationRequested)
                     return answer;
+
+                if (!waiter.Following.IsCompletedSuccessfully)
+                {
+                    // Hold only once every channel is followed, and read again then: a publication
+                    // committed meanwhile is in that read or wakes the poll. Never longer than the wait.
+                    if (!await FollowedAsync(waiter.Following, expiry.Token))
+                    {
+                        aborted.ThrowIfCancellationRequested();
+                        return answer;
+                    }
+
+                    (answer, news) = await ReadAsync(log, channels, since, maxMessages, readPresence, readTyping, aborted);
+                    if (news || expiry.IsCancellationRequested)
+                        return answer;
+                }
 
                 woken = await waiter.WaitAsync(expiry.Token);
                 if (woken is null)
@@ -183,6 +195,37 @@ internal static class LongPollEndpoint
             // it, or fell behind): read again from the positions already resolved (a "from now"
             // channel keeps the top it was given on the first read).
             since = answer.Positions();
+        }
+    }
+
+    /// <summary>One read of the log, presence and typing: the answer so far and whether it has news.</summary>
+    private static async Task<(PollAnswer Answer, bool News)> ReadAsync(
+        IChannelLog log,
+        IReadOnlyList<string> channels,
+        Position?[] since,
+        int maxMessages,
+        Func<CancellationToken, Task<(Dictionary<string, byte[]>? Part, bool News)>>? readPresence,
+        Func<(Dictionary<string, byte[]> Part, bool News)>? readTyping,
+        CancellationToken aborted)
+    {
+        var answer = await PollReader.ReadAsync(log, channels, since, maxMessages, aborted);
+        var (presencePart, presenceNews) = readPresence is null ? (null, false) : await readPresence(aborted);
+        var (typingPart, typingNews) = readTyping is null ? (null, false) : readTyping();
+        answer = answer.WithParts(presencePart, typingPart);
+        return (answer, answer.HasNews || presenceNews || typingNews);
+    }
+
+    /// <summary>Waits until the node follows the poll's channels: false when <paramref name="expiry"/> came first; a failure to follow is thrown.</summary>
+    private static async Task<bool> FollowedAsync(Task following, CancellationToken expiry)
+    {
+        try
+        {
+            await following.WaitAsync(expiry);
+            return true;
+        }
+        catch (OperationCanceledException) when (expiry.IsCancellationRequested && !following.IsCanceled)
+        {
+            return false;
         }
     }
 

@@ -69,12 +69,17 @@ internal static class Fanout
 
             var steps = new List<FanoutStep>();
             var misses = 0;
+            double? saturation = null;
             for (var i = 0; i < rates.Length; i++)
             {
                 var max = rates[i] == "max";
                 if (!max && misses >= options.Int("stop-after-misses", 2))
                     continue;
-                var step = await run.StepAsync(max ? 0 : double.Parse(rates[i], CultureInfo.InvariantCulture), seconds, options.Double("drain", 60));
+                var step = await run.StepAsync(max ? 0 : Offered(rates[i], saturation), seconds, options.Double("drain", 60));
+                if (max)
+                    saturation = step.PublishedPerSecond;
+                else if (rates[i].EndsWith('%'))
+                    step.Rate = rates[i];
                 step.Index = i;
                 step.KeptUp = rules.KeptUp(step);
                 steps.Add(step);
@@ -105,6 +110,16 @@ internal static class Fanout
     }
 
     private static void Log(string message) => Console.Error.WriteLine(message);
+
+    /// <summary>A step's rate: publishes per second, or "N%" of what the last 'max' step before it published per second.</summary>
+    private static double Offered(string rate, double? saturation)
+    {
+        if (!rate.EndsWith('%'))
+            return double.Parse(rate, CultureInfo.InvariantCulture);
+        if (saturation is not { } measured)
+            throw new ArgumentException($"The rate '{rate}' is a share of the saturation: put a 'max' step before it in --rates (e.g. max,10%).");
+        return Math.Max(1, Math.Round(measured * double.Parse(rate[..^1], CultureInfo.InvariantCulture) / 100));
+    }
 
     /// <summary>Runs one step on the children's subscribers and measures server and generator around it.</summary>
     private sealed class StepRunner(Target target, Endpoint endpoint, string channel, string? apiKey, Publisher publisher,

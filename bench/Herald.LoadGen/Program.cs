@@ -2,7 +2,7 @@
 // sockets speak each wire protocol with the same lean code (Wire/), so client cost does not skew
 // the comparison. Targets: --target herald|signalr|socketio|raw, --transport ws|sse|stream|longpoll|polling.
 //
-//   fanout   --subscribers N --url http://127.0.0.1:PORT --rates 20,50,100,max --seconds S
+//   fanout   --subscribers N --url http://127.0.0.1:PORT --rates 20,50,100,max,10% --seconds S  (N%: of the 'max' step before it)
 //            [--connections 64] [--warmup-seconds 3 --warmup-rate 20] [--payload 100] [--processes K]
 //            [--api-key KEY] [--server-pid PID] [--source-ips 127.0.0.2,...] [--slo-p99-ms 250] [--keep-up 0.95]
 //            [--drain 60] [--stop-after-misses 2] [--buffer 16384]

@@ -66,18 +66,21 @@ public static class HeraldEngineExtensions
     /// restart starts new epochs, so resuming clients are told to reset). For tests and demos.
     /// </summary>
     public static IHeraldBuilder UseMemory(this IHeraldBuilder builder) =>
-        builder.UseEngine("memory", services =>
-        {
-            var time = services.GetRequiredService<TimeProvider>();
-            var options = services.GetRequiredService<IOptions<HeraldOptions>>().Value;
-            var broker = new InProcessBroker();
-            var webhooks = new MemoryWebhookStore(options.Webhooks.Outbound, services.GetRequiredService<OutboxSignal>(), time);
+        builder.UseEngine("memory", CreateMemory);
 
-            // No transaction to share: the outbox hears of each append as a second sink, inside
-            // the channel's lock, so a delivery exists once the append is acknowledged.
-            var log = new MemoryChannelLog(new CompositeSink(broker, webhooks), time);
-            return new HeraldEngine("memory", log, broker, webhooks, webhooks, ReadState: new Reading.MemoryReadStateStore());
-        });
+    /// <summary>The in-memory engine's parts (tests wrap one of them: <c>engine with { Log = … }</c>).</summary>
+    internal static HeraldEngine CreateMemory(IServiceProvider services)
+    {
+        var time = services.GetRequiredService<TimeProvider>();
+        var options = services.GetRequiredService<IOptions<HeraldOptions>>().Value;
+        var broker = new InProcessBroker();
+        var webhooks = new MemoryWebhookStore(options.Webhooks.Outbound, services.GetRequiredService<OutboxSignal>(), time);
+
+        // No transaction to share: the outbox hears of each append as a second sink, inside
+        // the channel's lock, so a delivery exists once the append is acknowledged.
+        var log = new MemoryChannelLog(new CompositeSink(broker, webhooks), time);
+        return new HeraldEngine("memory", log, broker, webhooks, webhooks, ReadState: new Reading.MemoryReadStateStore());
+    }
 
     /// <summary>
     /// One of several nodes in this process over <paramref name="backplane"/>: its shared log and a

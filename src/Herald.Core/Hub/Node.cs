@@ -249,8 +249,7 @@ public sealed partial class Node : IBrokerHandler, IChannelInterest, IAsyncDispo
         {
             // Bounded: a subscribe lost in a reconnect must fail (and be retried by the next reader),
             // not leave the channel's readers on this node waiting for good.
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-            timeout.CancelAfter(_options.FollowTimeout);
+            using var timeout = FollowDeadline();
             var token = timeout.Token;
             try
             {
@@ -343,8 +342,7 @@ public sealed partial class Node : IBrokerHandler, IChannelInterest, IAsyncDispo
         try
         {
             // Bounded as a follow is: a following subscribe of the channel waits for this one.
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-            timeout.CancelAfter(_options.FollowTimeout);
+            using var timeout = FollowDeadline();
             await _broker.UnsubscribeAsync(channel, timeout.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
@@ -366,6 +364,14 @@ public sealed partial class Node : IBrokerHandler, IChannelInterest, IAsyncDispo
 
             done.TrySetResult();
         }
+    }
+
+    /// <summary>Cancelled after <see cref="NodeOptions.FollowTimeout"/> or when the node stops.</summary>
+    private CancellationTokenSource FollowDeadline()
+    {
+        var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        deadline.CancelAfter(_options.FollowTimeout);
+        return deadline;
     }
 
     private Shard ShardFor(string channel) => _shards[StringComparer.Ordinal.GetHashCode(channel) & _mask];

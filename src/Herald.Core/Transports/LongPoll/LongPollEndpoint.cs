@@ -159,10 +159,7 @@ internal static class LongPollEndpoint
                 // Read at once: what the log already holds answers the poll even while the node is
                 // still starting to follow a channel (slow after an engine outage, say).
                 (answer, var news) = await ReadAsync(log, channels, since, maxMessages, readPresence, readTyping, aborted);
-                if (news || expiry.IsCancellationRequested)
-                    return answer;
-
-                if (!waiter.Following.IsCompletedSuccessfully)
+                if (!news && !expiry.IsCancellationRequested && !waiter.Following.IsCompletedSuccessfully)
                 {
                     // Hold only once every channel is followed, and read again then: a publication
                     // committed meanwhile is in that read or wakes the poll. Never longer than the wait.
@@ -173,9 +170,10 @@ internal static class LongPollEndpoint
                     }
 
                     (answer, news) = await ReadAsync(log, channels, since, maxMessages, readPresence, readTyping, aborted);
-                    if (news || expiry.IsCancellationRequested)
-                        return answer;
                 }
+
+                if (news || expiry.IsCancellationRequested)
+                    return answer;
 
                 woken = await waiter.WaitAsync(expiry.Token);
                 if (woken is null)

@@ -1,8 +1,5 @@
 using Herald.Engine;
 using Herald.Engine.Memory;
-using Herald.Webhooks.Outbound;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 
 namespace Herald.IntegrationTests.Transports.LongPoll;
 
@@ -19,13 +16,9 @@ internal sealed class CountingLog : IChannelLog
 
     public HeraldEngine CreateEngine(IServiceProvider services)
     {
-        var broker = new InProcessBroker();
-        var webhooks = new MemoryWebhookStore(
-            services.GetRequiredService<IOptions<HeraldOptions>>().Value.Webhooks.Outbound,
-            services.GetRequiredService<OutboxSignal>(),
-            TimeProvider.System);
-        _inner = new MemoryChannelLog(new CompositeSink(broker, webhooks));
-        return new HeraldEngine("counting", this, broker, webhooks, webhooks);
+        var engine = HeraldEngineExtensions.CreateMemory(services);
+        _inner = (MemoryChannelLog)engine.Log;
+        return engine with { Name = "counting", Log = this };
     }
 
     public ValueTask<AppendResult> AppendAsync(AppendRequest request, CancellationToken cancellationToken = default) => Inner.AppendAsync(request, cancellationToken);

@@ -1,10 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using Herald.Engine;
-using Herald.Engine.Memory;
-using Herald.Webhooks.Outbound;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 
 namespace Herald.IntegrationTests.Transports.LongPoll;
 
@@ -49,22 +45,19 @@ public sealed class StalledFollowTests
     /// <summary>The memory engine with a broker whose subscribe waits until <see cref="GatedBroker.Open"/> completes.</summary>
     private sealed class GatedEngine
     {
-        public GatedBroker Broker { get; } = new(new InProcessBroker());
+        public GatedBroker Broker { get; private set; } = null!;
 
         public HeraldEngine Create(IServiceProvider services)
         {
-            var webhooks = new MemoryWebhookStore(
-                services.GetRequiredService<IOptions<HeraldOptions>>().Value.Webhooks.Outbound,
-                services.GetRequiredService<OutboxSignal>(),
-                TimeProvider.System);
-            var log = new MemoryChannelLog(new CompositeSink(Broker.Inner, webhooks));
-            return new HeraldEngine("gated", log, Broker, webhooks, webhooks);
+            var engine = HeraldEngineExtensions.CreateMemory(services);
+            Broker = new GatedBroker(engine.Broker);
+            return engine with { Name = "gated", Broker = Broker };
         }
     }
 
-    private sealed class GatedBroker(InProcessBroker inner) : IBroker
+    private sealed class GatedBroker(IBroker inner) : IBroker
     {
-        public InProcessBroker Inner { get; } = inner;
+        public IBroker Inner { get; } = inner;
 
         public TaskCompletionSource Open { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
